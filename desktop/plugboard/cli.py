@@ -1,0 +1,81 @@
+"""The `plugboard` command.
+
+Each sub-command group lives in `plugboard.commands.<group>` and exposes `register(subparsers, parents)`. Registering
+is cheap (argparse only); a handler imports what it needs when it runs, so `plugboard run` and `plugboard proxy`,
+which Claude Desktop starts for every connector, never load Qt, httpx or the MCP SDK unless they use them.
+
+Exit codes (DESIGN.md): 0 ok, 1 failure with a one-line reason on stderr, 2 usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+# Order is the order of `plugboard --help`.
+COMMAND_MODULES = (
+    "plugboard.commands.connectors",
+    "plugboard.commands.backups",
+    "plugboard.commands.secrets",
+    "plugboard.commands.run",
+    "plugboard.commands.doctor",
+    "plugboard.commands.logs",
+    "plugboard.commands.tunnel",
+    "plugboard.commands.proxy",
+    "plugboard.commands.claude",
+    "plugboard.commands.gui",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    # `--config` is accepted before or after the sub-command: `plugboard --config X list` and `plugboard list --config X`.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config",
+        metavar="PATH",
+        default=argparse.SUPPRESS,
+        help="Claude Desktop config file to use (default: found automatically; env PLUGBOARD_CLAUDE_CONFIG)",
+    )
+    parser = argparse.ArgumentParser(
+        prog="plugboard",
+        description="Manage Claude Desktop's MCP connectors. With no command, opens the Plugboard app.",
+        parents=[common],
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module_name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue  # a command group not built yet
+        module.register(subparsers, [common])
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from plugboard.core.errors import PlugboardError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "config"):
+        args.config = None
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        from plugboard.commands.gui import open_app
+
+        handler = open_app
+    try:
+        return int(handler(args) or 0)
+    except PlugboardError as exc:
+        print(f"plugboard: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("plugboard: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

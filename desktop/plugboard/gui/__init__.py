@@ -1,0 +1,1 @@
+"""PySide6 widgets and Qt models over plugboard.core. Thin: no business rules live here."""
