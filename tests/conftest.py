@@ -45,17 +45,20 @@ def no_leaked_threads_or_processes() -> Iterator[None]:
     children_before = _children()
     yield
     deadline = time.monotonic() + LEAK_GRACE_S
-    while True:
-        threads = [t for t in threading.enumerate() if t not in threads_before and t.is_alive()]
-        children = _children() - children_before
-        if (not threads and not children) or time.monotonic() > deadline:
-            break
-        time.sleep(0.02)  # polling a condition with a deadline, not a fixed wait
-    leaked: list[str] = [f"thread {t.name!r}" for t in threads]
-    for pid in children:
+    # Join what is still winding down, each wait bounded by the shared deadline.
+    for thread in [t for t in threading.enumerate() if t not in threads_before]:
+        thread.join(timeout=max(0.0, deadline - time.monotonic()))
+    procs = []
+    for pid in _children() - children_before:
         try:
-            proc = psutil.Process(pid)
-            leaked.append(f"process {pid} {proc.cmdline()!r}")
+            procs.append(psutil.Process(pid))
+        except psutil.NoSuchProcess:
+            continue
+    _gone, alive = psutil.wait_procs(procs, timeout=max(0.0, deadline - time.monotonic()))
+    leaked = [f"thread {t.name!r}" for t in threading.enumerate() if t not in threads_before and t.is_alive()]
+    for proc in alive:
+        try:
+            leaked.append(f"process {proc.pid} {proc.cmdline()!r}")
             proc.kill()
         except psutil.Error:
             continue
