@@ -15,6 +15,8 @@ from pathlib import Path
 import psutil
 import pytest
 
+pytest_plugins = ["fixtures.keyring", "fixtures.sshd", "fixtures.npm"]
+
 # How long a finished test may take to let its threads and children wind down before we call them leaked.
 LEAK_GRACE_S = 5.0
 

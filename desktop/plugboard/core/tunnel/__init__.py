@@ -1,0 +1,1 @@
+"""Managed SSH tunnels (paramiko): profiles, host keys, forwards, liveness watchdog, reconnects."""
