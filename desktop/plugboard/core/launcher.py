@@ -1,0 +1,479 @@
+"""`plugboard run`: the small program Claude Desktop starts in place of a local MCP server.
+
+Process model (POSIX):
+
+- The launcher stays the parent of the real server; it does not `exec` it, because it must capture stderr and
+  record how the server ended. The server gets the launcher's stdin and stdout file descriptors as they are
+  (inherited, not piped), so every MCP message goes from Claude to the server and back without passing through
+  us: zero copies, zero added latency per message.
+- stderr is a pipe. A pump thread reads it, masks every secret value (`redact.StreamRedactor`), and writes the
+  result both to the launcher's own stderr (so Claude's `mcp-server-NAME.log` still has it, minus secrets) and
+  to Plugboard's per-connector log (`connector_log`). The last lines go into the status record.
+- The server runs in its own session (own process group), so stopping it stops what it started too (`npx`
+  starts `node`, `uv run` starts `python`): shutdown signals go to the whole group with `killpg`.
+- SIGTERM, SIGINT and SIGHUP sent to the launcher are forwarded to the server's group; if the group has not
+  exited `KILL_GRACE_S` later, it is killed. The launcher exits with the server's exit code (128+N for signal
+  N).
+- Claude closing the server's stdin is how MCP clients ask a stdio server to stop. The server sees the EOF
+  itself (the descriptor is shared); a watcher thread polls our copy of stdin for hang-up (POLLHUP, and
+  POLLRDHUP for the socket pairs Electron uses) without reading from it. A server that has not exited
+  `STDIN_EOF_GRACE_S` after the hang-up gets SIGTERM, then SIGKILL after `KILL_GRACE_S`.
+- If the launcher itself is killed with SIGKILL, nothing of ours runs. On Linux the server is started with
+  `prctl(PR_SET_PDEATHSIG, SIGTERM)` (set in the child between fork and exec, with a check for a parent that
+  died before the call), so the kernel stops it. On macOS there is no parent-death signal: the server still
+  sees EOF on stdin when Claude closes its end, which well-behaved MCP servers treat as "exit"; a server that
+  ignores EOF outlives a SIGKILLed launcher there (not verified on a Mac).
+- After the server exits, anything left in its process group gets SIGTERM, so a grandchild cannot linger.
+
+Windows (not run here, not verified): signals and sessions do not exist; the server is started normally and
+the launcher waits for it. Killing the launcher does not kill the server yet; a Job object with
+KILL_ON_JOB_CLOSE is the intended fix.
+
+Before spawning: every `--secret KEY` is read from the keyring (`secrets.get_secret`); one missing, or no
+keyring, and the server is not started — the reason goes to stderr (Claude shows it in its log), to the
+connector log, and into the status record as "failed: missing secret KEY". COMMAND is resolved to an absolute
+path (`resolve`), and the found program's folder is put first on the child's PATH.
+
+Start-up cost matters (Claude starts every connector at once): this module imports only the standard library
+and Plugboard's small core modules; keyring is imported only when there are secrets, never Qt, httpx or the
+MCP SDK.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from plugboard.core.connector_log import ConnectorLog
+from plugboard.core.errors import PlugboardError
+from plugboard.core.paths import PlugboardDirs, plugboard_dirs
+from plugboard.core.redact import Redactor
+from plugboard.core.status import (
+    CRASHED,
+    EXITED,
+    FAILED,
+    RUNNING,
+    STOPPED,
+    TAIL_LINES,
+    ConnectorStatus,
+    write_status,
+)
+
+# The MCP stdio transport says: close stdin, wait for the server to exit, then SIGTERM. The SDK's client
+# waits 2 s;
+# a server that reads stdin notices EOF in milliseconds, so 2 s only delays the ones that ignore it.
+STDIN_EOF_GRACE_S = 2.0
+# After SIGTERM a server may flush state or stop its own children; 3 s is generous for that and still ends
+# well
+# before a user gives up on "Claude is quitting".
+KILL_GRACE_S = 3.0
+# After the server exits, its stderr pipe reaches EOF at once unless a grandchild still holds it; we stop
+# waiting
+# for the last bytes after this long so the launcher never hangs on a stray descendant.
+STDERR_DRAIN_S = 2.0
+# One read from the stderr pipe: the pipe buffer size on Linux, so one read usually empties it.
+READ_CHUNK = 64 * 1024
+
+_FORWARDED = ("SIGTERM", "SIGINT", "SIGHUP")
+
+
+def plugboard_executable() -> str:
+    """Absolute path of the installed `plugboard` console script (what Claude's config entries run)."""
+    import shutil
+
+    names = ("plugboard.exe", "plugboard") if os.name == "nt" else ("plugboard",)
+    # The script beside the running interpreter belongs to this installation (a venv, a bundle, pipx).
+    folders = [Path(sys.executable).parent]
+    argv0 = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
+    if argv0 is not None and argv0.name in names and argv0.is_absolute():
+        folders.insert(0, argv0.parent)
+    for folder in folders:
+        for name in names:
+            candidate = folder / name
+            if candidate.is_file() and os.access(candidate, os.X_OK):
+                return str(candidate.absolute())
+    found = shutil.which("plugboard")
+    if found:
+        return str(Path(found).absolute())
+    raise PlugboardError(
+        "cannot find the installed `plugboard` program to put in Claude's config; reinstall Plugboard"
+    )
+
+
+def launcher_entry(
+    name: str, secrets: list[str], command: str, args: list[str], env: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """The Claude config entry that runs `command args` through the launcher, `secrets` from the keyring."""
+    run_args = ["run", name]
+    for key in secrets:
+        run_args += ["--secret", key]
+    entry: dict[str, Any] = {"command": plugboard_executable(), "args": [*run_args, "--", command, *args]}
+    if env:
+        entry["env"] = dict(env)
+    return entry
+
+
+class MissingSecrets(PlugboardError):
+    """A `--secret` the connector needs is not in the keyring; the server is not started."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+@dataclass
+class LaunchSpec:
+    name: str
+    command: str
+    args: list[str] = field(default_factory=list)
+    secrets: list[str] = field(default_factory=list)
+
+
+def _write_all(fd: int, data: bytes) -> bool:
+    """Write everything to `fd`; False once it is closed (Claude stopped reading our stderr)."""
+    view = memoryview(data)
+    while view:
+        try:
+            written = os.write(fd, view)
+        except OSError:
+            return False
+        view = view[written:]
+    return True
+
+
+class _Run:
+    """One launch: owns the child process, the stderr pump, the stdin watcher and the status record."""
+
+    def __init__(
+        self,
+        spec: LaunchSpec,
+        dirs: PlugboardDirs,
+        stdin_fd: int,
+        stderr_fd: int,
+        get_secret: Callable[[str, str], str | None] | None,
+    ) -> None:
+        self.spec = spec
+        self.dirs = dirs
+        self.stdin_fd = stdin_fd
+        self.stderr_fd = stderr_fd
+        self._get_secret = get_secret
+        self.started = time.time()
+        self.log = ConnectorLog(spec.name, dirs)
+        self.redactor = Redactor(())
+        self.child: subprocess.Popen[bytes] | None = None
+        self.exited = threading.Event()
+        self.forwarded: int | None = None  # the first stop signal we sent to the child
+        self.tail: collections.deque[bytes] = collections.deque(maxlen=TAIL_LINES)
+        self._partial = b""
+        self._stderr_open = True
+        self._lock = threading.Lock()
+        self._kill_timer: threading.Timer | None = None
+        self._wake_r, self._wake_w = os.pipe()
+
+    # -- status ----------------------------------------------------------------------------------------
+    # -----------
+
+    def _record(self, state: str, **fields: Any) -> ConnectorStatus:
+        tail = [line.decode("utf-8", "replace") for line in self.tail]
+        if self._partial:
+            tail = [*tail, self._partial.decode("utf-8", "replace")][-TAIL_LINES:]
+        return ConnectorStatus(
+            name=self.spec.name,
+            state=state,
+            command=[self.redactor.redact(a) for a in [self.spec.command, *self.spec.args]],
+            launcher_pid=os.getpid(),
+            launcher_started=self.started,
+            started=self.started,
+            stderr_tail=tail,
+            **fields,
+        )
+
+    def _save(self, record: ConnectorStatus) -> None:
+        with contextlib.suppress(OSError, PlugboardError):
+            write_status(record, self.dirs)
+
+    def fail(self, reason: str, message: str) -> int:
+        """The server is not started: say why everywhere a user might look."""
+        _write_all(self.stderr_fd, f"plugboard: {message}\n".encode("utf-8", "replace"))
+        self.log.note(f"not started: {message}")
+        self._save(self._record(FAILED, reason=reason, ended=time.time()))
+        return 1
+
+    # -- start -----------------------------------------------------------------------------------------
+    # -----------
+
+    def secret_env(self) -> dict[str, str]:
+        """The secrets as environment variables; `MissingSecrets` if any is not in the keyring."""
+        if not self.spec.secrets:
+            return {}
+        if self._get_secret is None:
+            from plugboard.core.secrets import get_secret
+
+            self._get_secret = get_secret
+        values: dict[str, str] = {}
+        missing: list[str] = []
+        for key in self.spec.secrets:
+            value = self._get_secret(self.spec.name, key)
+            if value:
+                values[key] = value
+            else:
+                missing.append(key)
+        if missing:
+            keys = ", ".join(missing)
+            how = "; ".join(f"plugboard secret set {self.spec.name} {k}" for k in missing)
+            word = "secret" if len(missing) == 1 else "secrets"
+            raise MissingSecrets(
+                f"missing {word} {keys}",
+                f"{self.spec.name}: missing {word} {keys} in the keyring; "
+                f"set it with `{how}` (value on stdin)",
+            )
+        return values
+
+    def spawn(self, argv: list[str], env: dict[str, str]) -> None:
+        kwargs: dict[str, Any] = {}
+        if os.name == "posix":
+            kwargs["start_new_session"] = True
+            die = _parent_death_signal()
+            if die is not None:
+                kwargs["preexec_fn"] = die
+        self.child = subprocess.Popen(
+            argv, stdin=self.stdin_fd, stdout=None, stderr=subprocess.PIPE, env=env, **kwargs
+        )
+
+    # -- stopping
+    # -------------------------------------------------------------------------------------------------
+
+    def _signal_group(self, sig: int) -> None:
+        child = self.child
+        if child is None:
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            if os.name == "posix":
+                os.killpg(child.pid, sig)
+            elif child.poll() is None:
+                child.send_signal(sig)
+
+    def stop(self, sig: int, why: str) -> None:
+        """Send `sig` to the server's group; kill the group if it is still there `KILL_GRACE_S` later."""
+        with self._lock:
+            if self.exited.is_set():
+                return
+            first = self.forwarded is None
+            if first:
+                self.forwarded = sig
+        if first:
+            self.log.note(f"stopping the server ({why})")
+        self._signal_group(sig)
+        if first and os.name == "posix":
+            self._kill_timer = threading.Timer(KILL_GRACE_S, self._kill_if_alive)
+            self._kill_timer.daemon = True
+            self._kill_timer.start()
+
+    def _kill_if_alive(self) -> None:
+        if not self.exited.is_set():
+            self.log.note(f"the server ignored the stop request for {KILL_GRACE_S:.0f} s; killing it")
+            self._signal_group(signal.SIGKILL)
+
+    def _on_signal(self, signum: int, _frame: object) -> None:
+        self.stop(signum, f"launcher received {signal.Signals(signum).name}")
+
+    def install_signal_handlers(self) -> None:
+        for name in _FORWARDED:
+            sig = getattr(signal, name, None)
+            if sig is not None:
+                signal.signal(sig, self._on_signal)
+
+    # -- threads
+    # --------------------------------------------------------------------------------------------------
+
+    def pump_stderr(self) -> None:
+        assert self.child is not None and self.child.stderr is not None
+        fd = self.child.stderr.fileno()
+        stream = self.redactor.stream()
+        while True:
+            try:
+                chunk = os.read(fd, READ_CHUNK)
+            except OSError:
+                chunk = b""
+            out = stream.feed(chunk) if chunk else stream.flush()
+            if out:
+                self._emit(out)
+            if not chunk:
+                return
+
+    def _emit(self, data: bytes) -> None:
+        if self._stderr_open:
+            self._stderr_open = _write_all(self.stderr_fd, data)
+        self.log.write(data)
+        lines = (self._partial + data).split(b"\n")
+        self._partial = lines.pop()[-4096:]
+        self.tail.extend(line[-1024:] for line in lines)
+
+    def watch_stdin(self) -> None:
+        """Notice Claude closing the server's stdin (without reading it); make sure the server then ends."""
+        import select
+
+        if not hasattr(select, "poll"):
+            return
+        poller = select.poll()
+        # Asking for no readable events means poll wakes only for hang-up/error; POLLRDHUP covers a
+        # socket whose
+        # peer shut down writing (Electron hands children socket pairs, not pipes).
+        poller.register(self.stdin_fd, getattr(select, "POLLRDHUP", 0))
+        poller.register(self._wake_r, select.POLLIN)
+        while True:
+            try:
+                events = poller.poll()
+            except InterruptedError:
+                continue
+            for fd, revents in events:
+                if fd == self._wake_r:
+                    return
+                if revents & select.POLLNVAL:
+                    return  # no stdin at all: nothing to watch
+                if revents & (select.POLLHUP | select.POLLERR | getattr(select, "POLLRDHUP", 0)):
+                    if not self.exited.wait(STDIN_EOF_GRACE_S):
+                        self.stop(
+                            signal.SIGTERM,
+                            f"stdin closed and the server still ran {STDIN_EOF_GRACE_S:.0f} s later",
+                        )
+                    return
+
+    # -- main ------------------------------------------------------------------------------------------
+    # -----------
+
+    def run(self) -> int:
+        from plugboard.core.resolve import CommandNotFound, child_path, resolve_command
+
+        try:
+            secret_values = self.secret_env()
+        except MissingSecrets as exc:
+            return self.fail(exc.reason, str(exc))
+        except PlugboardError as exc:
+            return self.fail("keyring unavailable", f"{self.spec.name}: {exc}")
+        self.redactor = Redactor(secret_values.values())
+        try:
+            resolved = resolve_command(self.spec.command, self.spec.args)
+        except CommandNotFound as exc:
+            return self.fail(f"command not found: {self.spec.command}", f"{self.spec.name}: {exc}")
+        except PlugboardError as exc:
+            return self.fail(str(exc), f"{self.spec.name}: {exc}")
+        env = dict(os.environ)
+        env.update(secret_values)
+        env["PATH"] = child_path(resolved.program, env)
+        self.install_signal_handlers()
+        try:
+            self.spawn(resolved.argv, env)
+        except OSError as exc:
+            return self.fail(
+                f"cannot start {resolved.program}",
+                f"{self.spec.name}: cannot start {resolved.program}: {exc.strerror}",
+            )
+        assert self.child is not None
+        self.log.note(f"started pid {self.child.pid}: {self.redactor.redact(' '.join(resolved.argv))}")
+        self._save(self._record(RUNNING, pid=self.child.pid))
+        pump = threading.Thread(target=self.pump_stderr, name=f"stderr-{self.spec.name}", daemon=True)
+        watcher = threading.Thread(target=self.watch_stdin, name=f"stdin-{self.spec.name}", daemon=True)
+        pump.start()
+        watcher.start()
+        try:
+            code = self.child.wait()
+        finally:
+            with self._lock:
+                self.exited.set()
+            if self._kill_timer is not None:
+                self._kill_timer.cancel()
+            # Whatever the server started and left behind goes with it.
+            self._signal_group(signal.SIGTERM)
+            _write_all(self._wake_w, b"x")
+            watcher.join(STDERR_DRAIN_S)
+            pump.join(STDERR_DRAIN_S)
+        return self.finish(code)
+
+    def finish(self, code: int) -> int:
+        ended = time.time()
+        if code >= 0:
+            self.log.note(f"the server exited with code {code}")
+            self._save(
+                self._record(EXITED, pid=self.child.pid if self.child else None, exit_code=code, ended=ended)
+            )
+            return code
+        sig = -code
+        state = STOPPED if self.forwarded is not None else CRASHED
+        name = _signal_name(sig)
+        self.log.note(f"the server was {'stopped' if state == STOPPED else 'killed'} by {name}")
+        self._save(self._record(state, pid=self.child.pid if self.child else None, signal=sig, ended=ended))
+        return 128 + sig
+
+    def close(self) -> None:
+        self.log.close()
+        for fd in (self._wake_r, self._wake_w):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        if self.child is not None and self.child.stderr is not None:
+            self.child.stderr.close()
+
+
+def _signal_name(sig: int) -> str:
+    with contextlib.suppress(ValueError):
+        return signal.Signals(sig).name
+    return f"signal {sig}"
+
+
+def _parent_death_signal() -> Callable[[], None] | None:
+    """A preexec function asking Linux to SIGTERM the child when the launcher dies (None elsewhere)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    pr_set_pdeathsig = 1  # <linux/prctl.h>
+    parent = os.getpid()
+
+    def set_death_signal() -> None:
+        prctl(pr_set_pdeathsig, int(signal.SIGTERM), 0, 0, 0)
+        # The launcher may have died between fork and prctl: then the signal will never come, so act now.
+        if os.getppid() != parent:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return set_death_signal
+
+
+def run_connector(
+    spec: LaunchSpec,
+    *,
+    dirs: PlugboardDirs | None = None,
+    stdin_fd: int = 0,
+    stderr_fd: int = 2,
+    get_secret: Callable[[str, str], str | None] | None = None,
+) -> int:
+    """Run the connector's server as described in the module docstring; returns the launcher's exit code."""
+    run = _Run(spec, dirs or plugboard_dirs(), stdin_fd, stderr_fd, get_secret)
+    try:
+        return run.run()
+    finally:
+        run.close()
+
+
+def main(name: str, secrets: Sequence[str], command: Sequence[str]) -> int:
+    """Entry from `plugboard run`: `command` is COMMAND followed by its ARGS."""
+    if not command:
+        raise PlugboardError(
+            "no server command given: use `plugboard run NAME [--secret KEY]... -- COMMAND [ARGS...]`"
+        )
+    return run_connector(
+        LaunchSpec(name=name, command=command[0], args=list(command[1:]), secrets=list(secrets))
+    )

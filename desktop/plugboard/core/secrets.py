@@ -1,0 +1,151 @@
+"""Connector secrets, kept in the operating system's keyring and nowhere else.
+
+Keyring entries: service `plugboard`, username `<connector>/<KEY>` (DESIGN.md). KEY is an environment variable
+name, so the last `/` always separates the two parts.
+
+Only real keyrings are accepted: macOS Keychain, Windows Credential Locker, a Secret Service on Linux
+(gnome-keyring, KWallet via its Secret Service, KeePassXC). The `fail` and `null` backends, and every backend
+from `keyrings.alt` (plaintext or home-made encrypted files), are refused with `KeyringUnavailable`, which
+says what to install or unlock. There is no fallback file: DESIGN.md "Never write a secret anywhere but the
+keyring".
+
+Keyrings cannot enumerate by service everywhere, so the *names* of a connector's secrets are indexed in
+Plugboard's store (section "secrets": {connector: [KEY, ...]}); values never go there. `get_secret` asks the
+keyring directly and does not touch the store, so the launcher's start stays free of the store's lock.
+
+`keyring` is imported on first use: it costs tens of milliseconds and the launcher pays it only when a
+connector has secrets.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from plugboard.core.errors import PlugboardError
+
+SERVICE = "plugboard"
+STORE_SECTION = "secrets"
+KEY_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+_REFUSED_MODULES = ("keyring.backends.fail", "keyring.backends.null", "keyrings.alt")
+_HOW_TO_FIX = (
+    "on Linux install and start a Secret Service (gnome-keyring, or KeePassXC with its Secret Service "
+    "integration) in your desktop session and unlock it; on macOS and Windows the system keychain is used"
+)
+
+
+class KeyringUnavailable(PlugboardError):
+    """No usable OS keyring: says what to install or unlock. Plugboard refuses rather than store plaintext."""
+
+
+def check_key(key: str) -> None:
+    if not KEY_PATTERN.match(key):
+        raise PlugboardError(
+            f"{key!r} is not a valid secret name: use an environment variable name (letters, digits, _)"
+        )
+
+
+def check_connector(connector: str) -> None:
+    if not connector or connector.strip() != connector:
+        raise PlugboardError(f"{connector!r} is not a valid connector name")
+
+
+def username(connector: str, key: str) -> str:
+    return f"{connector}/{key}"
+
+
+def _refused(backend: Any) -> bool:
+    return type(backend).__module__.startswith(_REFUSED_MODULES)
+
+
+def backend() -> Any:
+    """The keyring backend Plugboard will use, or `KeyringUnavailable`."""
+    import keyring
+    from keyring.backends.chainer import ChainerBackend
+
+    chosen = keyring.get_keyring()
+    if isinstance(chosen, ChainerBackend):
+        usable = [b for b in chosen.backends if not _refused(b)]
+        if not usable:
+            raise KeyringUnavailable(f"no system keyring is available: {_HOW_TO_FIX}")
+        return chosen if len(usable) == len(chosen.backends) else usable[0]
+    if _refused(chosen):
+        kind = type(chosen).__module__ + "." + type(chosen).__qualname__
+        raise KeyringUnavailable(f"no system keyring is available (found only {kind}): {_HOW_TO_FIX}")
+    return chosen
+
+
+def _call(what: str, fn: Any, *args: str) -> Any:
+    from keyring.errors import InitError, KeyringError, KeyringLocked, NoKeyringError
+
+    try:
+        return fn(*args)
+    except KeyringLocked as exc:
+        raise KeyringUnavailable(
+            f"the system keyring is locked, so Plugboard cannot {what}: unlock it (log in to your desktop "
+            "session, or unlock the 'Login' keyring in your keyring manager) and try again"
+        ) from exc
+    except (NoKeyringError, InitError) as exc:
+        raise KeyringUnavailable(f"no system keyring is available to {what}: {_HOW_TO_FIX}") from exc
+    except KeyringError as exc:
+        detail = f"{type(exc).__name__}: {exc}"
+        raise KeyringUnavailable(f"the system keyring failed to {what} ({detail})") from exc
+
+
+def get_secret(connector: str, key: str) -> str | None:
+    """The secret's value, or None if it is not set."""
+    kr = backend()
+    value = _call("read a secret", kr.get_password, SERVICE, username(connector, key))
+    return value if isinstance(value, str) and value else None
+
+
+def set_secret(connector: str, key: str, value: str) -> None:
+    """Store a secret. An empty value is refused and nothing is stored."""
+    check_connector(connector)
+    check_key(key)
+    if not value or not value.strip():
+        raise PlugboardError(f"the value for {key} is empty; nothing was stored")
+    kr = backend()
+    _call("store a secret", kr.set_password, SERVICE, username(connector, key), value)
+    _index_update(connector, add=key)
+
+
+def delete_secret(connector: str, key: str) -> bool:
+    """Remove a secret; False if there was none."""
+    from keyring.errors import PasswordDeleteError
+
+    kr = backend()
+    existed = True
+    try:
+        _call("delete a secret", kr.delete_password, SERVICE, username(connector, key))
+    except PasswordDeleteError:
+        existed = False
+    _index_update(connector, remove=key)
+    return existed
+
+
+def list_secret_names(connector: str) -> list[str]:
+    """Names of the connector's secrets, from Plugboard's index (values are never read)."""
+    from plugboard.core.store import Store
+
+    names = Store().read().get(STORE_SECTION, {}).get(connector, [])
+    return sorted(str(n) for n in names) if isinstance(names, list) else []
+
+
+def _index_update(connector: str, *, add: str | None = None, remove: str | None = None) -> None:
+    from plugboard.core.store import Store
+
+    def change(data: dict[str, Any]) -> None:
+        section = data.setdefault(STORE_SECTION, {})
+        names = set(section.get(connector, []))
+        if add:
+            names.add(add)
+        if remove:
+            names.discard(remove)
+        if names:
+            section[connector] = sorted(names)
+        else:
+            section.pop(connector, None)
+
+    Store().update(change)
