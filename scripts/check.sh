@@ -81,7 +81,8 @@ if [ "${#failed[@]}" -eq 0 ]; then
     echo "check: every stage passed in ${total}s"
     status=0
 else
-    echo "check: FAILED (${failed[*]}) in ${total}s"
+    failed_list="$(printf '%s, ' "${failed[@]}")"
+    echo "check: FAILED (${failed_list%, }) in ${total}s"
     status=1
 fi
 echo "tests: ${counts:-no test report (pytest did not run)}"

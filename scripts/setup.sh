@@ -3,6 +3,7 @@
 #
 #   bash scripts/setup.sh app      install what is missing, then open Plugboard
 #   bash scripts/setup.sh check    install what is missing (and the npm test servers), then run every check
+#   bash scripts/setup.sh check -k tunnel   (arguments after the mode go to pytest / to the app)
 #
 # What it installs, each step skipped when it is already done so a second run takes seconds:
 #   1. system packages (apt), only the ones missing, only when run as root or with sudo;
@@ -16,6 +17,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 MODE="${1:-}"
+shift || true
 case "$MODE" in
     app | check) ;;
     *)
@@ -78,7 +80,7 @@ find_python() {
 
 # server-everything's HTTP mode runs on @hono/node-server, which needs Node 20 (its package.json "engines").
 node_ok() {
-    command -v node >/dev/null 2>&1 && node -e 'process.exit(Number(process.versions.node.split(".")[0]) < 20)'
+    command -v node >/dev/null 2>&1 && node -e 'process.exit(Number(process.versions.node.split(".")[0]) < 20 ? 1 : 0)'
 }
 
 missing=()
@@ -152,7 +154,10 @@ INSTALL_STAMP=.venv/.plugboard-install-stamp
 want_stamp="$(sha256sum pyproject.toml | cut -d' ' -f1)"
 if [ "$(cat "$INSTALL_STAMP" 2>/dev/null)" != "$want_stamp" ] || [ ! -x .venv/bin/plugboard ]; then
     say "installing Plugboard and its test tools into .venv (pip install -e '.[test]')"
-    .venv/bin/python -m pip install --disable-pip-version-check -q -e '.[test]'
+    # Some machines' pip.conf names package folders that do not exist; pip then warns once per package. Those lines
+    # say nothing about this install, so they are dropped; everything else pip says is shown.
+    .venv/bin/python -m pip install --disable-pip-version-check -q -e '.[test]' 2>&1 |
+        { grep -v "is ignored: it is neither a file nor a directory" || true; }
     echo "$want_stamp" >"$INSTALL_STAMP"
 else
     say "Python environment: up to date"
@@ -179,6 +184,6 @@ say "ready in $((SECONDS - SETUP_STARTED))s"
 # 4. Open the app, or run every check
 # ---------------------------------------------------------------------------------------------------------------
 if [ "$MODE" = check ]; then
-    exec bash scripts/check.sh
+    exec bash scripts/check.sh "$@"
 fi
-exec bash scripts/open-app.sh
+exec bash scripts/open-app.sh "$@"
