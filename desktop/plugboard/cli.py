@@ -30,7 +30,7 @@ COMMAND_MODULES = (
 
 
 def build_parser() -> argparse.ArgumentParser:
-    # `--config` is accepted before or after the sub-command: `plugboard --config X list` and `plugboard list --config X`.
+    # `--config` is accepted before or after the sub-command: `plugboard --config X list`, `plugboard list --config X`.
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--config",
@@ -59,7 +59,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from plugboard.core.errors import PlugboardError
 
     parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = _parse(parser, argv)
     if not hasattr(args, "config"):
         args.config = None
     handler = getattr(args, "handler", None)
@@ -75,6 +76,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("plugboard: interrupted", file=sys.stderr)
         return 130
+
+
+def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
+    """Parse argv; for commands that run a command line (`set_defaults(command_line=[])`), everything after the
+    first `--` is that command line, untouched by argparse (its `-y`, `--port`, even a second `--`, are the server's).
+    """
+    if "--" in argv:
+        cut = argv.index("--")
+        head, tail = argv[:cut], argv[cut + 1 :]
+        args = parser.parse_args(head)
+        if isinstance(getattr(args, "command_line", None), list):
+            args.command_line = tail
+            return args
+    return parser.parse_args(argv)
 
 
 if __name__ == "__main__":

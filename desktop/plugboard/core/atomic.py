@@ -41,6 +41,16 @@ def write_atomic(path: Path, data: bytes, *, mode: int | None = None) -> None:
     fsync_dir(folder)
 
 
+def remove_stale_temps(path: Path) -> int:
+    """Delete temporary files a killed writer of `path` left behind. Call it only while holding the edit lock."""
+    removed = 0
+    for stale in path.parent.glob(f".{path.name}.*.plugboard-tmp"):
+        with contextlib.suppress(FileNotFoundError):
+            stale.unlink()
+            removed += 1
+    return removed
+
+
 def fsync_dir(folder: Path) -> None:
     """Make a rename in `folder` durable. Windows cannot open folders for fsync; NTFS journals renames itself."""
     if os.name == "nt":

@@ -66,7 +66,9 @@ def discover(
     if system == "Windows":
         return _discover_windows(env, home)
     config_home = Path(env["XDG_CONFIG_HOME"]) if env.get("XDG_CONFIG_HOME") else home / ".config"
-    return Discovery(path=config_home / "Claude" / CONFIG_NAME, source="linux", logs_dir=config_home / "Claude" / "logs")
+    return Discovery(
+        path=config_home / "Claude" / CONFIG_NAME, source="linux", logs_dir=config_home / "Claude" / "logs"
+    )
 
 
 def _windows_roots(env: Mapping[str, str], home: Path) -> tuple[Path, Path]:
@@ -99,7 +101,9 @@ def _discover_windows(env: Mapping[str, str], home: Path) -> Discovery:
             "The Store build ignores the classic file; Plugboard edits the Store one."
         )
     if len(msix) > 1:
-        warnings.append(f"Several Claude packages found under {local / 'Packages'}; using the newest: {msix[0].parents[2]}")
+        warnings.append(
+            f"Several Claude packages found under {local / 'Packages'}; using the newest: {msix[0].parents[2]}"
+        )
     return Discovery(path=chosen, source="windows-msix", logs_dir=msix[0] / "logs", warnings=tuple(warnings))
 
 

@@ -50,7 +50,9 @@ class Store:
                 f"{self.path}: Plugboard's store is damaged ({exc}); it was left untouched, fix or move it aside"
             ) from exc
         if not isinstance(data, dict):
-            raise PlugboardError(f"{self.path}: Plugboard's store is damaged (not a JSON object); it was left untouched")
+            raise PlugboardError(
+                f"{self.path}: Plugboard's store is damaged (not a JSON object); it was left untouched"
+            )
         merged = _empty()
         merged.update(data)
         return merged

@@ -1,0 +1,180 @@
+"""`plugboard list | add | remove | enable | disable | repair`: connectors in Claude's config."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+
+def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
+    p = subparsers.add_parser("list", parents=parents, help="list connectors (enabled and disabled)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(handler=cmd_list)
+
+    p = subparsers.add_parser(
+        "add",
+        parents=parents,
+        help="add a connector: plugboard add NAME [--env K=V]... [--secret K]... -- COMMAND [ARGS...]",
+    )
+    p.add_argument("name")
+    p.add_argument("--env", action="append", default=[], metavar="K=V", help="a plain environment variable")
+    p.add_argument(
+        "--secret",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="an environment variable kept in the OS keyring (asked for if not set yet)",
+    )
+    p.set_defaults(handler=cmd_add, command_line=[])
+
+    for verb, text in (
+        ("remove", "remove a connector (enabled or disabled)"),
+        ("enable", "switch a disabled connector back on"),
+        ("disable", "switch a connector off (kept by Plugboard, byte for byte)"),
+    ):
+        p = subparsers.add_parser(verb, parents=parents, help=text)
+        p.add_argument("name")
+        p.set_defaults(handler=cmd_change, verb=verb)
+
+    p = subparsers.add_parser("repair", parents=parents, help="offer to fix a config Claude cannot read")
+    p.add_argument("--yes", action="store_true", help="apply without asking")
+    p.set_defaults(handler=cmd_repair)
+
+
+def _connectors(args: argparse.Namespace) -> Any:
+    from plugboard.core.connectors import Connectors
+
+    return Connectors.open(args.config)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    connectors = _connectors(args)
+    items = connectors.all()
+    statuses = _statuses(items)
+    if args.json:
+        rows = [dict(c.to_json(), status=statuses.get(c.name)) for c in items]
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return 0
+    if not items:
+        where = connectors.path
+        hint = "" if where.exists() else " (the file does not exist yet)"
+        print(f"No connectors in {where}{hint}. Add one with: plugboard add NAME -- COMMAND [ARGS...]")
+        return 0
+    rows_text = [
+        (
+            c.name,
+            "on" if c.enabled else "off",
+            c.kind,
+            statuses.get(c.name) or "",
+            " ".join(c.server_command),
+        )
+        for c in items
+    ]
+    header = ("NAME", "ENABLED", "KIND", "STATUS", "COMMAND")
+    widths = [max(len(r[i]) for r in [header, *rows_text]) for i in range(4)]
+    for row in [header, *rows_text]:
+        print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:4])) + "  " + row[4])
+    return 0
+
+
+def _statuses(items: list[Any]) -> dict[str, str]:
+    """Status of connectors started through `plugboard run`/`proxy` (running / exited 1 / …); others are not watched."""
+    from plugboard.core.status import connector_status_label
+
+    return {c.name: connector_status_label(c.name) for c in items if c.via_plugboard}
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    from plugboard.core.errors import PlugboardError
+
+    argv = args.command_line
+    if not argv:
+        raise PlugboardError(
+            "say what to run after `--`, e.g. "
+            "plugboard add files -- npx -y @modelcontextprotocol/server-filesystem ~/Documents"
+        )
+    env: dict[str, str] = {}
+    for item in args.env:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise PlugboardError(f"--env takes KEY=VALUE, got {item!r}")
+        env[key] = value
+    clash = set(env) & set(args.secret)
+    if clash:
+        raise PlugboardError(f"{', '.join(sorted(clash))} given both as --env and --secret; pick one")
+    connectors = _connectors(args)
+    if args.secret:
+        from plugboard.core import secrets
+        from plugboard.core.launcher import launcher_entry
+
+        for key in args.secret:
+            if secrets.get_secret(args.name, key) is None:
+                value = _ask_secret(args.name, key)
+                secrets.set_secret(args.name, key, value)
+        entry = launcher_entry(args.name, list(args.secret), argv[0], argv[1:], env or None)
+    else:
+        entry = {"command": argv[0], "args": argv[1:]}
+        if env:
+            entry["env"] = env
+    connectors.add(args.name, entry)
+    print(f'Added "{args.name}" to {connectors.path}. Restart Claude Desktop to use it (plugboard claude restart).')
+    return 0
+
+
+def _ask_secret(connector: str, key: str) -> str:
+    """A secret's value from a hidden prompt, or from stdin when it is not a terminal. Never from argv."""
+    from plugboard.core.errors import PlugboardError
+
+    if sys.stdin.isatty():
+        import getpass
+
+        value = getpass.getpass(f"{key} for {connector} (input hidden): ")
+    else:
+        value = sys.stdin.readline().rstrip("\r\n")
+    if not value:
+        raise PlugboardError(f"no value given for {key}; nothing was stored or changed")
+    return value
+
+
+def cmd_change(args: argparse.Namespace) -> int:
+    connectors = _connectors(args)
+    getattr(connectors, args.verb)(args.name)
+    done = {"remove": "Removed", "enable": "Enabled", "disable": "Disabled"}[args.verb]
+    print(f'{done} "{args.name}". Restart Claude Desktop to apply (plugboard claude restart).')
+    return 0
+
+
+def cmd_repair(args: argparse.Namespace) -> int:
+    from plugboard.core import claude_config
+    from plugboard.core.errors import ConfigError, PlugboardError
+    from plugboard.core.repair import plan_repair
+
+    connectors = _connectors(args)
+    path = connectors.path
+    raw = claude_config.read_raw(path)
+    if raw is None:
+        print(f"{path} does not exist; nothing to repair.")
+        return 0
+    try:
+        claude_config.parse(path, raw)
+    except ConfigError:
+        pass
+    else:
+        print(f"{path} is fine; nothing to repair.")
+        return 0
+    plan = plan_repair(path, raw)
+    print(f"Plugboard can repair {path}:")
+    for action in plan.actions:
+        print(f"  - {action}")
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise PlugboardError("not applied: run `plugboard repair --yes` to apply these changes")
+        answer = input("Apply these changes? A backup is kept. [y/N] ").strip().lower()
+        if answer not in ("y", "yes"):
+            print("Nothing changed.")
+            return 1
+    claude_config.write_bytes(path, plan.data, connectors.dirs, reason="before-repair")
+    print("Repaired. The previous version is in `plugboard backups`.")
+    return 0

@@ -1,0 +1,92 @@
+"""Backups of Claude's config, taken before every write Plugboard makes.
+
+One file per write in `plugboard_dirs().backups`, named `claude_desktop_config-YYYYmmdd-HHMMSS-ffffff-REASON.json`
+(UTC, sortable), mode 0600. The newest `KEEP` are kept; older ones are deleted after each new backup.
+
+A backup is the exact old bytes, except for `scrub` values: plaintext secrets that a `secure` write moves to the
+keyring must not survive in a backup made from then on, so they are replaced by `SCRUBBED` inside their JSON string.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from plugboard.core.atomic import write_atomic
+from plugboard.core.errors import NotFoundError
+from plugboard.core.paths import PlugboardDirs, ensure_dir
+
+# Enough to go back a couple of weeks of daily toggling, small enough (a few kB each) to never matter on disk.
+KEEP = 20
+PREFIX = "claude_desktop_config-"
+SCRUBBED = "[moved to the keyring by Plugboard]"
+_NAME = re.compile(r"^claude_desktop_config-(\d{8}-\d{6}-\d{6})-([a-z0-9-]+)\.json$")
+
+
+@dataclass(frozen=True)
+class Backup:
+    path: Path
+    created: datetime
+    reason: str
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def size(self) -> int:
+        return self.path.stat().st_size
+
+
+class BackupSet:
+    def __init__(self, dirs: PlugboardDirs, keep: int = KEEP) -> None:
+        self.folder = dirs.backups
+        self.keep = keep
+
+    def save(self, data: bytes, *, reason: str, scrub: tuple[str, ...] = ()) -> Backup:
+        for secret in scrub:
+            # Replace the value as it is spelled inside a JSON string, so the backup stays valid JSON.
+            data = data.replace(json.dumps(secret)[1:-1].encode("utf-8"), SCRUBBED.encode("utf-8"))
+            data = data.replace(json.dumps(secret, ensure_ascii=False)[1:-1].encode("utf-8"), SCRUBBED.encode("utf-8"))
+        ensure_dir(self.folder)
+        now = datetime.now(UTC)
+        slug = re.sub(r"[^a-z0-9-]+", "-", reason.lower()).strip("-") or "edit"
+        path = self.folder / f"{PREFIX}{now:%Y%m%d-%H%M%S-%f}-{slug}.json"
+        while path.exists():  # two writes in the same microsecond
+            now = now.replace(microsecond=(now.microsecond + 1) % 1_000_000)
+            path = self.folder / f"{PREFIX}{now:%Y%m%d-%H%M%S-%f}-{slug}.json"
+        write_atomic(path, data, mode=0o600)
+        self._rotate()
+        return Backup(path, now, slug)
+
+    def list(self) -> list[Backup]:
+        """Newest first."""
+        if not self.folder.is_dir():
+            return []
+        found: list[Backup] = []
+        for path in self.folder.iterdir():
+            match = _NAME.match(path.name)
+            if match:
+                created = datetime.strptime(match.group(1), "%Y%m%d-%H%M%S-%f").replace(tzinfo=UTC)
+                found.append(Backup(path, created, match.group(2)))
+        found.sort(key=lambda b: b.path.name, reverse=True)
+        return found
+
+    def find(self, ref: str) -> Backup:
+        """A backup by its number in `list()` (1 = newest), its file name, or a path to it."""
+        backups = self.list()
+        if ref.isdigit() and 1 <= int(ref) <= len(backups):
+            return backups[int(ref) - 1]
+        for backup in backups:
+            if ref in (backup.name, str(backup.path)):
+                return backup
+        raise NotFoundError(f"no backup called {ref!r}; `plugboard backups` lists them")
+
+    def _rotate(self) -> None:
+        for old in self.list()[self.keep :]:
+            with contextlib.suppress(FileNotFoundError):
+                old.path.unlink()

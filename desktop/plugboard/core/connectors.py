@@ -1,0 +1,317 @@
+"""Connectors: the entries of Claude's `mcpServers`, live or parked, and the operations on them.
+
+Claude Desktop has no "disabled" flag (FACTS.md §A: unknown keys are stripped), so disabling *parks* an entry: its
+exact text leaves Claude's file and is kept in Plugboard's store together with the `Removal` that puts it back at the
+same place. Enabling reverses it; disable → enable gives back the identical file bytes.
+
+Crash safety across the two files: disable writes the store first, then Claude's file; enable writes Claude's file
+first, then the store. A crash in between leaves the entry in both places with the *same* text, which every
+operation treats as live (and cleans up). Different texts under one name are a real clash and are refused.
+
+Parked records carry the config path they came from, so parking in one Claude config does not show up in another.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from plugboard.core import claude_config
+from plugboard.core.backups import Backup, BackupSet
+from plugboard.core.discovery import Discovery, discover
+from plugboard.core.errors import ClashError, NotFoundError, PlugboardError
+from plugboard.core.jsondoc import ConfigDocument, Removal
+from plugboard.core.locking import edit_lock
+from plugboard.core.paths import PlugboardDirs, plugboard_dirs
+from plugboard.core.store import Store
+
+# The name Plugboard's launcher and proxy entries start with in `args` (DESIGN.md entry shapes).
+LAUNCHER_VERBS = ("run", "proxy")
+
+
+@dataclass(frozen=True)
+class Connector:
+    name: str
+    enabled: bool
+    entry: dict[str, Any]
+
+    @property
+    def command(self) -> str:
+        return str(self.entry.get("command", ""))
+
+    @property
+    def args(self) -> list[str]:
+        return [str(a) for a in self.entry.get("args", [])]
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {str(k): str(v) for k, v in self.entry.get("env", {}).items()}
+
+    @property
+    def via_plugboard(self) -> str | None:
+        """ "run" or "proxy" when the entry starts one of Plugboard's own programs, else None."""
+        name = Path(self.command).name.lower()
+        if name in ("plugboard", "plugboard.exe") and self.args and self.args[0] in LAUNCHER_VERBS:
+            return self.args[0]
+        return None
+
+    @property
+    def kind(self) -> str:
+        """ "remote" for a stdio→HTTP bridge (ours, mcp-remote, mcp-proxy), else "local"."""
+        if self.via_plugboard == "proxy":
+            return "remote"
+        words = " ".join([self.command, *self.args]).lower()
+        if "mcp-remote" in words or "http://" in words or "https://" in words:
+            return "remote"
+        return "local"
+
+    @property
+    def server_command(self) -> list[str]:
+        """The real server's command line: what follows `--` in a launcher entry, else command + args."""
+        if self.via_plugboard == "run" and "--" in self.args:
+            return self.args[self.args.index("--") + 1 :]
+        return [self.command, *self.args]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "enabled": self.enabled,
+            "kind": self.kind,
+            "command": self.command,
+            "args": self.args,
+        }
+
+
+def _parked_entry(record: dict[str, Any]) -> dict[str, Any]:
+    parsed = json.loads("{" + record["member_text"] + "}")
+    return dict(next(iter(parsed.values())))
+
+
+def _removal(record: dict[str, Any]) -> Removal:
+    return Removal(record["name"], record["member_text"], record["chunk"], record["mode"], int(record["index"]))
+
+
+class Connectors:
+    """All operations on one Claude config file plus Plugboard's store."""
+
+    def __init__(self, discovery: Discovery, dirs: PlugboardDirs | None = None) -> None:
+        self.discovery = discovery
+        self.path = discovery.path
+        self.dirs = dirs or plugboard_dirs()
+        self.store = Store(self.dirs)
+
+    @classmethod
+    def open(cls, config_override: str | None = None) -> Connectors:
+        return cls(discover(config_override))
+
+    # -- reading -----------------------------------------------------------------------------------------------
+
+    def snapshot(self) -> claude_config.Snapshot:
+        return claude_config.read(self.path)
+
+    def _parked_records(self, store: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        data = store if store is not None else self.store.read()
+        key = str(self.path)
+        return [r for r in data["parked"] if r.get("config") == key]
+
+    def all(self) -> list[Connector]:
+        """Live entries in file order, then parked ones by name."""
+        doc = self.snapshot().doc
+        live = [Connector(m.name, True, dict(m.value)) for m in (doc.servers.members if doc.servers else ())]
+        parked = [
+            Connector(r["name"], False, _parked_entry(r))
+            for r in self._parked_records()
+            if not self._is_leftover(doc, r)
+        ]
+        return live + sorted(parked, key=lambda c: c.name.lower())
+
+    def get(self, name: str) -> Connector:
+        for connector in self.all():
+            if connector.name == name:
+                return connector
+        raise NotFoundError(f'no connector called "{name}" in {self.path}; `plugboard list` shows them')
+
+    @staticmethod
+    def _is_leftover(doc: ConfigDocument, record: dict[str, Any]) -> bool:
+        """A parked record whose entry is live with the same text: a crash between the two writes."""
+        return doc.entry(record["name"]) is not None and doc.member_text(record["name"]) == record["member_text"]
+
+    def backups(self) -> list[Backup]:
+        return BackupSet(self.dirs).list()
+
+    # -- changes -----------------------------------------------------------------------------------------------
+
+    def add(self, name: str, entry: dict[str, Any], *, index: int | None = None) -> None:
+        _check_name(name)
+        problem, _repair = claude_config.entry_problem(name, entry)
+        if problem:
+            raise PlugboardError(problem)
+        with edit_lock(self.dirs):
+            if any(r["name"] == name for r in self._parked_records()):
+                raise ClashError(
+                    f'a disabled connector is already called "{name}"; enable or remove it, or pick another name'
+                )
+
+            def edit(doc: ConfigDocument) -> str:
+                if doc.entry(name) is not None:
+                    raise ClashError(
+                        f'a connector called "{name}" already exists; remove it first or pick another name'
+                    )
+                return doc.with_added(name, entry, index)
+
+            claude_config.apply_edit(self.path, edit, self.dirs, reason=f"add-{name}")
+
+    def replace(self, name: str, entry: dict[str, Any], *, scrub: Iterable[str] = ()) -> None:
+        """Rewrite one entry, live or parked. `scrub`: plaintext values that must not reach the backup."""
+        problem, _repair = claude_config.entry_problem(name, entry)
+        if problem:
+            raise PlugboardError(problem)
+        scrub = tuple(scrub)
+        with edit_lock(self.dirs):
+            doc = self.snapshot().doc
+            if doc.entry(name) is not None:
+
+                def edit(doc: ConfigDocument) -> str:
+                    if doc.entry(name) is None:
+                        raise NotFoundError(f'connector "{name}" is gone')
+                    return doc.with_replaced(name, entry)
+
+                claude_config.apply_edit(self.path, edit, self.dirs, scrub=scrub, reason=f"edit-{name}")
+                self._drop_parked(name)  # a crash leftover would still hold the old text
+                return
+
+            def change(data: dict[str, Any]) -> None:
+                for record in data["parked"]:
+                    if record.get("config") == str(self.path) and record["name"] == name:
+                        member = ConfigDocument("{" + record["member_text"] + "}")
+                        new_text = member.with_replaced(name, entry)
+                        record["member_text"] = new_text[1:-1]
+                        # The removal chunk held the old text; keep only the re-insertable member from now on.
+                        record["chunk"] = record["member_text"]
+                        record["mode"] = "rewritten"
+                        return
+                raise NotFoundError(f'no connector called "{name}" in {self.path}')
+
+            self.store.update(change)
+
+    def remove(self, name: str) -> None:
+        with edit_lock(self.dirs):
+            doc = self.snapshot().doc
+            if doc.entry(name) is not None:
+
+                def edit(doc: ConfigDocument) -> str:
+                    if doc.entry(name) is None:
+                        raise NotFoundError(f'connector "{name}" is gone')
+                    return doc.without(name)[0]
+
+                claude_config.apply_edit(self.path, edit, self.dirs, reason=f"remove-{name}")
+                self._drop_parked(name)
+                return
+            if not self._drop_parked(name):
+                raise NotFoundError(f'no connector called "{name}" in {self.path}; `plugboard list` shows them')
+
+    def disable(self, name: str) -> None:
+        with edit_lock(self.dirs):
+            snapshot = self.snapshot()
+            doc = snapshot.doc
+            if doc.entry(name) is None:
+                if any(r["name"] == name for r in self._parked_records()):
+                    return  # already disabled: idempotent
+                raise NotFoundError(f'no connector called "{name}" in {self.path}; `plugboard list` shows them')
+            for record in self._parked_records():
+                if record["name"] == name and not self._is_leftover(doc, record):
+                    raise ClashError(
+                        f'a different disabled connector is already called "{name}"; '
+                        "remove one of them (`plugboard remove`) before disabling"
+                    )
+            _new_text, removal = doc.without(name)
+            record = {
+                "config": str(self.path),
+                "name": name,
+                "member_text": removal.member_text,
+                "chunk": removal.chunk,
+                "mode": removal.mode,
+                "index": removal.index,
+                "parked_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            }
+
+            def park(data: dict[str, Any]) -> None:
+                data["parked"] = [
+                    r for r in data["parked"] if not (r.get("config") == str(self.path) and r["name"] == name)
+                ]
+                data["parked"].append(record)
+
+            self.store.update(park)
+
+            def edit(current: ConfigDocument) -> str:
+                if current.entry(name) is None or current.member_text(name) != removal.member_text:
+                    raise PlugboardError(f'connector "{name}" was changed or removed')
+                text, fresh = current.without(name)
+                if fresh != removal:
+                    # Neighbours moved: park the removal that matches the file as it is now.
+                    self.store.update(lambda data: _replace_record(data, record, fresh))
+                return text
+
+            try:
+                claude_config.apply_edit(self.path, edit, self.dirs, base=snapshot.raw, reason=f"disable-{name}")
+            except BaseException:
+                self._drop_parked(name)
+                raise
+
+    def enable(self, name: str) -> None:
+        with edit_lock(self.dirs):
+            records = [r for r in self._parked_records() if r["name"] == name]
+            if not records:
+                if self.snapshot().doc.entry(name) is not None:
+                    return  # already enabled
+                raise NotFoundError(f'no connector called "{name}" in {self.path}; `plugboard list` shows them')
+            record = records[-1]
+
+            def edit(doc: ConfigDocument) -> str:
+                if doc.entry(name) is not None:
+                    if doc.member_text(name) == record["member_text"]:
+                        return doc.text  # a crash leftover: already live
+                    raise ClashError(
+                        f'a different connector called "{name}" is already enabled; '
+                        "remove or rename it before enabling this one"
+                    )
+                return doc.with_restored(_removal(record))
+
+            claude_config.apply_edit(self.path, edit, self.dirs, reason=f"enable-{name}")
+            self._drop_parked(name)
+
+    def restore(self, ref: str) -> Backup:
+        """Put a backup back (after backing up what is there now)."""
+        backup = BackupSet(self.dirs).find(ref)
+        data = backup.path.read_bytes()
+        claude_config.parse(backup.path, data)  # refuse a backup Claude could not read
+        claude_config.write_bytes(self.path, data, self.dirs, reason="before-restore")
+        return backup
+
+    def _drop_parked(self, name: str) -> bool:
+        key = str(self.path)
+        if not any(r["name"] == name for r in self._parked_records()):
+            return False
+
+        def drop(data: dict[str, Any]) -> None:
+            data["parked"] = [r for r in data["parked"] if not (r.get("config") == key and r["name"] == name)]
+
+        self.store.update(drop)
+        return True
+
+
+def _replace_record(data: dict[str, Any], record: dict[str, Any], removal: Removal) -> None:
+    for stored in data["parked"]:
+        if stored.get("config") == record["config"] and stored["name"] == record["name"]:
+            stored.update(chunk=removal.chunk, mode=removal.mode, index=removal.index)
+
+
+def _check_name(name: str) -> None:
+    if not name or not name.strip():
+        raise PlugboardError("a connector needs a name")
+    if name != name.strip():
+        raise PlugboardError(f'connector name "{name}" starts or ends with spaces')
