@@ -1,0 +1,233 @@
+"""The local end of a tunnel: one 127.0.0.1 listener that outlives reconnects, and the pumps per connection.
+
+The listener is bound once, when the tunnel starts, and kept until the tunnel stops: a client that lost its
+connection during a reconnect only has to connect again to the same port (issue 5). While the SSH side is
+down, a new connection is accepted and closed at once, so clients fail fast instead of hanging.
+
+Each accepted connection gets one SSH `direct-tcpip` channel and two threads, one per direction, each a
+blocking read → write loop: simpler and faster in CPython than one select loop (each blocking call releases
+the GIL), and a half-close (EOF one way) is passed on as a half-close. Every socket gets TCP_NODELAY.
+`close()` closes channels before sockets and joins every thread with a deadline (FACTS.md §C.9); nothing is
+left to garbage collection.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import logging
+import socket
+import threading
+import time
+from collections.abc import Callable
+
+import paramiko
+
+from plugboard.core.errors import PlugboardError
+from plugboard.core.tunnel.sockets import set_nodelay
+
+log = logging.getLogger(__name__)
+
+LOCALHOST = "127.0.0.1"
+# Large enough that a burst of clients (an MCP bridge opening a few HTTP connections at once) is never
+# refused.
+LISTEN_BACKLOG = 64
+# Read size per pump step: two SSH packets' worth, so one read usually fills a whole channel packet.
+PUMP_CHUNK = 65536
+# How often the accept loop looks at its stop flag; accept() itself is woken by closing the listener, this
+# only bounds the wait on platforms where closing does not interrupt a blocked accept().
+ACCEPT_POLL_S = 0.5
+# A pump thread finishes within this once its channel and socket are closed (both wake a blocked read at
+# once).
+PUMP_JOIN_S = 2.0
+
+OpenChannel = Callable[[tuple[str, int]], paramiko.Channel | None]
+
+
+class PortInUseError(PlugboardError):
+    def __init__(self, port: int) -> None:
+        self.port = port
+        super().__init__(f"local port {port} is already in use by another program; stop it or pick another local port")
+
+
+def bind_listener(port: int) -> socket.socket:
+    """A listening socket on 127.0.0.1:`port` (0 = a free port chosen by the OS)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        # SO_REUSEADDR lets us rebind over TIME_WAIT leftovers of our own earlier run; it never lets two live
+        # listeners share the port on Linux/macOS. Windows' meaning differs (it would allow stealing), so skip
+        # there.
+        if hasattr(socket, "SO_EXCLUSIVEADDRUSE"):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_EXCLUSIVEADDRUSE, 1)
+        else:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((LOCALHOST, port))
+        sock.listen(LISTEN_BACKLOG)
+        sock.settimeout(ACCEPT_POLL_S)
+    except OSError as exc:
+        sock.close()
+        if exc.errno in (errno.EADDRINUSE, errno.EACCES) or getattr(exc, "winerror", None) == 10048:
+            raise PortInUseError(port) from exc
+        raise PlugboardError(f"cannot listen on {LOCALHOST}:{port}: {exc.strerror or exc}") from exc
+    return sock
+
+
+class _Pipe:
+    """One client connection and its channel, pumped by two threads."""
+
+    def __init__(self, client: socket.socket, channel: paramiko.Channel, on_done: Callable[[_Pipe], None]) -> None:
+        self.client = client
+        self.channel = channel
+        self._on_done = on_done
+        self._lock = threading.Lock()
+        self._finished = 0
+        self._closed = False
+        peer = client.getpeername()
+        self.threads = [
+            threading.Thread(target=self._up, name=f"plugboard-pump-up-{peer[1]}", daemon=True),
+            threading.Thread(target=self._down, name=f"plugboard-pump-down-{peer[1]}", daemon=True),
+        ]
+
+    def start(self) -> None:
+        for thread in self.threads:
+            thread.start()
+
+    def _up(self) -> None:
+        try:
+            while True:
+                data = self.client.recv(PUMP_CHUNK)
+                if not data:
+                    self.channel.shutdown_write()
+                    break
+                self.channel.sendall(data)
+        except (OSError, EOFError, paramiko.SSHException):
+            self.close()
+        finally:
+            self._one_done()
+
+    def _down(self) -> None:
+        try:
+            while True:
+                data = self.channel.recv(PUMP_CHUNK)
+                if not data:
+                    with contextlib.suppress(OSError):
+                        self.client.shutdown(socket.SHUT_WR)
+                    break
+                self.client.sendall(data)
+        except (OSError, EOFError, paramiko.SSHException):
+            self.close()
+        finally:
+            self._one_done()
+
+    def _one_done(self) -> None:
+        with self._lock:
+            self._finished += 1
+            last = self._finished == len(self.threads)
+        if last:
+            self.close()
+            self._on_done(self)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        # Channel first (FACTS.md §C.9), then the socket; both wake the thread blocked on them.
+        self.channel.close()
+        with contextlib.suppress(OSError):
+            self.client.shutdown(socket.SHUT_RDWR)
+        self.client.close()
+
+    def join(self, deadline: float) -> None:
+        for thread in self.threads:
+            if thread is not threading.current_thread():
+                thread.join(timeout=max(0.0, deadline - time.monotonic()))
+
+
+class Forwarder:
+    """Accepts on the listener and pipes each connection through a channel from `open_channel`.
+
+    `open_channel(peer)` returns an open channel, or None while the tunnel is down (the client is closed).
+    """
+
+    def __init__(self, listener: socket.socket, open_channel: OpenChannel, name: str) -> None:
+        self._listener = listener
+        self._open_channel = open_channel
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._pipes: set[_Pipe] = set()
+        self._done: list[_Pipe] = []
+        self.port: int = listener.getsockname()[1]
+        self._thread = threading.Thread(target=self._accept_loop, name=f"plugboard-accept-{name}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    @property
+    def active_connections(self) -> int:
+        with self._lock:
+            return len(self._pipes)
+
+    def _accept_loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                client, peer = self._listener.accept()
+            except TimeoutError:
+                self._reap()
+                continue
+            except OSError:
+                break  # the listener was closed: we are stopping
+            self._reap()
+            self._serve(client, peer)
+
+    def _serve(self, client: socket.socket, peer: tuple[str, int]) -> None:
+        try:
+            client.settimeout(None)
+            set_nodelay(client)
+            channel = self._open_channel(peer)
+        except (OSError, EOFError, paramiko.SSHException) as exc:
+            log.info("forward from %s:%s refused: %s", peer[0], peer[1], exc)
+            channel = None
+        if channel is None or self._stop.is_set():
+            if channel is not None:
+                channel.close()
+            with contextlib.suppress(OSError):
+                client.shutdown(socket.SHUT_RDWR)
+            client.close()
+            return
+        pipe = _Pipe(client, channel, self._finished)
+        with self._lock:
+            self._pipes.add(pipe)
+        pipe.start()
+
+    def _finished(self, pipe: _Pipe) -> None:
+        with self._lock:
+            self._pipes.discard(pipe)
+            self._done.append(pipe)
+
+    def _reap(self) -> None:
+        """Join the threads of finished pipes (they are already returning) so none outlives its connection."""
+        with self._lock:
+            done, self._done = self._done, []
+        deadline = time.monotonic() + PUMP_JOIN_S
+        for pipe in done:
+            pipe.join(deadline)
+
+    def drop_connections(self) -> None:
+        """Close every open connection (the SSH side is gone; their channels are dead anyway)."""
+        with self._lock:
+            pipes = list(self._pipes)
+        for pipe in pipes:
+            pipe.close()
+        deadline = time.monotonic() + PUMP_JOIN_S
+        for pipe in pipes:
+            pipe.join(deadline)
+
+    def close(self) -> None:
+        """Stop accepting, close every connection, release the port; bounded, safe to call twice."""
+        self._stop.set()
+        self._listener.close()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout=ACCEPT_POLL_S + PUMP_JOIN_S)
+        self.drop_connections()
+        self._reap()

@@ -1,0 +1,356 @@
+"""`Tunnel`, the one owner of a managed SSH port forward: listener, session, watchdog, reconnects, shutdown.
+
+Usable as a library (the proxy brings a profile up in-process and rides its reconnects) and by the CLI and
+GUI:
+
+    tunnel = Tunnel(profile, get_secret=get_secret)
+    unsubscribe = tunnel.subscribe(print)      # called with each new TunnelState, from the tunnel's thread
+    tunnel.start()                             # binds 127.0.0.1:local_port now, connects in the background
+    tunnel.wait_up(timeout=20)                 # True once up
+    ... connect to 127.0.0.1:tunnel.local_port ...
+    tunnel.close()                             # bounded, idempotent
+
+Shape, and why:
+- The listener is bound in `start()` on the caller's thread, before any SSH work, and kept for the tunnel's
+  life: "local port in use" is reported at once as its own final state, and clients keep one port across
+  reconnects.
+- One supervisor thread runs the state machine; paramiko's transport thread, the watchdog thread and the pump
+  threads hang off it. "up" is announced only after the port is bound *and* a test channel to the remote port
+  opened (FACTS.md §C.7). If the SSH connection works but the remote port refuses, the state says so (problem
+  `remote`) and the test channel is retried on the same connection.
+- Retried problems (network, remote) back off with jitter and a cap (`Backoff`); auth and host-key problems
+  are final: retrying cannot fix them, and repeated failed logins get accounts locked.
+- Events are plain callbacks so Qt can adapt them later (a model subscribes and marshals onto the GUI thread).
+  A callback that raises is logged and does not disturb the tunnel.
+- `close()` stops in stages: flag, abort a connect in progress, close connections (channels before sockets),
+  the listener, the transport, then join threads each with a deadline (FACTS.md §C.9).
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+from collections.abc import Callable
+
+import paramiko
+
+from plugboard.core.paths import plugboard_dirs
+from plugboard.core.tunnel.backoff import Backoff
+from plugboard.core.tunnel.forward import Forwarder, PortInUseError, bind_listener
+from plugboard.core.tunnel.hostkeys import KnownHosts, UnknownHostKeyError
+from plugboard.core.tunnel.profile import TunnelProfile
+from plugboard.core.tunnel.session import (
+    CHANNEL_OPEN_TIMEOUT_S,
+    ConfirmHostKey,
+    SecretLookup,
+    SessionError,
+    SessionOpener,
+    SshSession,
+)
+from plugboard.core.tunnel.state import Problem, TunnelState
+from plugboard.core.tunnel.watchdog import Watchdog
+
+log = logging.getLogger(__name__)
+
+# How often the supervisor looks at a healthy connection (transport alive? watchdog expired?). Small against
+# the watchdog deadline so detection stays within deadline + 1 s.
+SUPERVISE_TICK_S = 0.5
+# The supervisor's worst blocking step is a TCP connect (session.CONNECT_TIMEOUT_S = 10 s) which cannot be
+# interrupted portably; close() waits that long plus room for the transport's own shutdown before giving up.
+SUPERVISOR_JOIN_S = 14.0
+
+Listener = Callable[[TunnelState], None]
+
+
+def _refuse_unknown_host(_error: UnknownHostKeyError) -> bool:
+    return False
+
+
+def _no_secrets(_connector: str, _key: str) -> str | None:
+    return None
+
+
+class Tunnel:
+    def __init__(
+        self,
+        profile: TunnelProfile,
+        *,
+        get_secret: SecretLookup | None = None,
+        confirm_host_key: ConfirmHostKey | None = None,
+        known_hosts: KnownHosts | None = None,
+        backoff: Backoff | None = None,
+    ) -> None:
+        self.profile = profile
+        self.backoff = backoff or Backoff()
+        self._known_hosts = known_hosts or KnownHosts(plugboard_dirs().known_hosts)
+        self._opener = SessionOpener(
+            profile,
+            self._known_hosts,
+            get_secret or _no_secrets,
+            confirm_host_key or _refuse_unknown_host,
+        )
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._listeners: list[Listener] = []
+        self._state = TunnelState("idle")
+        self._stop = threading.Event()
+        self._session: SshSession | None = None
+        self._forwarder: Forwarder | None = None
+        self._thread: threading.Thread | None = None
+        self._closed = False
+        self.local_port: int | None = None
+
+    # -- events
+    # -------------------------------------------------------------------------------------------------
+
+    @property
+    def state(self) -> TunnelState:
+        with self._lock:
+            return self._state
+
+    def subscribe(self, callback: Listener) -> Callable[[], None]:
+        """Call `callback(state)` on every change (from the tunnel's thread). Returns the unsubscriber."""
+        with self._lock:
+            self._listeners.append(callback)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if callback in self._listeners:
+                    self._listeners.remove(callback)
+
+        return unsubscribe
+
+    def _set(self, state: TunnelState) -> None:
+        with self._lock:
+            if self._state.kind == "stopped":
+                return  # nothing follows "stopped"
+            self._state = state
+            listeners = list(self._listeners)
+            self._changed.notify_all()
+        log.info("tunnel %s: %s", self.profile.name, state.describe())
+        for callback in listeners:
+            try:
+                callback(state)
+            except Exception:
+                log.exception("tunnel %s: a state listener failed", self.profile.name)
+
+    def wait_for(self, predicate: Callable[[TunnelState], bool], timeout: float) -> TunnelState:
+        """Block until `predicate(state)` holds or `timeout` passes; returns the state at that moment."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while not predicate(self._state):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._changed.wait(remaining)
+            return self._state
+
+    def wait_up(self, timeout: float) -> bool:
+        """True once the tunnel is up; False when `timeout` passed or it reached a final state first."""
+        state = self.wait_for(lambda s: s.kind == "up" or s.final, timeout)
+        return state.kind == "up"
+
+    # -- life cycle
+    # ---------------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Bind the local port now (failed/port if taken) and connect in the background. Call once."""
+        with self._lock:
+            if self._thread is not None or self._closed:
+                raise RuntimeError("a Tunnel starts once; make a new one to start again")
+            self._thread = threading.Thread(
+                target=self._supervise, name=f"plugboard-tunnel-{self.profile.name}", daemon=True
+            )
+        try:
+            listener = bind_listener(self.profile.local_port)
+        except PortInUseError as exc:
+            self._set(TunnelState("failed", problem=Problem("port", str(exc)), local_port=self.profile.local_port))
+            return
+        self.local_port = listener.getsockname()[1]
+        self._forwarder = Forwarder(listener, self._open_forward_channel, self.profile.name)
+        self._set(TunnelState("connecting", attempt=1, local_port=self.local_port))
+        self._forwarder.start()
+        self._thread.start()
+
+    def close(self) -> None:
+        """Stop everything and release the port. Bounded (joins with deadlines) and safe to call twice."""
+        with self._lock:
+            already = self._closed
+            self._closed = True
+        if not already:
+            self._stop.set()
+            self._opener.abort()
+            if self._forwarder is not None:
+                self._forwarder.close()
+            self._drop_session()
+            thread = self._thread
+            if thread is not None and thread.is_alive() and thread is not threading.current_thread():
+                thread.join(timeout=SUPERVISOR_JOIN_S)
+            self._drop_session()  # a session the supervisor finished opening while we were stopping
+        self._set(TunnelState("stopped", local_port=self.local_port))
+
+    def __enter__(self) -> Tunnel:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # -- the supervisor
+    # -----------------------------------------------------------------------------------------
+
+    def _supervise(self) -> None:
+        attempt = 1
+        try:
+            while not self._stop.is_set():
+                problem = self._connect_and_serve(attempt)
+                if self._stop.is_set():
+                    return
+                if problem is None:  # was up long enough to count as healthy, then dropped
+                    attempt = 1
+                    problem = Problem("network", "the connection dropped")
+                elif problem.kind in ("auth", "hostkey"):
+                    self._set(TunnelState("failed", problem=problem, local_port=self.local_port))
+                    if self._forwarder is not None:
+                        self._forwarder.close()
+                    return
+                wait = self.backoff.delay(attempt)
+                self._set(
+                    TunnelState(
+                        "reconnecting",
+                        attempt=attempt,
+                        next_try_s=wait,
+                        problem=problem,
+                        local_port=self.local_port,
+                    )
+                )
+                attempt += 1
+                if self._stop.wait(wait):
+                    return
+                self._set(TunnelState("connecting", attempt=attempt, local_port=self.local_port))
+        except Exception:
+            log.exception("tunnel %s: supervisor crashed", self.profile.name)
+            self._set(
+                TunnelState(
+                    "failed",
+                    problem=Problem("network", "internal error; see the log"),
+                    local_port=self.local_port,
+                )
+            )
+        finally:
+            self._drop_session()
+
+    def _connect_and_serve(self, attempt: int) -> Problem | None:
+        """One connection's life: the problem that ended it, or None after a healthy (stable) period."""
+        try:
+            session = self._opener.open()
+        except SessionError as exc:
+            return exc.problem
+        with self._lock:
+            if self._stop.is_set():
+                stopping = True
+            else:
+                stopping = False
+                self._session = session
+        if stopping:
+            session.close()
+            return None
+        problem = self._wait_for_remote(session, attempt)
+        if problem is not None:
+            self._drop_session()
+            return problem
+        watchdog = Watchdog(
+            session.transport,
+            self.profile.keepalive_interval_s,
+            self.profile.keepalive_count,
+            self.profile.name,
+        )
+        watchdog.start()
+        up_since = time.monotonic()
+        self._set(TunnelState("up", local_port=self.local_port))
+        try:
+            while not self._stop.wait(SUPERVISE_TICK_S):
+                if not session.is_active():
+                    reason = "the SSH connection closed"
+                    break
+                if watchdog.expired():
+                    reason = f"the server stopped answering (no reply for {watchdog.silence_s():.0f} s)"
+                    break
+            else:
+                return None
+        finally:
+            # Closing the transport first wakes a probe blocked on a frozen server; then the watchdog joins
+            # quickly.
+            self._drop_session()
+            watchdog.stop()
+        if time.monotonic() - up_since >= self.backoff.stable_after_s:
+            return None
+        return Problem("network", reason)
+
+    def _wait_for_remote(self, session: SshSession, attempt: int) -> Problem | None:
+        """Open (and close) a test channel to the remote port; retry on this connection while it refuses."""
+        remote_attempt = 0
+        while not self._stop.is_set():
+            try:
+                channel = self._open_channel(session, ("127.0.0.1", 0))
+            except paramiko.ChannelException as exc:
+                remote_attempt += 1
+                problem = Problem(
+                    "remote",
+                    f"{self.profile.remote_host}:{self.profile.remote_port} refused the connection on the "
+                    f"server (is the service running there?): {exc.text}",
+                )
+                wait = self.backoff.delay(remote_attempt)
+                self._set(
+                    TunnelState(
+                        "reconnecting",
+                        attempt=remote_attempt,
+                        next_try_s=wait,
+                        problem=problem,
+                        local_port=self.local_port,
+                    )
+                )
+                if self._stop.wait(wait):
+                    return None
+                continue
+            except (paramiko.SSHException, OSError, EOFError) as exc:
+                return Problem("network", f"the SSH connection broke while opening a channel: {exc}")
+            channel.close()
+            return None
+        return None
+
+    def _open_channel(self, session: SshSession, peer: tuple[str, int]) -> paramiko.Channel:
+        return session.transport.open_channel(
+            "direct-tcpip",
+            (self.profile.remote_host, self.profile.remote_port),
+            peer,
+            timeout=CHANNEL_OPEN_TIMEOUT_S,
+        )
+
+    def _open_forward_channel(self, peer: tuple[str, int]) -> paramiko.Channel | None:
+        with self._lock:
+            session = self._session if self._state.kind == "up" else None
+        if session is None:
+            return None
+        channel = self._open_channel(session, peer)
+        channel.settimeout(None)
+        return channel
+
+    def _drop_session(self) -> None:
+        with self._lock:
+            session, self._session = self._session, None
+        if self._forwarder is not None:
+            self._forwarder.drop_connections()
+        if session is not None:
+            session.close()
+
+
+def is_port_free(port: int) -> bool:
+    """Whether 127.0.0.1:`port` can be bound right now (used by `plugboard tunnel status`)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
