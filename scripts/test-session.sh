@@ -16,7 +16,12 @@ if [ "$#" -eq 0 ]; then
     exit 2
 fi
 
-if [ -z "${PLUGBOARD_TEST_SESSION_BUS:-}" ]; then
+# Already inside a test session (a nested call): the bus and keyring are there, run the command as it is.
+if [ "${PLUGBOARD_TEST_SESSION:-}" = ready ]; then
+    exec "$@"
+fi
+
+if [ "${PLUGBOARD_TEST_SESSION:-}" != starting ]; then
     for tool in dbus-run-session gnome-keyring-daemon secret-tool; do
         command -v "$tool" >/dev/null 2>&1 || {
             echo "test-session: $tool is missing; run 'bash scripts/setup.sh check' (as root or with sudo) first." >&2
@@ -24,27 +29,57 @@ if [ -z "${PLUGBOARD_TEST_SESSION_BUS:-}" ]; then
         }
     done
     # Re-enter this script inside a fresh session bus; the bus (and the keyring daemon on it) ends with it.
-    export PLUGBOARD_TEST_SESSION_BUS=1
+    export PLUGBOARD_TEST_SESSION=starting
     exec dbus-run-session -- bash "${BASH_SOURCE[0]}" "$@"
 fi
 
 session_dir="$(mktemp -d "${TMPDIR:-/tmp}/plugboard-test-session.XXXXXX")"
-cleanup() { rm -rf "$session_dir"; }
+keyring_pid=""
+cleanup() {
+    if [ -n "$keyring_pid" ]; then
+        kill "$keyring_pid" 2>/dev/null || true
+        wait "$keyring_pid" 2>/dev/null || true
+    fi
+    rm -rf "$session_dir"
+}
 trap cleanup EXIT
 
-# A runtime folder of our own (mode 0700 from mktemp): a gnome-keyring-daemon started here must not find, and
-# talk to, a desktop session's daemon through its control socket in the user's real XDG_RUNTIME_DIR.
+# The keyring daemon registers on the bus a moment after it starts; it takes milliseconds, 10 s means it will not.
+KEYRING_START_TIMEOUT_S=10
+
+# A runtime folder of our own (mode 0700): a gnome-keyring-daemon started here must not find, and talk to, a
+# desktop session's daemon through its control socket in the user's real XDG_RUNTIME_DIR.
 export XDG_RUNTIME_DIR="$session_dir/runtime"
-mkdir -m 700 "$XDG_RUNTIME_DIR"
-mkdir -m 700 "$session_dir/data"
+keyring_data="$session_dir/data"
+mkdir -m 700 "$XDG_RUNTIME_DIR" "$keyring_data"
+# If anything asks for the Secret Service before our daemon owns its bus name, the bus starts one itself (D-Bus
+# activation) with the bus's own environment, i.e. the user's real keyring folder. Point that at ours too, so such
+# a daemon joins ours through the control socket instead.
+dbus-update-activation-environment XDG_RUNTIME_DIR "XDG_DATA_HOME=$keyring_data"
 
 # `--unlock` reads the login keyring's password on stdin and creates that keyring when it does not exist; the
 # login keyring then serves as the Secret Service's default collection. printf is a shell builtin, so the password
-# never shows in a process list.
+# never shows in a process list. `--foreground` keeps the daemon our child, stopped when this script ends.
 password="$(head -c 24 /dev/urandom | base64)"
 printf '%s' "$password" |
-    XDG_DATA_HOME="$session_dir/data" gnome-keyring-daemon --unlock --components=secrets >/dev/null
+    XDG_DATA_HOME="$keyring_data" gnome-keyring-daemon --foreground --unlock --components=secrets \
+        >/dev/null 2>"$session_dir/keyring.log" &
+keyring_pid=$!
 unset password
+
+secrets_owned() {
+    dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+        org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null | grep -q "boolean true"
+}
+deadline=$((SECONDS + KEYRING_START_TIMEOUT_S))
+until secrets_owned; do
+    if ! kill -0 "$keyring_pid" 2>/dev/null || [ "$SECONDS" -ge "$deadline" ]; then
+        echo "test-session: gnome-keyring-daemon did not come up on the session bus:" >&2
+        cat "$session_dir/keyring.log" >&2
+        exit 1
+    fi
+    sleep 0.05
+done
 
 # Prove the default collection takes a secret before anything relies on it.
 probe_attr="plugboard-test-session-probe"
@@ -56,6 +91,7 @@ fi
 secret-tool clear "$probe_attr" 1
 
 export QT_QPA_PLATFORM=offscreen
+export PLUGBOARD_TEST_SESSION=ready
 status=0
 "$@" || status=$?
 exit "$status"
