@@ -10,7 +10,7 @@
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$ROOT"
+cd "$ROOT" || exit 1
 
 if [ ! -x .venv/bin/pytest ] || [ ! -x .venv/bin/lint-imports ]; then
     echo "check: .venv is missing or incomplete; run 'bash scripts/setup.sh check' first." >&2
