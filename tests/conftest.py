@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -14,6 +15,9 @@ from pathlib import Path
 
 import psutil
 import pytest
+
+# Qt tests never need a real screen (STYLE.md: headless); the check script sets this too.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 pytest_plugins = ["fixtures.keyring", "fixtures.sshd", "fixtures.npm"]
 
