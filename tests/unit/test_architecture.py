@@ -83,9 +83,7 @@ def test_no_core_module_has_an_import_statement_for_qt_or_the_gui() -> None:
     assert "plugboard.core.paths" in modules  # the scan really sees the core
 
     offenders = {
-        module: sorted(
-            name for name in _imported_names(module, path) if _is_forbidden(name, FORBIDDEN_IN_CORE)
-        )
+        module: sorted(name for name in _imported_names(module, path) if _is_forbidden(name, FORBIDDEN_IN_CORE))
         for module, path in modules.items()
     }
 
