@@ -17,6 +17,9 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
         "add",
         parents=parents,
         help="add a connector: plugboard add NAME [--env K=V]... [--secret K]... -- COMMAND [ARGS...]",
+        usage="plugboard add NAME [--env K=V]... [--secret KEY]... -- COMMAND [ARGS...]",
+        description="Add a connector to Claude's config. Secret values are read from a hidden prompt "
+        "(or stdin), stored in the OS keyring, and passed to the server by `plugboard run`.",
     )
     p.add_argument("name")
     p.add_argument("--env", action="append", default=[], metavar="K=V", help="a plain environment variable")

@@ -1,0 +1,46 @@
+"""`plugboard add NAME --secret KEY -- ...` against the real Secret Service: the value goes to the keyring only."""
+
+import io
+import json
+
+import pytest
+
+from plugboard.cli import main
+from plugboard.core import secrets
+from plugboard.core.launcher import plugboard_executable
+
+VALUE = "ghp_test-value-1234567890"
+
+
+def test_add_with_a_secret_stores_it_in_the_keyring_and_writes_a_launcher_entry(
+    secret_service, claude_config, isolated_home, monkeypatch, capsys
+):
+    monkeypatch.setattr("sys.stdin", io.StringIO(VALUE + "\n"))
+    argv = ["add", "github", "--secret", "GITHUB_TOKEN", "--", "npx", "-y", "@modelcontextprotocol/server-github"]
+    assert main(argv) == 0
+    entry = json.loads(claude_config.read_text())["mcpServers"]["github"]
+    assert entry == {
+        "command": plugboard_executable(),
+        "args": ["run", "github", "--secret", "GITHUB_TOKEN", "--", "npx", "-y", "@modelcontextprotocol/server-github"],
+    }
+    assert secrets.get_secret("github", "GITHUB_TOKEN") == VALUE
+    written = [p for p in [claude_config, *isolated_home.rglob("*")] if p.is_file()]
+    assert all(VALUE.encode() not in p.read_bytes() for p in written)
+    assert VALUE not in capsys.readouterr().out
+
+
+def test_a_secret_already_in_the_keyring_is_used_without_asking(secret_service, claude_config, monkeypatch):
+    secrets.set_secret("notion", "NOTION_TOKEN", VALUE)
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    assert main(["add", "notion", "--secret", "NOTION_TOKEN", "--", "npx", "notion-mcp"]) == 0
+    assert secrets.get_secret("notion", "NOTION_TOKEN") == VALUE
+
+
+@pytest.mark.parametrize("given", ["", "\n"])
+def test_an_empty_secret_is_refused_and_nothing_is_written(secret_service, claude_config, monkeypatch, capsys, given):
+    claude_config.write_text('{"mcpServers": {}}')
+    monkeypatch.setattr("sys.stdin", io.StringIO(given))
+    assert main(["add", "gh", "--secret", "TOKEN", "--", "npx", "x"]) == 1
+    assert "no value given for TOKEN" in capsys.readouterr().err
+    assert claude_config.read_text() == '{"mcpServers": {}}'
+    assert secrets.get_secret("gh", "TOKEN") is None
