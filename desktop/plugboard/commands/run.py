@@ -2,7 +2,10 @@
 
 Only argument parsing lives here; `plugboard.core.launcher` does the work (its docstring has the process
 model).
-Everything after `--` belongs to the server, including options that look like ours.
+Everything after `--` belongs to the server, including options that look like ours. argparse cannot express
+"options, then `--`, then a command with its own options" after a positional (a REMAINDER positional swallows
+`--secret` too), so the words after NAME are split here: `--secret KEY` / `--secret=KEY` up to `--`, the server
+command after it. Without `--`, the first word that is not `--secret` starts the command.
 """
 
 from __future__ import annotations
@@ -31,13 +34,37 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
         help="environment variable to fill from the keyring entry NAME/KEY (repeatable)",
     )
     parser.add_argument("server", nargs=argparse.REMAINDER, metavar="-- COMMAND [ARGS...]")
-    parser.set_defaults(handler=handle)
+    parser.set_defaults(handler=lambda args: handle(parser, args))
 
 
-def handle(args: argparse.Namespace) -> int:
+def split_server_words(words: list[str]) -> tuple[list[str], list[str]]:
+    """(secret keys, server argv) from the words after NAME."""
+    secrets: list[str] = []
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if word == "--":
+            return secrets, words[i + 1 :]
+        if word == "--secret":
+            if i + 1 >= len(words):
+                raise ValueError("--secret needs a KEY")
+            secrets.append(words[i + 1])
+            i += 2
+        elif word.startswith("--secret="):
+            secrets.append(word.removeprefix("--secret="))
+            i += 1
+        else:
+            return secrets, words[i:]
+    return secrets, []
+
+
+def handle(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     from plugboard.core.launcher import main
 
-    server = list(args.server)
-    if server and server[0] == "--":
-        server = server[1:]
-    return main(args.name, args.secret, server)
+    try:
+        more_secrets, server = split_server_words(list(args.server))
+    except ValueError as exc:
+        parser.error(str(exc))
+    if not server:
+        parser.error("no server command: use `plugboard run NAME [--secret KEY]... -- COMMAND [ARGS...]`")
+    return main(args.name, [*args.secret, *more_secrets], server)

@@ -105,9 +105,7 @@ def plugboard_executable() -> str:
     found = shutil.which("plugboard")
     if found:
         return str(Path(found).absolute())
-    raise PlugboardError(
-        "cannot find the installed `plugboard` program to put in Claude's config; reinstall Plugboard"
-    )
+    raise PlugboardError("cannot find the installed `plugboard` program to put in Claude's config; reinstall Plugboard")
 
 
 def launcher_entry(
@@ -234,8 +232,7 @@ class _Run:
             word = "secret" if len(missing) == 1 else "secrets"
             raise MissingSecrets(
                 f"missing {word} {keys}",
-                f"{self.spec.name}: missing {word} {keys} in the keyring; "
-                f"set it with `{how}` (value on stdin)",
+                f"{self.spec.name}: missing {word} {keys} in the keyring; set it with `{how}` (value on stdin)",
             )
         return values
 
@@ -246,9 +243,7 @@ class _Run:
             die = _parent_death_signal()
             if die is not None:
                 kwargs["preexec_fn"] = die
-        self.child = subprocess.Popen(
-            argv, stdin=self.stdin_fd, stdout=None, stderr=subprocess.PIPE, env=env, **kwargs
-        )
+        self.child = subprocess.Popen(argv, stdin=self.stdin_fd, stdout=None, stderr=subprocess.PIPE, env=env, **kwargs)
 
     # -- stopping
     # -------------------------------------------------------------------------------------------------
@@ -404,9 +399,7 @@ class _Run:
         ended = time.time()
         if code >= 0:
             self.log.note(f"the server exited with code {code}")
-            self._save(
-                self._record(EXITED, pid=self.child.pid if self.child else None, exit_code=code, ended=ended)
-            )
+            self._save(self._record(EXITED, pid=self.child.pid if self.child else None, exit_code=code, ended=ended))
             return code
         sig = -code
         state = STOPPED if self.forwarded is not None else CRASHED
@@ -471,9 +464,5 @@ def run_connector(
 def main(name: str, secrets: Sequence[str], command: Sequence[str]) -> int:
     """Entry from `plugboard run`: `command` is COMMAND followed by its ARGS."""
     if not command:
-        raise PlugboardError(
-            "no server command given: use `plugboard run NAME [--secret KEY]... -- COMMAND [ARGS...]`"
-        )
-    return run_connector(
-        LaunchSpec(name=name, command=command[0], args=list(command[1:]), secrets=list(secrets))
-    )
+        raise PlugboardError("no server command given: use `plugboard run NAME [--secret KEY]... -- COMMAND [ARGS...]`")
+    return run_connector(LaunchSpec(name=name, command=command[0], args=list(command[1:]), secrets=list(secrets)))

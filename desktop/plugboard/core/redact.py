@@ -63,11 +63,10 @@ class StreamRedactor:
         if r._pattern is None:
             self._pending = b""
             return data
-        if data.endswith(b"\n") and not r.newline_in_secret:
-            cut = len(data)
-        else:
-            # Any partial occurrence of a secret at the end is shorter than the longest secret.
-            cut = max(0, len(data) - (r.longest - 1))
+        # Any partial occurrence of a secret at the end is shorter than the longest secret; after a newline there
+        # is none, unless a secret spans lines.
+        line_done = data.endswith(b"\n") and not r.newline_in_secret
+        cut = len(data) if line_done else max(0, len(data) - (r.longest - 1))
         out = bytearray()
         pos = 0
         for match in r._pattern.finditer(data):

@@ -13,13 +13,22 @@ Keyrings cannot enumerate by service everywhere, so the *names* of a connector's
 Plugboard's store (section "secrets": {connector: [KEY, ...]}); values never go there. `get_secret` asks the
 keyring directly and does not touch the store, so the launcher's start stays free of the store's lock.
 
+Claude Desktop passes its servers only HOME, LOGNAME, PATH, SHELL, TERM and USER (FACTS.md A), so on Linux the
+launcher usually has no DBUS_SESSION_BUS_ADDRESS, and jeepney (under `keyring`'s Secret Service backend) does
+not look anywhere else. `session_bus_address` restores the address from the standard per-user bus socket
+(`$XDG_RUNTIME_DIR/bus`, else `/run/user/<uid>/bus`) before the keyring is first used.
+
 `keyring` is imported on first use: it costs tens of milliseconds and the launcher pays it only when a
 connector has secrets.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import sys
+from collections.abc import MutableMapping
+from pathlib import Path
 from typing import Any
 
 from plugboard.core.errors import PlugboardError
@@ -59,8 +68,23 @@ def _refused(backend: Any) -> bool:
     return type(backend).__module__.startswith(_REFUSED_MODULES)
 
 
+def session_bus_address(env: MutableMapping[str, str], uid: int, run_root: Path = Path("/run/user")) -> str | None:
+    """Fill a missing DBUS_SESSION_BUS_ADDRESS in `env` from the per-user bus socket; return the address."""
+    if env.get("DBUS_SESSION_BUS_ADDRESS"):
+        return env["DBUS_SESSION_BUS_ADDRESS"]
+    candidates = [Path(env["XDG_RUNTIME_DIR"]) / "bus"] if env.get("XDG_RUNTIME_DIR") else []
+    candidates.append(run_root / str(uid) / "bus")
+    for socket_path in candidates:
+        if socket_path.is_socket():
+            env["DBUS_SESSION_BUS_ADDRESS"] = f"unix:path={socket_path}"
+            return env["DBUS_SESSION_BUS_ADDRESS"]
+    return None
+
+
 def backend() -> Any:
     """The keyring backend Plugboard will use, or `KeyringUnavailable`."""
+    if sys.platform.startswith("linux"):
+        session_bus_address(os.environ, os.getuid())
     import keyring
     from keyring.backends.chainer import ChainerBackend
 
