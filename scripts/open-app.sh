@@ -3,8 +3,8 @@
 #
 # On a machine without a screen (no DISPLAY and no WAYLAND_DISPLAY: a server, a container, an SSH login) the app
 # still starts, on a virtual screen (Xvfb) that this script starts on a free display number and stops when the app
-# quits. Without a D-Bus session bus the app gets a private one (dbus-run-session); it then has no keyring, and says
-# so when asked to keep a secret.
+# quits. Such a machine usually has no D-Bus session and no keyring either; the app then says so when asked to keep
+# a secret (it never falls back to a file).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -20,8 +20,14 @@ if [ ! -x .venv/bin/plugboard ]; then
 fi
 
 xvfb_pid=""
+app_pid=""
 work_dir=""
 cleanup() {
+    # The app first (it needs the screen to close cleanly), then the virtual screen.
+    if [ -n "$app_pid" ]; then
+        kill -TERM "$app_pid" 2>/dev/null || true
+        wait "$app_pid" 2>/dev/null || true
+    fi
     if [ -n "$xvfb_pid" ]; then
         kill "$xvfb_pid" 2>/dev/null || true
         wait "$xvfb_pid" 2>/dev/null || true
@@ -53,11 +59,11 @@ if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
     echo "open-app: its window is not visible here; press Ctrl+C to quit. On a desktop, run '.venv/bin/plugboard'."
 fi
 
+# In the background and waited for, so a Ctrl+C, or a TERM sent to this script alone, reaches the app through the
+# trap (as TERM: a background job of a script ignores SIGINT), and the app is stopped before its screen.
+.venv/bin/plugboard "$@" &
+app_pid=$!
 status=0
-if [ -z "${DBUS_SESSION_BUS_ADDRESS:-}" ] && command -v dbus-run-session >/dev/null 2>&1 &&
-    [ ! -S "${XDG_RUNTIME_DIR:-/nonexistent}/bus" ]; then
-    dbus-run-session -- .venv/bin/plugboard "$@" || status=$?
-else
-    .venv/bin/plugboard "$@" || status=$?
-fi
+wait "$app_pid" || status=$?
+app_pid=""
 exit "$status"
