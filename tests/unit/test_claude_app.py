@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from plugboard.core.claude_app import QUIT_TIMEOUT_S, ClaudeApp
+from plugboard.core.claude_app import POLL_INTERVAL_S, QUIT_TIMEOUT_S, START_TIMEOUT_S, ClaudeApp
 from plugboard.core.claude_process import ProcessInfo
 from plugboard.core.errors import PlugboardError
 
@@ -69,9 +69,13 @@ class RecordingRunner:
     table: FakeTable
     log: list[tuple[str, ...]]
     stubborn: bool = False
+    relaunch_as: ProcessInfo | None = None
+    """The process that appears when Claude is started (none: it never shows up)."""
 
     def run(self, argv: list[str]) -> int:
         self.log.append(("run", *argv))
+        if argv[0] == "open" and self.relaunch_as:
+            self.table.add(self.relaunch_as)
         if self.stubborn:
             return 0
         if argv[0] == "osascript":
@@ -83,6 +87,8 @@ class RecordingRunner:
 
     def spawn_detached(self, argv: list[str]) -> None:
         self.log.append(("spawn", *argv))
+        if self.relaunch_as:
+            self.table.add(self.relaunch_as)
 
     def terminate(self, pid: int) -> None:
         self.log.append(("terminate", str(pid)))
@@ -90,13 +96,11 @@ class RecordingRunner:
             self.table.exit(pid)
 
 
-def make_app(system: str, env: dict[str, str], home: Path, table: FakeTable, **runner_kw: bool):
+def make_app(system: str, env: dict[str, str], home: Path, table: FakeTable, **runner_kw):
     log: list[tuple[str, ...]] = []
     clock = FakeClock()
     runner = RecordingRunner(table, log, **runner_kw)
-    app = ClaudeApp(
-        system=system, env=env, home=home, runner=runner, processes=table, clock=clock, sleep=clock.sleep
-    )
+    app = ClaudeApp(system=system, env=env, home=home, runner=runner, processes=table, clock=clock, sleep=clock.sleep)
     return app, log, clock
 
 
@@ -120,16 +124,14 @@ def test_macos_status_sees_the_app_bundle_main_process_and_not_its_helpers_or_cl
     assert status.pids == (500,)
     assert status.executable == MAC_MAIN
     assert status.install == "macos"
-    assert (
-        status.config.path
-        == tmp_path / "Library" / "Application Support" / "Claude" / "claude_desktop_config.json"
-    )
+    assert status.config.path == tmp_path / "Library" / "Application Support" / "Claude" / "claude_desktop_config.json"
 
 
 def test_macos_restart_quits_through_applescript_writes_in_between_then_opens_the_app(tmp_path):
     table = FakeTable()
     table.add(ProcessInfo(pid=500, ppid=1, name="Claude", exe=MAC_MAIN, cmdline=(MAC_MAIN,)))
-    app, log, _clock = make_app("Darwin", {}, tmp_path, table)
+    relaunched = ProcessInfo(pid=700, ppid=1, name="Claude", exe=MAC_MAIN, cmdline=(MAC_MAIN,))
+    app, log, _clock = make_app("Darwin", {}, tmp_path, table, relaunch_as=relaunched)
     outcome = app.restart(between=lambda: log.append(("between",)))
     assert log == [
         ("run", "osascript", "-e", 'tell application "Claude" to quit'),
@@ -138,6 +140,8 @@ def test_macos_restart_quits_through_applescript_writes_in_between_then_opens_th
     ]
     assert outcome.ok
     assert outcome.old_pids == (500,)
+    assert outcome.new_pids == (700,)
+    assert outcome.message == "Restarted Claude Desktop (it took 0 s to quit)."
 
 
 # -- Windows ---------------------------------------------------------------------------------------
@@ -231,9 +235,7 @@ def test_windows_store_build_is_relaunched_through_its_app_id(tmp_path):
 
 def test_windows_status_reports_the_store_config_and_warns_about_the_classic_twin(tmp_path):
     env = windows_env(tmp_path)
-    (tmp_path / "Local" / "Packages" / "Claude_pzs8sxrjxfjjc" / "LocalCache" / "Roaming" / "Claude").mkdir(
-        parents=True
-    )
+    (tmp_path / "Local" / "Packages" / "Claude_pzs8sxrjxfjjc" / "LocalCache" / "Roaming" / "Claude").mkdir(parents=True)
     classic = tmp_path / "Roaming" / "Claude" / "claude_desktop_config.json"
     classic.parent.mkdir(parents=True)
     classic.write_text("{}")
@@ -298,9 +300,7 @@ def linux_tree() -> list[ProcessInfo]:
             exe="/usr/bin/node",
             cmdline=("node", "/usr/lib/node_modules/@anthropic-ai/claude-code/cli.js"),
         ),
-        ProcessInfo(
-            pid=401, ppid=1, name="code", exe="/usr/share/code/code", cmdline=("/usr/share/code/code",)
-        ),
+        ProcessInfo(pid=401, ppid=1, name="code", exe="/usr/share/code/code", cmdline=("/usr/share/code/code",)),
     ]
 
 
@@ -308,9 +308,7 @@ def write_entry(folder: Path, file_name: str, exec_line: str) -> Path:
     apps = folder / "applications"
     apps.mkdir(parents=True, exist_ok=True)
     path = apps / file_name
-    path.write_text(
-        f"[Desktop Entry]\nType=Application\nName=Claude\nExec={exec_line}\nIcon=claude-desktop\n"
-    )
+    path.write_text(f"[Desktop Entry]\nType=Application\nName=Claude\nExec={exec_line}\nIcon=claude-desktop\n")
     return path
 
 
@@ -425,13 +423,25 @@ def test_claude_is_relaunched_even_when_the_write_in_between_fails(tmp_path):
 
 
 def test_restart_when_claude_is_not_running_writes_then_starts_it(tmp_path):
-    app, log, clock = make_app("Darwin", {}, tmp_path, FakeTable())
+    relaunched = ProcessInfo(pid=700, ppid=1, name="Claude", exe=MAC_MAIN)
+    app, log, clock = make_app("Darwin", {}, tmp_path, FakeTable(), relaunch_as=relaunched)
     outcome = app.restart(between=lambda: log.append(("between",)))
     assert log == [("between",), ("run", "open", "-a", "Claude")]
     assert outcome.ok
     assert not outcome.was_running
-    assert "was not running" in outcome.message
+    assert outcome.message == "Claude Desktop was not running; started it."
     assert clock.now == 0
+
+
+def test_restart_says_so_when_the_relaunched_claude_does_not_show_up(tmp_path):
+    table = FakeTable()
+    table.add(ProcessInfo(pid=500, ppid=1, name="Claude", exe=MAC_MAIN))
+    app, _log, clock = make_app("Darwin", {}, tmp_path, table)
+    outcome = app.restart()
+    assert outcome.relaunched
+    assert outcome.new_pids == ()
+    assert outcome.message.endswith(f"but it was not running yet after {START_TIMEOUT_S:.0f} s.")
+    assert clock.now == pytest.approx(START_TIMEOUT_S, abs=POLL_INTERVAL_S)
 
 
 def test_quit_twice_is_harmless(tmp_path):

@@ -65,6 +65,9 @@ PROGRESS_INTERVAL_S = 1.0
 # osascript / taskkill / explorer / setsid --fork return as soon as the request is delivered; 15 s only
 # catches a hung helper (osascript waits for the app's reply to the quit event, which can take a few seconds).
 COMMAND_TIMEOUT_S = 15.0
+# How long `restart` waits to see the new Claude process after starting it. The launch commands return before the
+# app exists (`open`, `explorer.exe`, `setsid --fork`); Electron is up in 1-3 s warm, more from a cold disk cache.
+START_TIMEOUT_S = 15.0
 
 MACOS_APP_NAME = "Claude"
 MSIX_APP_ID = "Claude_pzs8sxrjxfjjc!Claude"
@@ -97,6 +100,8 @@ class RestartOutcome:
     relaunched: bool
     waited_s: float
     old_pids: tuple[int, ...] = ()
+    new_pids: tuple[int, ...] = ()
+    """The relaunched main processes; empty if they had not appeared within START_TIMEOUT_S."""
     message: str = ""
     """One sentence for the user."""
 
@@ -142,9 +147,7 @@ class SystemRunner:
 
     def spawn_detached(self, argv: Sequence[str]) -> None:
         if os.name == "nt":
-            flags = getattr(subprocess, "DETACHED_PROCESS", 0) | getattr(
-                subprocess, "CREATE_NEW_PROCESS_GROUP", 0
-            )
+            flags = getattr(subprocess, "DETACHED_PROCESS", 0) | getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)
             _DETACHED_WINDOWS.append(
                 subprocess.Popen(
                     list(argv),
@@ -176,9 +179,7 @@ class SystemRunner:
         except subprocess.TimeoutExpired as exc:
             starter.kill()
             starter.wait()
-            raise PlugboardError(
-                f"Starting {argv[0]} did not return within {COMMAND_TIMEOUT_S:.0f} s."
-            ) from exc
+            raise PlugboardError(f"Starting {argv[0]} did not return within {COMMAND_TIMEOUT_S:.0f} s.") from exc
         if status != 0:
             raise PlugboardError(f"Cannot start {argv[0]} (exit status {status}).")
 
@@ -299,9 +300,7 @@ class ClaudeApp:
         else:
             status = self.runner.run(argv)
             if status != 0:
-                raise PlugboardError(
-                    f"Could not start Claude Desktop: {' '.join(argv)} exited with status {status}."
-                )
+                raise PlugboardError(f"Could not start Claude Desktop: {' '.join(argv)} exited with status {status}.")
 
     def launch_command(self) -> tuple[list[str], bool]:
         """(argv, run detached) that starts Claude on this OS; detached programs must outlive Plugboard."""
@@ -335,9 +334,7 @@ class ClaudeApp:
             try:
                 argv = entry.argv()
             except ValueError as exc:
-                raise PlugboardError(
-                    f"Cannot start Claude Desktop: {entry.path} has a broken Exec line."
-                ) from exc
+                raise PlugboardError(f"Cannot start Claude Desktop: {entry.path} has a broken Exec line.") from exc
             if argv:
                 return argv
         if seen is not None and seen.cmdline:
@@ -351,6 +348,15 @@ class ClaudeApp:
             "Cannot find how to start Claude Desktop: no claude-desktop.desktop entry and no claude-desktop "
             f"on PATH (set {EXECUTABLE_OVERRIDE_ENV} to its executable)."
         )
+
+    def wait_until_running(self, timeout: float = START_TIMEOUT_S) -> ClaudeStatus:
+        """The status once Claude Desktop runs, or the last (not running) status when `timeout` passed first."""
+        start = self._clock()
+        while True:
+            status = self.status()
+            if status.running or self._clock() - start >= timeout:
+                return status
+            self._sleep(POLL_INTERVAL_S)
 
     # -- restarting ------------------------------------------------------------------------------------------
 
@@ -387,23 +393,25 @@ class ClaudeApp:
                 between()
         finally:
             self.launch()
+        new_pids = self.wait_until_running().pids
         verb = "Restarted Claude Desktop" if was_running else "Claude Desktop was not running; started it"
         detail = f" (it took {waited:.0f} s to quit)" if was_running else ""
+        if not new_pids:
+            detail += f", but it was not running yet after {START_TIMEOUT_S:.0f} s"
         return RestartOutcome(
             was_running=was_running,
             quit=True,
             relaunched=True,
             waited_s=waited,
             old_pids=old_pids,
+            new_pids=new_pids,
             message=f"{verb}{detail}.",
         )
 
     def _did_not_quit_message(self, timeout: float) -> str:
         message = f"Claude Desktop did not quit within {timeout:.0f} s, so it was not restarted"
         if self.system == "Windows":
-            message += (
-                "; it may be hiding in the tray: right-click its tray icon, choose Quit, then try again."
-            )
+            message += "; it may be hiding in the tray: right-click its tray icon, choose Quit, then try again."
         else:
             message += "; quit it yourself (it may be waiting on a dialog), then try again."
         return message
@@ -414,6 +422,7 @@ __all__ = [
     "POLL_INTERVAL_S",
     "PROGRESS_INTERVAL_S",
     "QUIT_TIMEOUT_S",
+    "START_TIMEOUT_S",
     "ClaudeApp",
     "ClaudeStatus",
     "RestartOutcome",

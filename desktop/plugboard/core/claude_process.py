@@ -65,6 +65,10 @@ class PsutilProcessTable:
 
     def snapshot(self) -> list[ProcessInfo]:
         found: list[ProcessInfo] = []
+        # process_iter reuses its Process objects by pid, and a Process caches exe() forever: a process that
+        # exec'd since (claude-desktop-debian's launcher exec's Electron; `setsid --fork` exec's what it starts)
+        # would keep its old executable. Fresh objects each time.
+        psutil.process_iter.cache_clear()
         for proc in psutil.process_iter(["pid", "ppid", "name", "exe", "cmdline", "create_time", "status"]):
             info = proc.info
             if info.get("status") == psutil.STATUS_ZOMBIE:
