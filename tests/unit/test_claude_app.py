@@ -141,7 +141,7 @@ def test_macos_restart_quits_through_applescript_writes_in_between_then_opens_th
     assert outcome.ok
     assert outcome.old_pids == (500,)
     assert outcome.new_pids == (700,)
-    assert outcome.message == "Restarted Claude Desktop (it took 0 s to quit)."
+    assert outcome.message == "Restarted Claude Desktop (it took 0.0 s to quit)."
 
 
 # -- Windows ---------------------------------------------------------------------------------------

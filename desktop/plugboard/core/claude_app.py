@@ -395,7 +395,7 @@ class ClaudeApp:
             self.launch()
         new_pids = self.wait_until_running().pids
         verb = "Restarted Claude Desktop" if was_running else "Claude Desktop was not running; started it"
-        detail = f" (it took {waited:.0f} s to quit)" if was_running else ""
+        detail = f" (it took {waited:.1f} s to quit)" if was_running else ""
         if not new_pids:
             detail += f", but it was not running yet after {START_TIMEOUT_S:.0f} s"
         return RestartOutcome(
