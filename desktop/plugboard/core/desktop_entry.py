@@ -250,8 +250,4 @@ def expand_field_codes(args: Sequence[str], entry: DesktopEntry) -> list[str]:
 def _only_field_codes(arg: str) -> bool:
     """True for an argument made only of dropped field codes (it disappears instead of becoming "")."""
     codes = arg.split("%")
-    return (
-        arg.startswith("%")
-        and all(len(c) == 1 and c in DROPPED_FIELD_CODES for c in codes[1:])
-        and not codes[0]
-    )
+    return arg.startswith("%") and all(len(c) == 1 and c in DROPPED_FIELD_CODES for c in codes[1:]) and not codes[0]
