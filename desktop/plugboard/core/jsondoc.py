@@ -229,6 +229,9 @@ class ConfigDocument:
         index = self.root.index_of(SERVERS_KEY)
         return None if index is None else self.root.members[index]
 
+    def servers_members(self) -> tuple[Member, ...]:
+        return () if self.servers is None else self.servers.members
+
     @property
     def names(self) -> list[str]:
         return [] if self.servers is None else [m.name for m in self.servers.members]
