@@ -219,3 +219,27 @@ def test_jump_host_carries_the_tunnel_through_a_nested_channel(
         assert tunnel.wait_up(UP_TIMEOUT_S), tunnel.state.describe()
         assert echo_through(tunnel.local_port or 0, b"jumped") == b"jumped"
     assert sshd.wait_log("Accepted publickey for root", count=2)
+
+
+def test_wrong_stored_passphrase_fails_as_auth_and_says_so(
+    sshd: SshServer, ssh_keys: SshKeys, echo_target: Target, user_known_hosts: Path
+):
+    trust(sshd, user_known_hosts)
+    profile = profile_for(sshd, echo_target, key_file=str(ssh_keys.ed25519_protected))
+    with Tunnel(profile, get_secret=lambda _c, _k: "wrong passphrase") as tunnel:
+        tunnel.start()
+        assert not tunnel.wait_up(UP_TIMEOUT_S)
+        state = tunnel.state
+    assert state.problem is not None and state.problem.kind == "auth"
+    assert "stored passphrase" in state.problem.message
+
+
+def test_a_plain_key_never_asks_the_secret_store(sshd: SshServer, echo_target: Target, user_known_hosts: Path):
+    trust(sshd, user_known_hosts)
+
+    def no_keyring(_connector: str, _key: str) -> str | None:
+        raise AssertionError("the keyring was asked for a key that has no passphrase")
+
+    with Tunnel(profile_for(sshd, echo_target), get_secret=no_keyring) as tunnel:
+        tunnel.start()
+        assert tunnel.wait_up(UP_TIMEOUT_S), tunnel.state.describe()

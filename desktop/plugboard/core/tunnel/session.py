@@ -25,6 +25,7 @@ from pathlib import Path
 
 import paramiko
 
+from plugboard.core.errors import PlugboardError
 from plugboard.core.tunnel.hostkeys import HostKeyError, KnownHosts, UnknownHostKeyError
 from plugboard.core.tunnel.profile import PASSPHRASE_KEY, PASSWORD_KEY, TunnelProfile
 from plugboard.core.tunnel.sockets import QuickAckSocket, connect_tcp
@@ -220,33 +221,53 @@ class SessionOpener:
         if not transport.is_authenticated():
             raise SessionError("auth", f"{where} refused the {method} login")
 
+    def _secret(self, key: str) -> str | None:
+        try:
+            return self.get_secret(self.profile.secret_connector, key)
+        except PlugboardError as exc:  # no keyring backend, say: the message tells the user what to do
+            raise SessionError("auth", str(exc)) from exc
+
     def _auth_key(self, transport: paramiko.Transport, user: str, where: str) -> None:
         assert self.profile.key_file is not None  # checked by TunnelProfile
         path = Path(self.profile.key_file).expanduser()
-        passphrase = self.get_secret(self.profile.secret_connector, PASSPHRASE_KEY)
+        # The keyring is asked only for a key that is actually protected: a plain key works without one.
+        key = self._load_key(path, None)
+        if key is None:
+            passphrase = self._secret(PASSPHRASE_KEY)
+            if passphrase is None:
+                raise SessionError(
+                    "auth",
+                    f"key {path} is protected by a passphrase; store it with "
+                    f"`plugboard secret set {self.profile.secret_connector} {PASSPHRASE_KEY}`",
+                )
+            key = self._load_key(path, passphrase)
+            if key is None:
+                raise SessionError(
+                    "auth", f"cannot unlock key {path} with the stored passphrase (is it the right one?)"
+                )
+        transport.auth_publickey(user, key)
+
+    def _load_key(self, path: Path, passphrase: str | None) -> paramiko.PKey | None:
+        """The key, or None when it needs a (different) passphrase."""
         try:
             # cryptography wants bytes here although paramiko documents str.
             secret = passphrase.encode("utf-8") if passphrase is not None else None
-            key = paramiko.PKey.from_path(path, password=secret)  # type: ignore[arg-type]
+            return paramiko.PKey.from_path(path, password=secret)  # type: ignore[arg-type]
         except (paramiko.PasswordRequiredException, TypeError) as exc:
             # paramiko 5 lets cryptography's TypeError("Key is password-protected...") through for OpenSSH keys.
             if isinstance(exc, TypeError) and "password" not in str(exc).lower():
                 raise
-            raise SessionError(
-                "auth",
-                f"key {path} is protected by a passphrase; store it with "
-                f"`plugboard secret set {self.profile.secret_connector} {PASSPHRASE_KEY}`",
-            ) from exc
+            return None
         except (paramiko.SSHException, ValueError) as exc:
-            # A wrong passphrase surfaces as a decryption/parse failure.
-            hint = " (is the stored passphrase right?)" if passphrase else ""
-            raise SessionError("auth", f"cannot load key {path}{hint}: {exc}") from exc
+            if passphrase is not None:
+                # A wrong passphrase shows up as a decode error whose wording depends on the key format.
+                return None
+            raise SessionError("auth", f"cannot load key {path}: {exc}") from exc
         except OSError as exc:
             raise SessionError("auth", f"cannot read key {path}: {_reason(exc)}") from exc
-        transport.auth_publickey(user, key)
 
     def _auth_password(self, transport: paramiko.Transport, user: str, where: str) -> None:
-        password = self.get_secret(self.profile.secret_connector, PASSWORD_KEY)
+        password = self._secret(PASSWORD_KEY)
         if password is None:
             raise SessionError(
                 "auth",
