@@ -101,10 +101,12 @@ def backend() -> Any:
 
 
 def _call(what: str, fn: Any, *args: str) -> Any:
-    from keyring.errors import InitError, KeyringError, KeyringLocked, NoKeyringError
+    from keyring.errors import InitError, KeyringError, KeyringLocked, NoKeyringError, PasswordDeleteError
 
     try:
         return fn(*args)
+    except PasswordDeleteError:
+        raise  # "there was nothing to delete" is an answer, not a keyring failure
     except KeyringLocked as exc:
         raise KeyringUnavailable(
             f"the system keyring is locked, so Plugboard cannot {what}: unlock it (log in to your desktop "

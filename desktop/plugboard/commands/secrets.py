@@ -1,0 +1,230 @@
+"""`plugboard secret set|delete|list` and `plugboard secure NAME [KEY...]`: connector secrets in the OS keyring.
+
+A secret's value never comes from the command line (it would sit in shell history and in every process list): it is
+read from a hidden prompt, or from stdin when stdin is not a terminal (`printf %s "$TOKEN" | plugboard secret set
+github GITHUB_TOKEN`). Only the first line of stdin is taken, without its line ending.
+
+`secure NAME` moves an entry's plaintext `env` values (all of them, or the KEYs named) into the keyring and rewrites
+the entry to start the server through `plugboard run NAME --secret KEY ...`. The write passes the values as `scrub`
+so the backup it makes does not hold them; afterwards every older backup that still holds one is listed, and deleted
+with `--delete-old-backups` (or after a yes at the prompt).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from plugboard.core.errors import PlugboardError
+
+
+def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
+    secret = subparsers.add_parser(
+        "secret",
+        parents=parents,
+        help="store, delete or list a connector's secrets in the OS keyring",
+        description="Connector secrets live in the OS keyring (service `plugboard`, user CONNECTOR/KEY).",
+    )
+    verbs = secret.add_subparsers(dest="secret_verb", metavar="VERB", required=True)
+
+    p = verbs.add_parser(
+        "set",
+        parents=parents,
+        help="store a secret (value from a hidden prompt, or stdin)",
+        description="Store a secret. The value is read from a hidden prompt, or from stdin when it is not a "
+        "terminal; never from the command line.",
+    )
+    p.add_argument("connector")
+    p.add_argument("key", metavar="KEY")
+    p.set_defaults(handler=cmd_set)
+
+    p = verbs.add_parser("delete", parents=parents, help="remove a secret from the keyring")
+    p.add_argument("connector")
+    p.add_argument("key", metavar="KEY")
+    p.set_defaults(handler=cmd_delete)
+
+    p = verbs.add_parser("list", parents=parents, help="names of a connector's secrets (never values)")
+    p.add_argument("connector")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(handler=cmd_list)
+
+    p = subparsers.add_parser(
+        "secure",
+        parents=parents,
+        help="move a connector's plaintext env values into the keyring",
+        description="Move plaintext `env` values of connector NAME (all, or the KEYs named) into the OS keyring "
+        "and rewrite the entry to start through `plugboard run`.",
+    )
+    p.add_argument("name")
+    p.add_argument("keys", nargs="*", metavar="KEY")
+    p.add_argument(
+        "--delete-old-backups",
+        action="store_true",
+        help="delete older backups of Claude's config that still hold the plaintext values",
+    )
+    p.set_defaults(handler=cmd_secure)
+
+
+def read_secret_value(connector: str, key: str) -> str:
+    """The value from a hidden prompt, or the first line of stdin when it is not a terminal."""
+    if sys.stdin is None:
+        raise PlugboardError(f"no value for {key}: give it on stdin")
+    if sys.stdin.isatty():
+        import getpass
+
+        value = getpass.getpass(f"{key} for {connector} (input hidden): ")
+    else:
+        value = sys.stdin.readline().rstrip("\r\n")
+    if not value:
+        raise PlugboardError(f"no value given for {key}; nothing was stored")
+    return value
+
+
+def cmd_set(args: argparse.Namespace) -> int:
+    from plugboard.core import secrets
+
+    secrets.check_connector(args.connector)
+    secrets.check_key(args.key)
+    secrets.set_secret(args.connector, args.key, read_secret_value(args.connector, args.key))
+    print(f"Stored {args.key} for {args.connector} in the system keyring.")
+    return 0
+
+
+def cmd_delete(args: argparse.Namespace) -> int:
+    from plugboard.core import secrets
+
+    if not secrets.delete_secret(args.connector, args.key):
+        raise PlugboardError(f"there is no secret {args.key} for {args.connector} in the keyring")
+    print(f"Deleted {args.key} for {args.connector} from the system keyring.")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from plugboard.core import secrets
+
+    names = secrets.list_secret_names(args.connector)
+    if args.json:
+        print(json.dumps(names))
+    elif names:
+        print("\n".join(names))
+    else:
+        print(f"No secrets stored for {args.connector}.")
+    return 0
+
+
+def parse_run_args(args: list[str]) -> tuple[list[str], list[str]] | None:
+    """(secret keys, server argv) of a launcher entry's args `run NAME [--secret K]... -- CMD ...`; None otherwise."""
+    if len(args) < 2 or args[0] != "run":
+        return None
+    from plugboard.commands.run import split_server_words
+
+    try:
+        return split_server_words(args[2:])
+    except ValueError:
+        return None
+
+
+def plan_secure(
+    name: str, entry: dict[str, Any], keys: list[str]
+) -> tuple[dict[str, Any] | None, dict[str, str], list[str]]:
+    """(the rewritten entry, the values to move into the keyring, the keys the entry already takes from it).
+
+    An entry that already runs through the launcher with no plaintext left gives (None, {}, its keys).
+    """
+    from plugboard.core.launcher import launcher_entry, plugboard_executable
+    from plugboard.core.secrets import check_key
+
+    env = {str(k): str(v) for k, v in (entry.get("env") or {}).items()}
+    command = str(entry.get("command", ""))
+    args = [str(a) for a in entry.get("args", [])]
+    existing: list[str] = []
+    if Path(command).name.lower() in ("plugboard", "plugboard.exe") and args[:1] == ["proxy"]:
+        raise PlugboardError(f"{name} runs `plugboard proxy`; its token belongs in --bearer-secret, not env")
+    parsed = parse_run_args(args) if Path(command).name.lower() in ("plugboard", "plugboard.exe") else None
+    if parsed is not None:
+        existing, server = parsed
+        if not server:
+            raise PlugboardError(f"{name}'s `plugboard run` entry names no server command")
+        command, args = server[0], server[1:]
+    wanted = keys or sorted(env)
+    if not wanted:
+        if existing:
+            return None, {}, existing
+        raise PlugboardError(f"{name} has no env values to move into the keyring")
+    unknown = [k for k in wanted if k not in env]
+    if unknown:
+        raise PlugboardError(f"{name} has no env value called {', '.join(unknown)}")
+    for key in wanted:
+        check_key(key)
+    empty = [k for k in wanted if not env[k]]
+    if empty:
+        raise PlugboardError(f"{', '.join(empty)} in {name} is empty; an empty secret is never stored")
+    moved = {k: env[k] for k in wanted}
+    remaining = {k: v for k, v in env.items() if k not in moved}
+    new_entry = launcher_entry(name, [*existing, *[k for k in wanted if k not in existing]], command, args, remaining)
+    new_entry["command"] = plugboard_executable()
+    for key, value in entry.items():
+        if key not in ("command", "args", "env"):
+            new_entry[key] = value  # keys Claude owns (extensionId, ...) stay as they were
+    return new_entry, moved, existing
+
+
+def backups_holding(backups: list[Any], values: list[str]) -> list[Path]:
+    """Backup files whose bytes contain any of `values` (raw, or as JSON writes them)."""
+    needles = set()
+    for value in values:
+        needles.add(value.encode("utf-8"))
+        needles.add(json.dumps(value)[1:-1].encode("utf-8"))
+        needles.add(json.dumps(value, ensure_ascii=False)[1:-1].encode("utf-8"))
+    found: list[Path] = []
+    for backup in backups:
+        path = Path(backup.path)
+        try:
+            data = path.read_bytes()
+        except OSError:
+            continue
+        if any(n in data for n in needles):
+            found.append(path)
+    return found
+
+
+def cmd_secure(args: argparse.Namespace) -> int:
+    from plugboard.core.connectors import Connectors
+    from plugboard.core.secrets import backend, get_secret, set_secret
+
+    connectors = Connectors.open(args.config)
+    connector = connectors.get(args.name)
+    new_entry, moved, existing = plan_secure(args.name, connector.entry, list(args.keys))
+    backend()  # refuse before anything changes when there is no keyring
+    if new_entry is None:
+        # Already secured: only look for old backups that still hold the values now in the keyring.
+        values = [v for v in (get_secret(args.name, k) for k in existing) if v]
+        print(f'"{args.name}" already takes {", ".join(existing)} from the system keyring.')
+    else:
+        for key, value in moved.items():
+            set_secret(args.name, key, value)
+        connectors.replace(args.name, new_entry, scrub=list(moved.values()))
+        values = list(moved.values())
+        keys = ", ".join(moved)
+        print(f'Moved {keys} of "{args.name}" into the system keyring; its entry now starts through `plugboard run`.')
+    stale = backups_holding(connectors.backups(), values)
+    if not stale:
+        print("Restart Claude Desktop to apply (plugboard claude restart).")
+        return 0
+    print(f"{len(stale)} older backup(s) of Claude's config still hold the plaintext value(s):")
+    for path in stale:
+        print(f"  {path}")
+    delete = args.delete_old_backups
+    if not delete and sys.stdin is not None and sys.stdin.isatty():
+        delete = input("Delete them now? [y/N] ").strip().lower() in ("y", "yes")
+    if delete:
+        for path in stale:
+            path.unlink(missing_ok=True)
+        print(f"Deleted {len(stale)} backup(s).")
+    else:
+        print(f"Delete them with: plugboard secure {args.name} --delete-old-backups (it only deletes those).")
+    print("Restart Claude Desktop to apply (plugboard claude restart).")
+    return 0
