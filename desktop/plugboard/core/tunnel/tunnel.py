@@ -93,6 +93,7 @@ class Tunnel:
         )
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
+        self._emit_lock = threading.RLock()
         self._listeners: list[Listener] = []
         self._state = TunnelState("idle")
         self._stop = threading.Event()
@@ -111,30 +112,37 @@ class Tunnel:
             return self._state
 
     def subscribe(self, callback: Listener) -> Callable[[], None]:
-        """Call `callback(state)` on every change (from the tunnel's thread). Returns the unsubscriber."""
+        """Call `callback(state)` on every change, from the thread that made it (usually the tunnel's own).
+
+        Returns the unsubscribe function; once it returns, `callback` is not running and will not be called again,
+        so a Qt adapter may be deleted right after. Callbacks must not block on a thread that may be unsubscribing
+        (Qt adapters re-emit as queued signals, which never blocks).
+        """
         with self._lock:
             self._listeners.append(callback)
 
         def unsubscribe() -> None:
-            with self._lock:
+            with self._emit_lock, self._lock:
                 if callback in self._listeners:
                     self._listeners.remove(callback)
 
         return unsubscribe
 
     def _set(self, state: TunnelState) -> None:
-        with self._lock:
-            if self._state.kind == "stopped":
-                return  # nothing follows "stopped"
-            self._state = state
-            listeners = list(self._listeners)
-            self._changed.notify_all()
-        log.info("tunnel %s: %s", self.profile.name, state.describe())
-        for callback in listeners:
-            try:
-                callback(state)
-            except Exception:
-                log.exception("tunnel %s: a state listener failed", self.profile.name)
+        # One emitter at a time, in the order states were set: listeners never see states out of order.
+        with self._emit_lock:
+            with self._lock:
+                if self._state.kind == "stopped":
+                    return  # nothing follows "stopped"
+                self._state = state
+                listeners = list(self._listeners)
+                self._changed.notify_all()
+            log.info("tunnel %s: %s", self.profile.name, state.describe())
+            for callback in listeners:
+                try:
+                    callback(state)
+                except Exception:
+                    log.exception("tunnel %s: a state listener failed", self.profile.name)
 
     def wait_for(self, predicate: Callable[[TunnelState], bool], timeout: float) -> TunnelState:
         """Block until `predicate(state)` holds or `timeout` passes; returns the state at that moment."""

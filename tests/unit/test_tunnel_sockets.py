@@ -1,0 +1,49 @@
+"""The QUICKACK socket wrapper re-arms TCP_QUICKACK after every receive and forwards everything else."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from plugboard.core.tunnel.sockets import QuickAckSocket, connect_tcp, quickack_supported
+
+
+@pytest.fixture
+def connected_pair():
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        client = connect_tcp("127.0.0.1", server.getsockname()[1], timeout=5)
+        peer, _ = server.accept()
+        try:
+            yield client, peer
+        finally:
+            client.close()
+            peer.close()
+
+
+def test_connect_tcp_turns_nagle_off(connected_pair):
+    client, _peer = connected_pair
+    assert client.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+
+
+@pytest.mark.skipif(not quickack_supported(), reason="TCP_QUICKACK is Linux-only")
+def test_quickack_is_armed_again_after_each_recv(connected_pair):
+    client, peer = connected_pair
+    wrapped = QuickAckSocket(client)
+    for _ in range(3):
+        client.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 0)
+        peer.sendall(b"x")
+        assert wrapped.recv(1) == b"x"
+        assert client.getsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK) == 1
+
+
+def test_other_calls_reach_the_wrapped_socket(connected_pair):
+    client, peer = connected_pair
+    wrapped = QuickAckSocket(client)
+    wrapped.settimeout(2.5)
+    assert client.gettimeout() == 2.5
+    wrapped.sendall(b"hi")
+    assert peer.recv(2) == b"hi"
+    assert wrapped.fileno() == client.fileno()
