@@ -1,39 +1,111 @@
-"""The main window lists connectors from the real config engine and shows errors in words."""
+"""The main window over the real config engine: listing, switching, staging while Claude runs, reloading."""
 
+import json
+
+import pytest
+from PySide6.QtCore import Qt
+
+from plugboard.core.claude_app import RestartOutcome
+from plugboard.gui.connectors_model import NAME, SWITCH
 from plugboard.gui.main_window import MainWindow
 
-CONFIG = '{"mcpServers": {"files": {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-filesystem"]}}}'
+CONFIG = (
+    '{\n  "mcpServers": {\n    "files": {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-filesystem"]},\n'
+    '    "time": {"command": "uvx", "args": ["mcp-server-time"]}\n  }\n}'
+)
 
 
-def test_the_window_is_titled_plugboard_and_lists_enabled_and_disabled_connectors(qtbot, claude_config):
-    claude_config.write_text(CONFIG.replace("}}}", '}, "time": {"command": "uvx", "args": ["mcp-server-time"]}}}'))
-    window = MainWindow(str(claude_config))
-    qtbot.addWidget(window)
-    window.connectors.disable("time")
-    window.reload()
-    assert window.windowTitle() == "Plugboard"
-    model = window.model
-    rows = [[model.index(r, c).data() for c in range(model.columnCount())] for r in range(model.rowCount())]
-    assert rows == [
-        ["files", "On", "Local", "npx -y @modelcontextprotocol/server-filesystem"],
-        ["time", "Off", "Local", "uvx mcp-server-time"],
-    ]
+class FakeClaude:
+    """Duck-types ClaudeApp for the page: running or not, and a restart that calls `between` like the real one."""
+
+    def __init__(self, running):
+        self.running = running
+        self.restarts = 0
+
+    def status(self):
+        return type("Status", (), {"running": self.running})()
+
+    def restart(self, between=None, progress=None):
+        self.restarts += 1
+        if progress:
+            progress(1.0)
+        between()
+        return RestartOutcome(True, True, True, 1.0, (1,), (2,), message="Restarted Claude Desktop.")
 
 
-def test_a_broken_config_shows_a_banner_instead_of_failing(qtbot, claude_config):
-    claude_config.write_text('{"mcpServers": {},}')
-    window = MainWindow(str(claude_config))
-    qtbot.addWidget(window)
-    assert window.model.rowCount() == 0
-    assert not window.banner.isHidden()
-    assert "trailing comma" in window.banner.text()
-
-
-def test_a_change_on_disk_reloads_the_list_and_says_so(qtbot, claude_config):
-    claude_config.write_text('{"mcpServers": {}}')
-    window = MainWindow(str(claude_config))
-    qtbot.addWidget(window)
-    assert window.model.rowCount() == 0
+@pytest.fixture
+def window(qtbot, claude_config, request):
     claude_config.write_text(CONFIG)
-    qtbot.waitUntil(lambda: window.model.rowCount() == 1, timeout=5000)
-    assert "changed on disk" in window.banner.text()
+    claude = FakeClaude(running=getattr(request, "param", False))
+    window = MainWindow(str(claude_config), claude=claude)
+    qtbot.addWidget(window)
+    page = window.page
+    qtbot.waitUntil(lambda: page.claude_known, timeout=5000)
+    yield window
+    window.close()
+
+
+def cells(window, column):
+    model = window.page.model
+    return [model.index(r, column).data() for r in range(model.rowCount())]
+
+
+def click_switch(qtbot, window, row):
+    table = window.page.table
+    rect = table.visualRect(window.page.model.index(row, SWITCH))
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+
+
+def test_the_window_is_titled_plugboard_and_lists_enabled_and_disabled_connectors(window):
+    window.connectors.disable("time")
+    window.page.reload()
+    assert window.windowTitle() == "Plugboard"
+    assert cells(window, NAME) == ["files", "time"]
+    assert cells(window, SWITCH) == ["On", "Off"]
+
+
+def test_a_switch_click_writes_at_once_when_claude_is_not_running(qtbot, window, claude_config):
+    click_switch(qtbot, window, 1)
+    assert list(json.loads(claude_config.read_text())["mcpServers"]) == ["files"]
+    assert cells(window, SWITCH) == ["On", "Off"]
+    assert window.page.restart_banner.isHidden()
+    assert 'Disabled "time"' in window.page.note.text()
+    click_switch(qtbot, window, 1)
+    assert claude_config.read_text() == CONFIG
+
+
+@pytest.mark.parametrize("window", [True], indirect=True)
+def test_while_claude_runs_switches_are_staged_until_restart_claude_now(qtbot, window, claude_config):
+    page = window.page
+    page.guard_seconds = 0.5  # the wipe guard's watch, shortened: nothing rewrites the file in this test
+    assert page.claude_running
+    click_switch(qtbot, window, 0)
+    window.page.table.setCurrentIndex(page.model.index(1, 0))
+    qtbot.keyClick(page.table, Qt.Key.Key_Space)  # the keyboard works as well as the mouse
+    assert claude_config.read_text() == CONFIG
+    assert not page.restart_banner.isHidden()
+    assert page.restart_text.text() == "Claude Desktop needs a restart to apply 2 changes."
+    assert cells(window, SWITCH) == ["Off (pending)", "Off (pending)"]
+    click_switch(qtbot, window, 1)  # flipping back cancels that change
+    assert page.restart_text.text() == "Claude Desktop needs a restart to apply 1 change."
+    qtbot.mouseClick(page.restart_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.restart_banner.isHidden(), timeout=30000)
+    assert list(json.loads(claude_config.read_text())["mcpServers"]) == ["time"]
+    assert cells(window, SWITCH) == ["On", "Off"]  # parked "files" is listed after the live entries
+    assert "Applied 1 change" in page.note.text()
+
+
+def test_a_broken_config_shows_a_note_instead_of_failing(qtbot, claude_config):
+    claude_config.write_text('{"mcpServers": {},}')
+    window = MainWindow(str(claude_config), claude=FakeClaude(False))
+    qtbot.addWidget(window)
+    assert window.page.model.rowCount() == 0
+    assert "trailing comma" in window.page.note.text()
+    qtbot.waitUntil(lambda: window.page.claude_known, timeout=5000)
+    window.close()
+
+
+def test_a_change_on_disk_reloads_the_list_and_says_so(qtbot, window, claude_config):
+    claude_config.write_text('{"mcpServers": {}}')
+    qtbot.waitUntil(lambda: window.page.model.rowCount() == 0, timeout=5000)
+    assert "changed on disk" in window.page.note.text()

@@ -1,29 +1,57 @@
-"""A table model adapting `plugboard.core.connectors.Connector` rows for Qt views. No business rules here."""
+"""A table model adapting `plugboard.core.connectors.Connector` rows (plus their status) for Qt views.
+
+No business rules: it shows what the page gives it, including pending (staged) switch positions, and reports a
+switch click as a request through `toggle_requested`; the page decides what that means.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QColor
 
 from plugboard.core.connectors import Connector
 
-COLUMNS = ("Name", "Enabled", "Kind", "Command")
+COLUMNS = ("", "Name", "Kind", "Command", "On")
+STATUS, NAME, KIND, COMMAND, SWITCH = range(len(COLUMNS))
 Index = QModelIndex | QPersistentModelIndex
+SWITCH_ROLE = Qt.ItemDataRole.UserRole + 1
+
+# Status light colours: green running, red failing, grey stopped/unknown.
+LIGHTS = {"ok": QColor("#2e9d4c"), "bad": QColor("#d0342c"), "off": QColor("#9aa0a6")}
+
+
+@dataclass(frozen=True)
+class Row:
+    connector: Connector
+    status: str
+    """A phrase: "Running in Claude", "Stopped", "Failing: missing secret GITHUB_TOKEN", …"""
+    light: str
+    """"ok", "bad" or "off"."""
+    pending: bool | None = None
+    """The switch position the user chose but that is not applied yet, or None."""
+
+    @property
+    def shown_enabled(self) -> bool:
+        return self.connector.enabled if self.pending is None else self.pending
 
 
 class ConnectorsModel(QAbstractTableModel):
+    toggle_requested = Signal(str, bool)
+
     def __init__(self) -> None:
         super().__init__()
-        self._rows: list[Connector] = []
+        self._rows: list[Row] = []
 
-    def set_connectors(self, rows: list[Connector]) -> None:
+    def set_rows(self, rows: list[Row]) -> None:
         self.beginResetModel()
         self._rows = list(rows)
         self.endResetModel()
 
-    def connector(self, row: int) -> Connector:
-        return self._rows[row]
+    def row(self, index: int) -> Row:
+        return self._rows[index]
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
         return 0 if parent.isValid() else len(self._rows)
@@ -36,19 +64,40 @@ class ConnectorsModel(QAbstractTableModel):
             return COLUMNS[section]
         return None
 
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
-        item = self._rows[index.row()]
+        row = self._rows[index.row()]
+        item = row.connector
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            if column == 0:
-                return item.name
-            if column == 1:
-                return "On" if item.enabled else "Off"
-            if column == 2:
-                return item.kind.capitalize()
-            return " ".join(item.server_command)
-        if role == Qt.ItemDataRole.ToolTipRole and column == 3:
-            return " ".join([item.command, *item.args])
+            return {
+                NAME: item.name,
+                KIND: item.kind.capitalize(),
+                COMMAND: " ".join(item.server_command),
+                SWITCH: ("On" if row.shown_enabled else "Off") + (" (pending)" if row.pending is not None else ""),
+            }.get(column)
+        if role == Qt.ItemDataRole.DecorationRole and column == STATUS:
+            return LIGHTS[row.light]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if column in (STATUS, NAME):
+                return row.status
+            if column == COMMAND:
+                return " ".join([item.command, *item.args])
+            if column == SWITCH and row.pending is not None:
+                return "Applies when Claude Desktop restarts"
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            if column == STATUS:
+                return row.status
+            if column == SWITCH:
+                return f"{item.name} {'on' if row.shown_enabled else 'off'}"
+        if role == SWITCH_ROLE:
+            return row.shown_enabled
         return None
+
+    def request_toggle(self, index: int) -> None:
+        row = self._rows[index]
+        self.toggle_requested.emit(row.connector.name, not row.shown_enabled)

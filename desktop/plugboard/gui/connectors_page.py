@@ -1,0 +1,253 @@
+"""The Connectors page: every connector with a status light and a switch; applying switches to Claude Desktop.
+
+Switching while Claude Desktop is not running writes at once. While it runs, switches are staged
+(`core.apply.PendingChanges`) and a banner offers "Restart Claude now", which runs `core.apply.apply_changes`
+(quit → write → relaunch → wipe guard) on a worker thread. The rules live in the core; this page only shows them.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from plugboard.core import status as status_records
+from plugboard.core.apply import WIPE_GUARD_S, ApplyOutcome, PendingChanges, apply_changes
+from plugboard.core.claude_app import ClaudeApp, ClaudeStatus
+from plugboard.core.connectors import Connector, Connectors
+from plugboard.core.errors import PlugboardError
+from plugboard.gui.connectors_model import COMMAND, NAME, STATUS, SWITCH, ConnectorsModel, Row
+from plugboard.gui.toggle_delegate import ToggleDelegate
+from plugboard.gui.worker import Worker
+
+# How often to look whether Claude Desktop runs (a process-table scan on a worker thread): often enough that the
+# page switches between "write now" and "stage" before a user's next click, rare enough to cost nothing.
+CLAUDE_POLL_MS = 3000
+# Closing the window waits this long for a running apply/poll to finish before leaving it to die with the app.
+WORKER_JOIN_S = 2.0
+
+
+def describe(connector: Connector) -> tuple[str, str]:
+    """The status phrase and light colour for one connector."""
+    if not connector.enabled:
+        return "Switched off", "off"
+    if connector.via_plugboard is None:
+        return "Claude Desktop starts it directly, so Plugboard cannot see whether it runs", "off"
+    label = status_records.connector_status_label(connector.name)
+    if label == "running":
+        return "Running in Claude", "ok"
+    if label.startswith(("failed", "crashed")) or (label.startswith("exited") and label != "exited 0"):
+        return f"Failing: {label}", "bad"
+    return "Stopped" if label != "never started" else "Not started yet", "off"
+
+
+class ConnectorsPage(QWidget):
+    claude_progress = Signal(float)
+    wrote = Signal()
+    """Emitted after this page changed Claude's config, so the window does not report its own write as foreign."""
+
+    def __init__(self, connectors: Connectors, claude: ClaudeApp, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.connectors = connectors
+        self.claude = claude
+        self.pending = PendingChanges()
+        self.claude_running = False
+        self.claude_known = False
+        self.guard_seconds = WIPE_GUARD_S
+        self._workers: list[Worker] = []
+
+        self.restart_banner = QFrame()
+        self.restart_banner.setObjectName("restartBanner")
+        self.restart_text = QLabel()
+        self.restart_button = QPushButton("Restart Claude now")
+        self.restart_button.clicked.connect(self.apply_now)
+        banner_row = QHBoxLayout(self.restart_banner)
+        banner_row.addWidget(self.restart_text, 1)
+        banner_row.addWidget(self.restart_button)
+        self.restart_banner.hide()
+
+        self.note = QLabel()
+        self.note.setObjectName("note")
+        self.note.setWordWrap(True)
+        self.note.hide()
+        self.source = QLabel()
+        self.source.setObjectName("source")
+        self.source.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        self.model = ConnectorsModel()
+        self.model.toggle_requested.connect(self.toggle)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setAccessibleName("Connectors")
+        self.table.setItemDelegateForColumn(SWITCH, ToggleDelegate(self.table))
+        self.table.verticalHeader().hide()
+        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QTableView.SelectionMode.SingleSelection)
+        self.table.setShowGrid(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(STATUS, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(COMMAND, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(SWITCH, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.installEventFilter(self)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.restart_banner)
+        layout.addWidget(self.note)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.source)
+
+        self.claude_progress.connect(self._show_progress)
+        self.poll_timer = QTimer(self)
+        self.poll_timer.setInterval(CLAUDE_POLL_MS)
+        self.poll_timer.timeout.connect(self.poll_claude)
+        self.poll_timer.start()
+        self.reload()
+        self.poll_claude()
+
+    # -- showing ---------------------------------------------------------------------------------------------
+
+    def reload(self, note: str | None = None) -> None:
+        path = self.connectors.path
+        self.source.setText(f"Claude Desktop config: {path}")
+        try:
+            connectors = self.connectors.all()
+        except PlugboardError as exc:
+            self.model.set_rows([])
+            self.show_note(str(exc))
+            return
+        rows = []
+        for connector in connectors:
+            phrase, light = describe(connector)
+            rows.append(Row(connector, phrase, light, self.pending.wanted(connector.name)))
+        self.model.set_rows(rows)
+        if note:
+            self.show_note(note)
+        elif not path.exists():
+            self.show_note(
+                "Claude Desktop's config file does not exist yet; Plugboard creates it when you add a connector."
+            )
+        else:
+            self.note.hide()
+        self._update_banner()
+
+    def show_note(self, text: str) -> None:
+        self.note.setText(text)
+        self.note.show()
+
+    def _update_banner(self) -> None:
+        count = len(self.pending)
+        if not count:
+            self.restart_banner.hide()
+            return
+        noun = "change" if count == 1 else "changes"
+        self.restart_text.setText(f"Claude Desktop needs a restart to apply {count} {noun}.")
+        self.restart_banner.show()
+
+    def _show_progress(self, waited: float) -> None:
+        self.restart_text.setText(f"Waiting for Claude Desktop to quit… {waited:.0f} s")
+
+    # -- switching -------------------------------------------------------------------------------------------
+
+    def toggle(self, name: str, wanted: bool) -> None:
+        if not self.claude_known:
+            # The first look is still under way: ask now rather than write under a running Claude.
+            self._claude_status(self.claude.status())
+        rows = (self.model.row(i) for i in range(self.model.rowCount()))
+        connector = next(r.connector for r in rows if r.connector.name == name)
+        if self.claude_running:
+            self.pending.toggle(name, connector.enabled, wanted)
+            self.reload()
+            return
+        try:
+            if wanted:
+                self.connectors.enable(name)
+            else:
+                self.connectors.disable(name)
+        except PlugboardError as exc:
+            self.reload(str(exc))
+            return
+        self.wrote.emit()
+        self.reload(f'{"Enabled" if wanted else "Disabled"} "{name}". Claude Desktop picks it up when it starts.')
+
+    def apply_now(self) -> None:
+        changes = dict(self.pending.items())
+        self.restart_button.setEnabled(False)
+        self.restart_text.setText("Restarting Claude Desktop…")
+        worker = self._start(
+            "apply",
+            lambda: apply_changes(
+                self.connectors,
+                changes,
+                self.claude,
+                progress=self.claude_progress.emit,
+                guard_seconds=self.guard_seconds,
+            ),
+        )
+        worker.done.connect(self._applied)
+        worker.failed.connect(self._apply_failed)
+
+    def _applied(self, outcome: ApplyOutcome) -> None:
+        self.wrote.emit()
+        self.restart_button.setEnabled(True)
+        if outcome.ok:
+            self.pending.clear()
+        self.reload(outcome.message)
+
+    def _apply_failed(self, message: str) -> None:
+        self.wrote.emit()
+        self.restart_button.setEnabled(True)
+        self.pending.clear()  # whatever was written is on disk now; show the file as it is
+        self.reload(message)
+
+    # -- Claude Desktop's state --------------------------------------------------------------------------------
+
+    def poll_claude(self) -> None:
+        if any(w.is_running() for w in self._workers):
+            return  # an apply or the previous poll is still busy
+        worker = self._start("claude-status", self.claude.status)
+        worker.done.connect(self._claude_status)
+
+    def _claude_status(self, status: ClaudeStatus) -> None:
+        was = self.claude_running
+        self.claude_running = status.running
+        self.claude_known = True
+        if was and not status.running and len(self.pending):
+            # Claude quit by itself: nothing to restart any more, write the staged switches now.
+            changes = dict(self.pending.items())
+            self.pending.clear()
+            for name, wanted in changes.items():
+                self.toggle(name, wanted)
+
+    def _start(self, name: str, work: object) -> Worker:
+        self._workers = [w for w in self._workers if w.is_running()]
+        worker = Worker(name, work, self)  # type: ignore[arg-type]
+        self._workers.append(worker)
+        return worker.start()
+
+    def shutdown(self) -> None:
+        self.poll_timer.stop()
+        for worker in self._workers:
+            worker.join(WORKER_JOIN_S)
+
+    # -- keyboard ------------------------------------------------------------------------------------------------
+
+    def eventFilter(self, watched: object, event: object) -> bool:
+        from PySide6.QtCore import QEvent
+        from PySide6.QtGui import QKeyEvent
+
+        space = (
+            isinstance(event, QKeyEvent) and event.type() == QEvent.Type.KeyPress and event.key() == Qt.Key.Key_Space
+        )
+        if watched is self.table and space and self.table.currentIndex().isValid():
+            self.model.request_toggle(self.table.currentIndex().row())
+            return True
+        return False

@@ -1,0 +1,46 @@
+"""Run blocking core work (Claude restarts, probes, keyring calls) off the GUI thread.
+
+A plain Python thread does the work and reports through Qt signals; a signal emitted from another thread reaches
+slots in the GUI thread as a queued call, so widgets are only touched there. Python threads (not QThreadPool) so
+the test suite's leak guard sees and joins them. `join` is bounded and used on window close.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from plugboard.core.errors import PlugboardError
+
+
+class Worker(QObject):
+    done = Signal(object)
+    failed = Signal(str)
+
+    def __init__(self, name: str, work: Callable[[], Any], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._work = work
+        self._thread = threading.Thread(target=self._run, name=f"plugboard-gui-{name}", daemon=True)
+
+    def start(self) -> Worker:
+        self._thread.start()
+        return self
+
+    def is_running(self) -> bool:
+        return self._thread.is_alive()
+
+    def join(self, timeout: float) -> None:
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        try:
+            result = self._work()
+        except PlugboardError as exc:
+            self.failed.emit(str(exc))
+        except Exception as exc:  # a bug: still tell the user something readable, never crash the app
+            self.failed.emit(f"Something went wrong: {type(exc).__name__}: {exc}")
+        else:
+            self.done.emit(result)
