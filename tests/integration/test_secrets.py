@@ -226,3 +226,21 @@ def test_secure_refuses_a_key_the_entry_does_not_have_and_changes_nothing(claude
     assert result.returncode == 1 and "no env value called NOPE" in result.stderr
     assert claude_config.read_bytes() == before
     assert keyring_items() == {}
+
+
+@pytest.mark.usefixtures("secret_service")
+def test_the_launchers_fast_secret_service_read_finds_exactly_what_keyring_stored() -> None:
+    secrets.set_secret("slack", "SLACK_BOT_TOKEN", VALUE)
+
+    assert secrets._secret_service_get("slack", "SLACK_BOT_TOKEN") == VALUE
+    # Not set: a definite "none", not "ask keyring instead".
+    assert secrets._secret_service_get("slack", "OTHER") is None
+    assert secrets._secret_service_get("slac", "k/SLACK_BOT_TOKEN") is None
+
+
+def test_a_user_chosen_keyring_backend_turns_the_fast_path_off(tmp_path: Path) -> None:
+    assert secrets.keyring_configured({"PYTHON_KEYRING_BACKEND": "keyring.backends.kwallet.DBusKeyring"})
+    assert not secrets.keyring_configured({"XDG_CONFIG_HOME": str(tmp_path)})
+    (tmp_path / "python_keyring").mkdir()
+    (tmp_path / "python_keyring" / "keyringrc.cfg").write_text("[backend]\ndefault-keyring=x.y\n")
+    assert secrets.keyring_configured({"XDG_CONFIG_HOME": str(tmp_path)})

@@ -119,8 +119,54 @@ def _call(what: str, fn: Any, *args: str) -> Any:
         raise KeyringUnavailable(f"the system keyring failed to {what} ({detail})") from exc
 
 
+_NO_FAST_PATH = object()
+
+
+def keyring_configured(env: MutableMapping[str, str] | None = None) -> bool:
+    """True when the user chose a keyring backend themselves (env var or keyringrc.cfg): then only `keyring` decides."""
+    env = os.environ if env is None else env
+    if env.get("PYTHON_KEYRING_BACKEND"):
+        return True
+    config_home = Path(env.get("XDG_CONFIG_HOME") or Path(env.get("HOME") or Path.home()) / ".config")
+    return (config_home / "python_keyring" / "keyringrc.cfg").exists()
+
+
+def _secret_service_get(connector: str, key: str) -> object:
+    """Linux start-up fast path: read the item `keyring` wrote straight from the Secret Service.
+
+    `import keyring` plus `keyring.get_keyring()` (entry points, every backend's viability probe) costs ~150 ms here,
+    more than the launcher's whole start-up budget; secretstorage (the library keyring's own Secret Service backend
+    uses) reads the same item, with the same attributes ({"service", "username"}, keyring's "default" scheme) from
+    the default collection, in ~30 ms. Anything unusual (no service, a locked collection that needs a prompt, an
+    error) returns `_NO_FAST_PATH`, and the caller goes through `keyring`, which gives the proper message.
+    """
+    try:
+        import secretstorage
+    except ImportError:
+        return _NO_FAST_PATH
+    from contextlib import closing
+
+    try:
+        with closing(secretstorage.dbus_init()) as connection:
+            collection = secretstorage.get_default_collection(connection)
+            if collection.is_locked():
+                return _NO_FAST_PATH
+            for item in collection.search_items({"service": SERVICE, "username": username(connector, key)}):
+                if item.is_locked():
+                    return _NO_FAST_PATH
+                return item.get_secret().decode("utf-8")
+            return None
+    except Exception:  # any failure here only means "ask keyring the slow way"
+        return _NO_FAST_PATH
+
+
 def get_secret(connector: str, key: str) -> str | None:
     """The secret's value, or None if it is not set."""
+    if sys.platform.startswith("linux") and not keyring_configured():
+        session_bus_address(os.environ, os.getuid())
+        fast = _secret_service_get(connector, key)
+        if fast is not _NO_FAST_PATH:
+            return fast if isinstance(fast, str) and fast else None
     kr = backend()
     value = _call("read a secret", kr.get_password, SERVICE, username(connector, key))
     return value if isinstance(value, str) and value else None
