@@ -7,6 +7,9 @@ Switching while Claude Desktop is not running writes at once. While it runs, swi
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QFrame,
@@ -182,7 +185,7 @@ class ConnectorsPage(QWidget):
         changes = dict(self.pending.items())
         self.restart_button.setEnabled(False)
         self.restart_text.setText("Restarting Claude Desktop…")
-        worker = self._start(
+        self._start(
             "apply",
             lambda: apply_changes(
                 self.connectors,
@@ -191,9 +194,9 @@ class ConnectorsPage(QWidget):
                 progress=self.claude_progress.emit,
                 guard_seconds=self.guard_seconds,
             ),
+            on_done=self._applied,
+            on_failed=self._apply_failed,
         )
-        worker.done.connect(self._applied)
-        worker.failed.connect(self._apply_failed)
 
     def _applied(self, outcome: ApplyOutcome) -> None:
         self.wrote.emit()
@@ -213,8 +216,7 @@ class ConnectorsPage(QWidget):
     def poll_claude(self) -> None:
         if any(w.is_running() for w in self._workers):
             return  # an apply or the previous poll is still busy
-        worker = self._start("claude-status", self.claude.status)
-        worker.done.connect(self._claude_status)
+        self._start("claude-status", self.claude.status, on_done=self._claude_status)
 
     def _claude_status(self, status: ClaudeStatus) -> None:
         was = self.claude_running
@@ -227,11 +229,20 @@ class ConnectorsPage(QWidget):
             for name, wanted in changes.items():
                 self.toggle(name, wanted)
 
-    def _start(self, name: str, work: object) -> Worker:
+    def _start(
+        self,
+        name: str,
+        work: Callable[[], Any],
+        on_done: Callable[[Any], None],
+        on_failed: Callable[[str], None] | None = None,
+    ) -> None:
         self._workers = [w for w in self._workers if w.is_running()]
-        worker = Worker(name, work, self)  # type: ignore[arg-type]
+        worker = Worker(name, work, self)
+        # Connect before starting: a fast worker could otherwise report before anyone listens.
+        worker.done.connect(on_done)
+        worker.failed.connect(on_failed or self.show_note)
         self._workers.append(worker)
-        return worker.start()
+        worker.start()
 
     def shutdown(self) -> None:
         self.poll_timer.stop()
