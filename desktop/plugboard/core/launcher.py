@@ -137,6 +137,38 @@ class LaunchSpec:
     secrets: list[str] = field(default_factory=list)
 
 
+def read_secrets(
+    name: str, keys: Sequence[str], get_secret: Callable[[str, str], str | None] | None = None
+) -> dict[str, str]:
+    """Connector `name`'s secrets `keys` as environment variables; `MissingSecrets` if any is not in the keyring.
+
+    Shared by the launcher and the supervisor (`plugboard doctor`), so both read secrets the same way.
+    """
+    if not keys:
+        return {}
+    if get_secret is None:
+        from plugboard.core import secrets
+
+        get_secret = secrets.get_secret
+    values: dict[str, str] = {}
+    missing: list[str] = []
+    for key in keys:
+        value = get_secret(name, key)
+        if value:
+            values[key] = value
+        else:
+            missing.append(key)
+    if missing:
+        joined = ", ".join(missing)
+        how = "; ".join(f"plugboard secret set {name} {k}" for k in missing)
+        word = "secret" if len(missing) == 1 else "secrets"
+        raise MissingSecrets(
+            f"missing {word} {joined}",
+            f"{name}: missing {word} {joined} in the keyring; set it with `{how}` (value on stdin)",
+        )
+    return values
+
+
 def _write_all(fd: int, data: bytes) -> bool:
     """Write everything to `fd`; False once it is closed (Claude stopped reading our stderr)."""
     view = memoryview(data)
@@ -212,29 +244,7 @@ class _Run:
 
     def secret_env(self) -> dict[str, str]:
         """The secrets as environment variables; `MissingSecrets` if any is not in the keyring."""
-        if not self.spec.secrets:
-            return {}
-        if self._get_secret is None:
-            from plugboard.core.secrets import get_secret
-
-            self._get_secret = get_secret
-        values: dict[str, str] = {}
-        missing: list[str] = []
-        for key in self.spec.secrets:
-            value = self._get_secret(self.spec.name, key)
-            if value:
-                values[key] = value
-            else:
-                missing.append(key)
-        if missing:
-            keys = ", ".join(missing)
-            how = "; ".join(f"plugboard secret set {self.spec.name} {k}" for k in missing)
-            word = "secret" if len(missing) == 1 else "secrets"
-            raise MissingSecrets(
-                f"missing {word} {keys}",
-                f"{self.spec.name}: missing {word} {keys} in the keyring; set it with `{how}` (value on stdin)",
-            )
-        return values
+        return read_secrets(self.spec.name, self.spec.secrets, self._get_secret)
 
     def spawn(self, argv: list[str], env: dict[str, str]) -> None:
         kwargs: dict[str, Any] = {}

@@ -1,0 +1,82 @@
+"""`plugboard doctor [NAME] [--json]`: start each connector (or one) in isolation and explain what is wrong.
+
+Exit code: 0 when every examined connector is OK, 1 when any has a problem (the report says which and why).
+A launcher entry (`plugboard run NAME --secret K -- COMMAND ...`) is examined as the launcher would run it: the
+real COMMAND with the secrets from the keyring. A bridge entry (`plugboard proxy ...`) and a plain entry are
+started as written. Disabled connectors are examined too when named, skipped otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+
+def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
+    p = subparsers.add_parser(
+        "doctor",
+        parents=parents,
+        help="start connectors, list what they offer, and explain failures in plain words",
+    )
+    p.add_argument("name", nargs="?", metavar="NAME", help="only this connector (default: every enabled one)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="how long to wait for a server's first answer (default 60, as Claude Desktop)",
+    )
+    p.set_defaults(handler=cmd_doctor)
+
+
+def server_spec(connector: Any) -> Any:
+    """The `ServerSpec` to start for a connector, as Claude (through the launcher, if used) would."""
+    from plugboard.commands.run import split_server_words
+    from plugboard.core.supervisor import ServerSpec
+
+    if connector.via_plugboard == "run" and len(connector.args) >= 2:
+        try:
+            secrets, server = split_server_words(connector.args[2:])
+        except ValueError:
+            secrets, server = [], []
+        if server:
+            return ServerSpec(connector.name, server[0], server[1:], secrets=secrets, env=connector.env)
+    return ServerSpec(connector.name, connector.command, connector.args, env=connector.env)
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from plugboard.core.connectors import Connectors
+    from plugboard.core.doctor import DOCTOR_INITIALIZE_TIMEOUT_S, examine, render
+    from plugboard.core.errors import PlugboardError
+
+    connectors = Connectors.open(args.config)
+    if args.name:
+        chosen = [connectors.get(args.name)]
+    else:
+        chosen = [c for c in connectors.all() if c.enabled]
+        if not chosen:
+            raise PlugboardError(f"no enabled connectors in {connectors.path} to examine")
+    timeout = args.timeout if args.timeout and args.timeout > 0 else DOCTOR_INITIALIZE_TIMEOUT_S
+    reports = []
+    for connector in chosen:
+        spec = server_spec(connector)
+        report = examine(
+            spec,
+            entry_command=[connector.command, *connector.args],
+            via_plugboard=connector.via_plugboard,
+            logs_dir=connectors.discovery.logs_dir,
+            initialize_timeout_s=timeout,
+        )
+        reports.append(report)
+        if not args.json:
+            print(render(report), flush=True)
+            print()
+    if args.json:
+        print(json.dumps([r.to_json() for r in reports], indent=2, ensure_ascii=False))
+    failed = [r.name for r in reports if not r.ok]
+    if failed and not args.json:
+        print(f"plugboard: problems found in {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0

@@ -1,0 +1,285 @@
+"""Plain-language diagnosis: turning what the supervisor saw into "what is wrong" and "what to do".
+
+Every `Diagnosis` has a stable `code` (scripts and the GUI key on it), a one-sentence `summary` a non-technical
+user can read, `evidence` (the lines that prove it: the offending stdout line, the last stderr lines, the folders
+searched) and a `fix`. The cases are FACTS.md §A "Why local servers fail":
+
+- command-not-found: where we looked and what to install (`resolve.CommandNotFound` carries both);
+- crash-at-start: the exit code and the server's last stderr lines;
+- stdout-pollution: the first non-JSON line the server printed on stdout;
+- initialize-timeout: no answer to initialize in time;
+- protocol-mismatch: the version the server spoke and the ones we support;
+- missing-secret: which keyring entries to set, and the command that sets them;
+- relative-path: a relative path in the entry, or a "No such file" about a relative path after a crash, with
+  the working directory `/` explained;
+- windows-npx: on Windows `npx` must run as `cmd /c npx ...` in a plain entry (the launcher does that itself).
+
+Entry rules (`check_entry`) take `system` as a parameter so Windows rules are tested on any machine.
+Nothing here starts processes; `doctor` does, and calls these functions on the outcome.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath, PureWindowsPath
+from typing import Any
+
+from plugboard.core import supervisor as sv
+from plugboard.core.claude_logs import ClaudeLogEntry
+
+# How many of the server's last stderr lines a crash diagnosis shows: enough for a Python traceback's end.
+EVIDENCE_LINES = 8
+
+COMMAND_NOT_FOUND = "command-not-found"
+CRASH_AT_START = "crash-at-start"
+STDOUT_POLLUTION = "stdout-pollution"
+INITIALIZE_TIMEOUT = "initialize-timeout"
+PROTOCOL_MISMATCH = "protocol-mismatch"
+MISSING_SECRET = "missing-secret"  # noqa: S105 - a diagnosis code, not a secret
+RELATIVE_PATH = "relative-path"
+WINDOWS_NPX = "windows-npx"
+KEYRING_UNAVAILABLE = "keyring-unavailable"
+CANNOT_START = "cannot-start"
+BAD_INITIALIZE = "bad-initialize"
+CRASHED = "crashed"
+CLAUDE_ERROR = "claude-error"
+
+_SCRIPT_SUFFIXES = (".py", ".js", ".mjs", ".cjs", ".ts", ".json", ".sh", ".jar", ".rb", ".pl", ".toml", ".yaml", ".yml")
+# "No such file or directory: 'x'" (Python), "ENOENT: no such file or directory, open 'x'" (Node),
+# "can't open file 'x'" (python script.py).
+_MISSING_FILE_RE = re.compile(
+    r"(?:No such file or directory(?: \(os error 2\))?[:,]?\s*(?:open\s+|stat\s+|lstat\s+|scandir\s+)?"
+    r"|can't open file\s+)['\"]([^'\"]+)['\"]",
+    re.IGNORECASE,
+)
+# Options with which a program sets its own working directory, making relative paths after them safe.
+_DIRECTORY_OPTIONS = frozenset({"--directory", "--cwd", "--prefix", "-C", "--project"})
+_SPAWN_ENOENT_RE = re.compile(r"spawn\s+(\S+)\s+ENOENT", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    code: str
+    summary: str
+    fix: str
+    evidence: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"code": self.code, "summary": self.summary, "fix": self.fix, "evidence": list(self.evidence)}
+
+
+def _is_absolute(path: str) -> bool:
+    return PurePosixPath(path).is_absolute() or PureWindowsPath(path).is_absolute() or path.startswith("~")
+
+
+def _is_relative_file(arg: str) -> bool:
+    if not arg or arg.startswith(("-", "@")) or "://" in arg or "=" in arg or _is_absolute(arg):
+        return False
+    return arg.startswith(("./", "../", ".\\", "..\\")) or arg.lower().endswith(_SCRIPT_SUFFIXES)
+
+
+def _relative_fix(path: str) -> str:
+    return (
+        f"Claude Desktop starts servers with the working directory `/`, so `{path}` means `/{path.lstrip('./')}`. "
+        "Use the absolute path (for Python servers, the venv's interpreter and an absolute script path, or "
+        "`uv --directory /abs/path run ...`)."
+    )
+
+
+def check_entry(command: str, args: Sequence[str], *, system: str, via_plugboard: str | None = None) -> list[Diagnosis]:
+    """Problems visible in the entry itself, before anything runs."""
+    found: list[Diagnosis] = []
+    program = PureWindowsPath(command).name if system.lower().startswith("win") else PurePosixPath(command).name
+    stem = program.lower().removesuffix(".cmd").removesuffix(".exe")
+    if system.lower().startswith("win") and via_plugboard is None and stem in ("npx", "npm", "pnpm", "yarn"):
+        found.append(
+            Diagnosis(
+                WINDOWS_NPX,
+                f"On Windows, Claude Desktop cannot start `{program}` directly: it is a batch file.",
+                f'Change the entry to "command": "cmd", "args": ["/c", "{stem}", ...], or let Plugboard run it '
+                "(its launcher adds `cmd /c` itself).",
+                evidence=[" ".join([command, *args])],
+            )
+        )
+    if any(a in _DIRECTORY_OPTIONS for a in args):
+        return found  # `uv --directory /abs run x.py`: the program changes directory itself
+    relative = [command] if ("/" in command or "\\" in command) and not _is_absolute(command) else []
+    relative += [a for a in args if _is_relative_file(a)]
+    if relative:
+        found.append(
+            Diagnosis(
+                RELATIVE_PATH,
+                f"The entry uses the relative path `{relative[0]}`, which depends on the working directory.",
+                _relative_fix(relative[0]),
+                evidence=[" ".join([command, *args])],
+            )
+        )
+    return found
+
+
+def _tail(lines: Sequence[str]) -> list[str]:
+    return [line for line in lines if line.strip()][-EVIDENCE_LINES:]
+
+
+def _missing_relative_file(lines: Sequence[str]) -> str | None:
+    for line in reversed(lines):
+        for match in _MISSING_FILE_RE.finditer(line):
+            path = match.group(1)
+            if not _is_absolute(path):
+                return path
+    return None
+
+
+def diagnose(reason: sv.Reason, run: sv.RunInfo | None, spec: sv.ServerSpec) -> list[Diagnosis]:
+    """What went wrong, from the supervisor's final reason and the run it describes. Empty when all was well."""
+    tail = list(run.stderr_tail) if run else list(reason.detail.get("stderr_tail", []))
+    noise = list(run.stdout_noise) if run else list(reason.detail.get("stdout_noise", []))
+    found: list[Diagnosis] = []
+    kind = reason.kind
+    if kind == sv.COMMAND_NOT_FOUND:
+        searched = [str(s) for s in reason.detail.get("searched", [])]
+        command = str(reason.detail.get("command", spec.command))
+        from plugboard.core.resolve import INSTALL_HINTS
+
+        hint = INSTALL_HINTS.get(command.lower().removesuffix(".exe").removesuffix(".cmd"))
+        install = f"Install {hint}" if hint else f"Install the program that provides `{command}`"
+        found.append(
+            Diagnosis(
+                COMMAND_NOT_FOUND,
+                f"The program `{command}` is not installed, or not anywhere Plugboard looked "
+                f"(PATH and {len(searched)} usual install folders).",
+                f"{install}, or put the program's absolute path in the connector's command.",
+                evidence=["searched PATH", *(f"searched {s}" for s in searched)],
+            )
+        )
+    elif kind == sv.MISSING_SECRET:
+        keys = [str(k) for k in reason.detail.get("keys", spec.secrets)]
+        commands = [f"plugboard secret set {spec.name} {k}" for k in keys]
+        found.append(
+            Diagnosis(
+                MISSING_SECRET,
+                f"The connector needs {'the secret' if len(keys) == 1 else 'the secrets'} {', '.join(keys)}, "
+                "which the keyring does not have.",
+                "Set it in Plugboard (Secrets), or run " + "; ".join(f"`{c}`" for c in commands) + " (value on stdin).",
+                evidence=[f"keyring entry plugboard / {spec.name}/{k}: not set" for k in keys],
+            )
+        )
+    elif kind == sv.KEYRING_UNAVAILABLE:
+        found.append(
+            Diagnosis(KEYRING_UNAVAILABLE, "Plugboard cannot read the system keyring.", reason.text, [reason.text])
+        )
+    elif kind == sv.RELATIVE_PATH:
+        found.append(
+            Diagnosis(
+                RELATIVE_PATH,
+                f"The command `{spec.command}` is a relative path, which depends on the working directory.",
+                _relative_fix(spec.command),
+                evidence=[reason.text],
+            )
+        )
+    elif kind == sv.CANNOT_START:
+        found.append(Diagnosis(CANNOT_START, "The server's program could not be started.", reason.text, [reason.text]))
+    elif kind == sv.EXIT_BEFORE_READY:
+        relative = _missing_relative_file(tail)
+        how = f"exit code {reason.exit_code}" if reason.exit_code is not None else f"signal {reason.signal}"
+        if relative is not None:
+            found.append(
+                Diagnosis(
+                    RELATIVE_PATH,
+                    f"The server stopped at start ({how}) because it could not find `{relative}`, a path relative "
+                    "to its working directory.",
+                    _relative_fix(relative),
+                    evidence=_tail(tail),
+                )
+            )
+        else:
+            found.append(
+                Diagnosis(
+                    CRASH_AT_START,
+                    f"The server stopped right after starting ({how}), before it answered Claude.",
+                    "Read its last lines below: they usually name a missing setting, package or file. Fix that, "
+                    "then run `plugboard doctor` again.",
+                    evidence=_tail(tail) or ["(the server wrote nothing to stderr)"],
+                )
+            )
+    elif kind == sv.INITIALIZE_TIMEOUT:
+        found.append(
+            Diagnosis(
+                INITIALIZE_TIMEOUT,
+                f"The server started but did not answer within {reason.detail.get('timeout_s', '?')} s "
+                "(no reply to MCP initialize).",
+                "It may be waiting for something (a network service, a login prompt, a download), or it is not an "
+                "MCP stdio server. Check its last lines below and its documentation for the right command.",
+                evidence=_tail(tail) or ["(the server wrote nothing to stderr)"],
+            )
+        )
+    elif kind == sv.PROTOCOL_MISMATCH:
+        supported = ", ".join(str(v) for v in reason.detail.get("supported", []))
+        found.append(
+            Diagnosis(
+                PROTOCOL_MISMATCH,
+                f"The server speaks MCP protocol version {reason.detail.get('server_version') or '(none)'}, which "
+                "Plugboard and Claude Desktop do not support.",
+                f"Update the server to a version that supports one of: {supported}.",
+                evidence=[reason.text],
+            )
+        )
+    elif kind == sv.BAD_INITIALIZE:
+        found.append(
+            Diagnosis(
+                BAD_INITIALIZE,
+                "The server answered the MCP handshake with an error or a malformed reply.",
+                "Update the server, or report this to its authors with the details below.",
+                evidence=[reason.text, *_tail(tail)],
+            )
+        )
+    elif kind in (sv.EXIT, sv.SIGNALLED) and reason.exit_code != 0:
+        found.append(
+            Diagnosis(
+                CRASHED,
+                f"The server stopped while running ({reason.text}).",
+                "Read its last lines below for the cause.",
+                evidence=_tail(tail),
+            )
+        )
+    if noise:
+        found.append(
+            Diagnosis(
+                STDOUT_POLLUTION,
+                "The server printed text that is not MCP to stdout, which Claude Desktop reads as protocol "
+                "messages (it shows “Unexpected token … is not valid JSON”).",
+                "The server must write its logs to stderr; update it or report this to its authors. "
+                f"The first offending line: {noise[0]!r}",
+                evidence=noise,
+            )
+        )
+    return found
+
+
+def diagnose_claude_error(entry: ClaudeLogEntry, resolved: Mapping[str, str] | None = None) -> Diagnosis:
+    """Explain the last error Claude Desktop logged for the connector."""
+    when = entry.time
+    from plugboard.core.log_model import iso_time
+
+    stamp = iso_time(when) if when else "?"
+    spawn = _SPAWN_ENOENT_RE.search(entry.text)
+    if spawn:
+        program = spawn.group(1)
+        found = (resolved or {}).get(program)
+        where = f" Plugboard found it at {found}." if found else ""
+        return Diagnosis(
+            CLAUDE_ERROR,
+            f"Claude Desktop could not find `{program}` when it started this connector: apps opened from the "
+            "Dock, Start menu or launcher do not get your terminal's PATH.",
+            f"Put the absolute path of `{program}` in the entry, or let Plugboard run the connector (its launcher "
+            f"finds the program itself).{where}",
+            evidence=[f"{stamp} {entry.text}  ({entry.file})"],
+        )
+    return Diagnosis(
+        CLAUDE_ERROR,
+        "Claude Desktop logged an error for this connector.",
+        "See the line below; `plugboard logs NAME` shows the context.",
+        evidence=[f"{stamp} {entry.text}  ({entry.file})"],
+    )
