@@ -246,3 +246,27 @@ def test_the_launcher_drives_server_everything(everything_stdio_command: list[st
     assert {"echo", "get-sum"} <= tools
     assert "through plugboard" in echoed
     assert connector_status_label("everything") == "exited 0"
+
+
+def test_a_command_only_nvm_knows_starts_with_claudes_bare_path(tmp_path: Path) -> None:
+    # A fake nvm install with a global npm tool: a `#!/usr/bin/env node` script, as npm installs them. It only works
+    # when the launcher both finds it and puts its folder first on the child's PATH, so `env` picks the `node` beside
+    # it over the system's /usr/bin/node.
+    home = tmp_path / "fakehome"
+    bin_dir = home / ".nvm" / "versions" / "node" / "v20.11.1" / "bin"
+    bin_dir.mkdir(parents=True)
+    (home / ".nvm" / "alias").mkdir()
+    (home / ".nvm" / "alias" / "default").write_text("20\n")
+    node = bin_dir / "node"
+    node.write_text(f'#!/bin/sh\nexec {sys.executable} -c \'import sys; print("node ran", sys.argv[1:])\' "$@"\n')
+    tool = bin_dir / "mcp-server-nvm-only"
+    tool.write_text("#!/usr/bin/env node\n")
+    for script in (node, tool):
+        script.chmod(0o755)
+
+    proc = start_launcher("nvm-only", ["mcp-server-nvm-only", "--stdio"], HOME=str(home), PATH="/usr/bin:/bin")
+    code, out, err = finish(proc)
+
+    assert code == 0, err
+    assert out.startswith(b"node ran")
+    assert str(tool).encode() in out and b"--stdio" in out
