@@ -17,6 +17,8 @@ if [ ! -x .venv/bin/pytest ] || [ ! -x .venv/bin/lint-imports ]; then
     exit 1
 fi
 
+. scripts/node-path.sh
+
 CHECK_STARTED=$SECONDS
 report_dir="$(mktemp -d "${TMPDIR:-/tmp}/plugboard-check.XXXXXX")"
 trap 'rm -rf "$report_dir"' EXIT

