@@ -1,0 +1,90 @@
+"""The bridge's auth headers: `--header 'K: V'` (a value may name keyring secrets) and `--bearer-secret KEY`.
+
+Syntax (stable; it is written into Claude's config):
+
+- `--header 'Name: value'` sends `Name: value` on every request to the remote server.
+- Inside a value, `${secret:KEY}` is replaced by the keyring secret `NAME/KEY` (service `plugboard`, NAME = the
+  connector), so the config file names the secret and never holds it: `--header 'X-Api-Key: ${secret:API_KEY}'`,
+  `--header 'Authorization: Token ${secret:TOKEN}'`. KEY is an environment-variable-like name. `$${` writes a
+  literal `${`. Any other `$` is literal.
+- `--bearer-secret KEY` is shorthand for `--header 'Authorization: Bearer ${secret:KEY}'`.
+
+A referenced secret missing from the keyring is a `MissingHeaderSecrets` naming the command that sets it. Header
+names that the transport owns (Accept, Content-Type, Mcp-Session-Id, MCP-Protocol-Version, Last-Event-ID, Host)
+are refused: overriding them would break the protocol. Values are returned to the caller only; the list of secret
+values is returned too, so every log line can be redacted against them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from plugboard.core.errors import PlugboardError
+from plugboard.core.http_session import RESERVED_HEADERS
+
+SecretLookup = Callable[[str, str], str | None]
+
+_REFERENCE = re.compile(r"\$\$\{|\$\{secret:([A-Za-z_][A-Za-z0-9_]*)\}")
+_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # RFC 9110 field-name
+
+
+class MissingHeaderSecrets(PlugboardError):
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+def parse_header(spec: str) -> tuple[str, str]:
+    name, sep, value = spec.partition(":")
+    name = name.strip()
+    if not sep or not _TOKEN.match(name):
+        raise PlugboardError(f"--header {name!r}… is not of the form 'Name: value'")
+    if name.lower() in RESERVED_HEADERS:
+        raise PlugboardError(f"--header {name} is set by the proxy itself and cannot be overridden")
+    return name, value.strip()
+
+
+def secret_keys(value: str) -> list[str]:
+    return [m.group(1) for m in _REFERENCE.finditer(value) if m.group(1)]
+
+
+def resolve_headers(
+    connector: str, specs: list[str], bearer_secret: str | None, get_secret: SecretLookup | None = None
+) -> tuple[dict[str, str], list[str]]:
+    """(headers to send, secret values used). Raises `MissingHeaderSecrets` or `PlugboardError`."""
+    parsed = [parse_header(spec) for spec in specs]
+    if bearer_secret:
+        if any(name.lower() == "authorization" for name, _ in parsed):
+            raise PlugboardError("use either --bearer-secret or an Authorization --header, not both")
+        parsed.append(("Authorization", f"Bearer ${{secret:{bearer_secret}}}"))
+    wanted = sorted({key for _, value in parsed for key in secret_keys(value)})
+    values: dict[str, str] = {}
+    if wanted:
+        if get_secret is None:
+            from plugboard.core.secrets import get_secret as keyring_get
+
+            get_secret = keyring_get
+        missing = []
+        for key in wanted:
+            found = get_secret(connector, key)
+            if found:
+                values[key] = found
+            else:
+                missing.append(key)
+        if missing:
+            joined = ", ".join(missing)
+            how = "; ".join(f"plugboard secret set {connector} {k}" for k in missing)
+            word = "secret" if len(missing) == 1 else "secrets"
+            raise MissingHeaderSecrets(
+                f"missing {word} {joined}", f"missing {word} {joined} in the keyring; set it with `{how}`"
+            )
+
+    def fill(match: re.Match[str]) -> str:
+        return "${" if match.group(1) is None else values[match.group(1)]
+
+    headers = {name: _REFERENCE.sub(fill, value) for name, value in parsed}
+    for name, value in headers.items():
+        if "\r" in value or "\n" in value:
+            raise PlugboardError(f"the value of header {name} contains a line break (check the secret)")
+    return headers, list(values.values())

@@ -1,0 +1,172 @@
+"""`plugboard proxy NAME URL ...` as a program: wires the `Proxy` relay to stdin/stdout, the keyring, the status
+record, the connector log and (with `--ssh`) an in-process tunnel.
+
+Shaped like the launcher (`launcher.py`): the same status record (`status.ConnectorStatus`, state "running" while
+we relay, "exited 0" when Claude closed stdin, "failed: <reason>" when a header secret is missing), the same
+per-connector log (`connector_log`), notes on stderr too so Claude's `mcp-server-NAME.log` explains a failure.
+
+A missing secret does not end the process: Claude would only show "server disconnected". The proxy stays up and
+answers every request with the sentence that says which secret to set (and the status record says "failed").
+
+With `--ssh PROFILE` the stored tunnel profile is started here, in this process, so the connector works while the
+desktop app is closed. The URL names the MCP endpoint as the SSH host sees it (`http://127.0.0.1:5000/mcp`): the
+tunnel forwards a private local port (always an ephemeral one, so it never collides with the app's own tunnel on
+the same profile) to that host and port, and requests keep `Host: 127.0.0.1:5000` (FACTS.md §B.14). While the tunnel
+reconnects, requests wait for it up to the proxy's connect window, then get an error that says it is reconnecting.
+
+Start-up cost matters (cold start → initialized is a product goal, ≤ 400 ms): httpx is imported by the relay on the
+first message, paramiko only with `--ssh`, keyring only when a header names a secret.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import time
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from plugboard.core.connector_log import ConnectorLog
+from plugboard.core.errors import PlugboardError
+from plugboard.core.status import EXITED, FAILED, RUNNING, ConnectorStatus, write_status
+
+# The first connection of a tunnel: TCP + SSH handshake + auth to a remote host, a few seconds on a bad link.
+# We do not wait for it before serving (Claude would time out our start); requests wait for it instead.
+TUNNEL_FIRST_UP_S = 15.0
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+class _Notes:
+    """Where the proxy's own lines go: stderr (Claude's log of this server) and Plugboard's connector log."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.file = ConnectorLog(name)
+
+    def __call__(self, text: str) -> None:
+        with contextlib.suppress(OSError):
+            _write_all(2, f"plugboard proxy {self.name}: {text}\n".encode("utf-8", "replace"))
+        self.file.note(text)
+
+
+def tunnelled_url(url: str, local_port: int) -> tuple[str, str]:
+    """(URL through the tunnel's local port, the Host header the server expects)."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=f"127.0.0.1:{local_port}")), parts.netloc
+
+
+def _start_tunnel(profile_name: str, url: str, log: _Notes) -> Any:
+    from plugboard.core.secrets import get_secret
+    from plugboard.core.tunnel.profile import load_profile
+    from plugboard.core.tunnel.tunnel import Tunnel
+
+    parts = urlsplit(url)
+    if parts.scheme != "http":
+        raise PlugboardError("--ssh needs an http:// URL (the SSH tunnel already encrypts the connection)")
+    profile = load_profile(profile_name).with_changes(
+        local_port=0, remote_host=parts.hostname or "127.0.0.1", remote_port=parts.port or 80
+    )
+    tunnel = Tunnel(profile, get_secret=get_secret)
+    tunnel.subscribe(lambda state: log(f"tunnel {profile_name}: {state.describe()}"))
+    tunnel.start()
+    return tunnel
+
+
+def main(
+    name: str,
+    url: str,
+    *,
+    header_specs: list[str],
+    bearer_secret: str | None,
+    ssh: str | None,
+    timeout_s: float | None,
+) -> int:
+    from plugboard.core.proxy import DEFAULT_REQUEST_TIMEOUT_S, Proxy
+    from plugboard.core.proxy_headers import MissingHeaderSecrets, resolve_headers
+
+    started = time.time()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise PlugboardError(f"{url!r} is not an http:// or https:// URL")
+    log = _Notes(name)
+    record = ConnectorStatus(
+        name=name,
+        state=RUNNING,
+        command=["proxy", url, *(["--ssh", ssh] if ssh else [])],
+        launcher_pid=os.getpid(),
+        launcher_started=started,
+        started=started,
+    )
+    refusal: str | None = None
+    headers: dict[str, str] = {}
+    secret_values: list[str] = []
+    try:
+        headers, secret_values = resolve_headers(name, header_specs, bearer_secret)
+    except MissingHeaderSecrets as exc:
+        refusal, record.state, record.reason = str(exc), FAILED, exc.reason
+    except PlugboardError as exc:
+        refusal, record.state, record.reason = str(exc), FAILED, str(exc)
+    tunnel = None
+    target, host_header = url, None
+    if refusal is None and ssh:
+        try:
+            tunnel = _start_tunnel(ssh, url, log)
+        except PlugboardError as exc:
+            refusal, record.state, record.reason = f"tunnel {ssh}: {exc}", FAILED, f"tunnel {ssh}: {exc}"
+        else:
+            if tunnel.local_port is None:
+                problem = tunnel.state.describe()
+                refusal, record.state, record.reason = f"tunnel {ssh}: {problem}", FAILED, f"tunnel {problem}"
+            else:
+                target, host_header = tunnelled_url(url, tunnel.local_port)
+    if refusal:
+        log(f"not relaying: {refusal}")
+    else:
+        auth = ", ".join(sorted(headers)) or "no extra headers"
+        log(f"relaying to {url}{' via tunnel ' + ssh if ssh else ''} ({auth})")
+    with contextlib.suppress(OSError, PlugboardError):
+        write_status(record)
+
+    def tunnel_hint() -> str | None:
+        if tunnel is None:
+            return None
+        state = tunnel.state
+        return None if state.kind == "up" else f"the SSH tunnel {ssh!r} is {state.describe()}"
+
+    def tunnel_ready(timeout: float) -> bool:
+        return True if tunnel is None else bool(tunnel.wait_up(timeout))
+
+    proxy = Proxy(
+        name,
+        target,
+        write=lambda data: _write_all(1, data),
+        log=log,
+        headers=headers,
+        secret_values=secret_values,
+        request_timeout_s=timeout_s or DEFAULT_REQUEST_TIMEOUT_S,
+        host_header=host_header,
+        refusal=refusal,
+        unreachable_hint=tunnel_hint,
+        upstream_ready=tunnel_ready if tunnel is not None else None,
+    )
+    try:
+        proxy.run(sys.stdin.buffer)
+    finally:
+        proxy.close()
+        if tunnel is not None:
+            tunnel.close()
+        if record.state == RUNNING:
+            record.state, record.exit_code = EXITED, 0
+        record.ended = time.time()
+        with contextlib.suppress(OSError, PlugboardError):
+            write_status(record)
+        log("stopped: the client closed the connection")
+        log.file.close()
+    return 0

@@ -1,0 +1,123 @@
+"""An MCP SDK server over Streamable HTTP (or the legacy HTTP+SSE transport), run as its own process for proxy tests.
+
+`python http_mcp.py [--port N] [--stateless] [--json] [--legacy] [--bearer TOKEN] [--resumable]` binds 127.0.0.1
+(port 0 = free port) *before* printing the port on stdout, so a client connecting right after reading it waits in
+the backlog. `--port N` lets a test restart "the same backend" on the same port (a restarted server has lost every
+session: exactly what the proxy's re-initialisation must hide).
+
+Tools: add, echo, big (a payload of N bytes), slow (sleeps), progress (progress notifications), shout (logging
+notifications), ask_llm (a sampling request to the client). A resource `note://hello`, a prompt `greet`.
+`--bearer TOKEN` answers 401 to any request without `Authorization: Bearer TOKEN`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+
+import anyio
+import uvicorn
+from mcp.server import MCPServer
+from mcp.server.mcpserver import Context
+from mcp.types import SamplingMessage, TextContent
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+
+def build() -> MCPServer:
+    app = MCPServer("proxy-test")
+
+    @app.tool()
+    def add(a: int, b: int) -> int:
+        """Add two numbers."""
+        return a + b
+
+    @app.tool()
+    def echo(text: str) -> str:
+        """Return the text."""
+        return text
+
+    @app.tool()
+    def big(size: int) -> str:
+        """A string of `size` characters."""
+        return "x" * size
+
+    @app.tool()
+    async def slow(seconds: float) -> str:
+        """Answer after `seconds`."""
+        await anyio.sleep(seconds)
+        return "done"
+
+    @app.tool()
+    async def progress(steps: int, ctx: Context) -> str:
+        """Report `steps` progress notifications."""
+        for i in range(steps):
+            await ctx.report_progress(i + 1, steps, f"step {i + 1}")
+        return f"{steps} steps"
+
+    @app.tool()
+    async def shout(text: str, ctx: Context) -> str:
+        """Send a logging notification."""
+        await ctx.info(f"shouting {text}")
+        return text.upper()
+
+    @app.tool()
+    async def ask_llm(question: str, ctx: Context) -> str:
+        """Ask the client's model (a sampling request)."""
+        result = await ctx.session.create_message(
+            [SamplingMessage(role="user", content=TextContent(type="text", text=question))], max_tokens=50
+        )
+        content = result.content
+        return content.text if isinstance(content, TextContent) else str(content)
+
+    @app.resource("note://hello")
+    def hello() -> str:
+        """A note."""
+        return "hello from the note"
+
+    @app.prompt()
+    def greet(name: str) -> str:
+        """Greet someone."""
+        return f"Hello, {name}!"
+
+    return app
+
+
+class _Bearer:
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self.app = app
+        self.expected = f"Bearer {token}".encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and dict(scope["headers"]).get(b"authorization") != self.expected:
+            await send({"type": "http.response.start", "status": 401, "headers": [(b"content-type", b"text/plain")]})
+            await send({"type": "http.response.body", "body": b"invalid token"})
+            return
+        await self.app(scope, receive, send)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--stateless", action="store_true")
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--legacy", action="store_true")
+    parser.add_argument("--bearer")
+    args = parser.parse_args()
+    server = build()
+    if args.legacy:
+        app: ASGIApp = server.sse_app(sse_path="/mcp")
+    else:
+        app = server.streamable_http_app(json_response=args.json, stateless_http=args.stateless)
+    if args.bearer:
+        app = _Bearer(app, args.bearer)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", args.port))
+    sock.listen(128)
+    print(sock.getsockname()[1], flush=True)
+    config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+if __name__ == "__main__":
+    main()
