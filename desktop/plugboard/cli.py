@@ -25,6 +25,8 @@ COMMAND_MODULES = (
     "plugboard.commands.tunnel",
     "plugboard.commands.proxy",
     "plugboard.commands.claude",
+    "plugboard.commands.clients",
+    "plugboard.commands.catalog",
     "plugboard.commands.gui",
 )
 
