@@ -9,9 +9,9 @@ invalid UTF-8 is replaced, a `retry:` that is not all digits is ignored, an `id:
 spec says). An event whose data grows past `MAX_EVENT_BYTES` is dropped whole and counted in `dropped`, so a broken
 or hostile server cannot make the proxy buffer without bound; the stream goes on with the next event.
 
-Events with no data lines are not dispatched (the spec's rule), but their `id:` still updates `last_event_id`:
-that is exactly the "priming event" of Streamable HTTP (FACTS.md §B.9), which gives a resumption point and nothing
-to relay.
+Events with no data, or only empty `data:` lines, are not dispatched (the spec would dispatch the second kind with
+empty data; nothing in MCP is an empty message), but their `id:` still updates `last_event_id`: that is exactly the
+"priming event" of Streamable HTTP (FACTS.md §B.9), which gives a resumption point and nothing to relay.
 """
 
 from __future__ import annotations
@@ -114,8 +114,8 @@ class SSEParser:
             self.dropped += 1
             self._reset_event()
             return None
-        if not self._data:
-            self._reset_event()
+        if not any(self._data):
+            self._reset_event()  # no data, or only empty `data:` lines: a priming event, nothing to relay
             return None
         event = SSEEvent(self._event or "message", "\n".join(self._data), self.last_event_id, self.retry_ms)
         self._reset_event()
