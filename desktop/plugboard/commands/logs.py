@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import sys
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -79,7 +80,7 @@ def cmd_logs(args: argparse.Namespace) -> int:
     from plugboard.commands.doctor import server_spec
     from plugboard.core.connectors import Connectors
     from plugboard.core.errors import NotFoundError
-    from plugboard.core.log_sources import LiveSources, connector_model, connector_sources
+    from plugboard.core.log_sources import connector_sources, open_connector_log
 
     connectors = Connectors.open(args.config)
     try:
@@ -92,16 +93,16 @@ def cmd_logs(args: argparse.Namespace) -> int:
     since = parse_since(args.since) if args.since else None
     sources = connector_sources(args.name, logs_dir=connectors.discovery.logs_dir, dirs=connectors.dirs)
     redactor = _redactor(connector, keys) if connector is not None else None
-    model = connector_model(args.name, sources, redactor=redactor, since=since)
-    for line in model.lines():
-        print(format_line(line, args.json), flush=False)
-    if not args.follow:
-        if not model.lines() and not args.json:
-            print(f"(no log lines for {args.name} yet)")
-        return 0
-    live = LiveSources(model, sources)
-    model.subscribe(lambda batch: print("\n".join(format_line(ln, args.json) for ln in batch), flush=True))
+    model, live = open_connector_log(args.name, sources, redactor=redactor, since=since)
     try:
+        for line in model.lines():
+            print(format_line(line, args.json))
+        if not args.follow:
+            if not model.lines() and not args.json:
+                print(f"(no log lines for {args.name} yet)")
+            return 0
+        sys.stdout.flush()
+        model.subscribe(lambda batch: print("\n".join(format_line(ln, args.json) for ln in batch), flush=True))
         live.run()
     except KeyboardInterrupt:
         return 0

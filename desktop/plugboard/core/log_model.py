@@ -40,7 +40,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -281,8 +281,16 @@ class LogModel:
 class FileTail:
     """Reads what is appended to one file, across rotation and truncation. Not thread-safe: one reader."""
 
-    def __init__(self, path: Path, *, from_start: bool = True) -> None:
+    def __init__(
+        self, path: Path, *, from_start: bool = True, rotated: Iterable[Path] = (), backlog: int | None = None
+    ) -> None:
         self.path = path
+        # From the start, but at most this many bytes back from the end (cut at a line boundary): for logs that
+        # grow for months, like Claude's own.
+        self.backlog = backlog
+        self._skip_partial = False
+        self._pushed = b""
+        self.rotated = list(rotated)  # where rotation moves the file, newest first (`x.log.1`, `x.log.2`, ...)
         self._fd: int | None = None
         self._inode: tuple[int, int] | None = None
         self._pos = 0
@@ -294,11 +302,15 @@ class FileTail:
         try:
             fd = os.open(self.path, os.O_RDONLY)
         except OSError:
+            self._from_start = True  # when it appears, all of it is new
             return False
         st = os.fstat(fd)
         self._fd = fd
         self._inode = (st.st_dev, st.st_ino)
         self._pos = 0 if self._from_start else st.st_size
+        if self._from_start and self.backlog is not None and st.st_size > self.backlog:
+            self._pos = st.st_size - self.backlog
+            self._skip_partial = True
         self._from_start = True  # a file that appears later (or after rotation) is new: read it all
         return True
 
@@ -316,12 +328,17 @@ class FileTail:
             self._pos += len(chunk)
         return b"".join(parts)
 
+    def push_back(self, data: bytes) -> None:
+        """Bytes the caller took but could not use yet (an unfinished line): the next `read` starts with them."""
+        self._pushed = data + self._pushed
+
     def read(self) -> bytes:
         """Everything new since the last call (possibly from the old file and then the new one)."""
+        pushed, self._pushed = self._pushed, b""
         if self._fd is None and not self._open():
-            return b""
+            return pushed
         assert self._fd is not None
-        out = bytearray()
+        out = bytearray(pushed)
         try:
             size = os.fstat(self._fd).st_size
         except OSError:
@@ -331,17 +348,40 @@ class FileTail:
             self.truncations += 1
             self._pos = 0
         out += self._read_all()
+        if self._skip_partial and out:
+            cut = out.find(b"\n")
+            del out[: cut + 1 if cut >= 0 else len(out)]
+            self._skip_partial = cut < 0
         try:
             st = os.stat(self.path)
             current: tuple[int, int] | None = (st.st_dev, st.st_ino)
         except OSError:
             current = None
         if current is not None and current != self._inode:
-            # Rotated: the old file is finished (we just read its end); the path names a fresh file.
+            # Rotated: the old file is finished (we just read its end); the path names a fresh file. If it rotated
+            # more than once since the last read, the files between the old one and the new one are read whole.
             self.rotations += 1
+            out += self._skipped_files()
             self.close()
             if self._open():
                 out += self._read_all()
+        return bytes(out)
+
+    def _skipped_files(self) -> bytes:
+        inodes: list[tuple[int, int] | None] = []
+        for rotated in self.rotated:
+            try:
+                st = os.stat(rotated)
+                inodes.append((st.st_dev, st.st_ino))
+            except OSError:
+                inodes.append(None)
+        if self._inode not in inodes:
+            return b""  # the old file is gone (or rotation is not ours to see): nothing we can recover
+        out = bytearray()
+        for index in range(inodes.index(self._inode) - 1, -1, -1):
+            with contextlib.suppress(OSError):
+                out += self.rotated[index].read_bytes()
+                self.rotations += 1
         return bytes(out)
 
     def close(self) -> None:
@@ -355,16 +395,6 @@ class FileTail:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
-
-
-def read_history(path: Path, rotated: Iterable[Path] = ()) -> Iterator[bytes]:
-    """Lines of a log and its rotated files, oldest first (rotated files are given newest first)."""
-    for file in [*reversed(list(rotated)), path]:
-        try:
-            data = file.read_bytes()
-        except OSError:
-            continue
-        yield from data.splitlines()
 
 
 def follow(

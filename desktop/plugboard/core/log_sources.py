@@ -4,15 +4,19 @@ The three sources of `log_model` for connector NAME:
 
 - supervisor: `<logs>/NAME.supervised.log` (+ rotated), written by `supervisor.Supervisor` (doctor, the app);
 - launcher: `<logs>/NAME.log` (+ rotated), written by `plugboard run` (`connector_log`);
-- claude: Claude Desktop's `mcp-server-NAME.log` in its log folder (`discovery.logs_dir`).
+- claude: Claude Desktop's `mcp-server-NAME.log` in its log folder (`discovery.logs_dir`), its last
+  `claude_logs.TAIL_BYTES` only.
 
-`connector_model` loads the history of all three merged by time into a `LogModel`; `LiveSources` then tails
-the same files (surviving rotation and truncation, `log_model.FileTail`) and appends what is new. The GUI uses
-the same pair; a running `Supervisor` can feed the model directly too (its `LogBatch` events).
+`open_connector_log` opens one `FileTail` per source *first* and takes the history from the tails' first read
+(plus the rotated files before them), so no line written while the history loads is lost or shown twice. The
+returned `LiveSources` keeps reading the same tails (surviving rotation and truncation) and appends what is
+new. The GUI uses the same pair; a running `Supervisor` can feed the model directly too (its `LogBatch`
+events).
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -31,7 +35,6 @@ from plugboard.core.log_model import (
     LogLine,
     LogModel,
     follow,
-    read_history,
     stamped_lines,
 )
 from plugboard.core.paths import PlugboardDirs, plugboard_dirs
@@ -44,19 +47,31 @@ class LogSource:
     source: str  # SUPERVISOR | LAUNCHER | CLAUDE
     path: Path
 
-    def history(self) -> list[LogLine]:
-        if self.source == CLAUDE:
-            return claude_logs.server_log_lines(self.path.parent, _claude_name(self.path))
-        return stamped_lines(read_history(self.path, rotated_paths(self.path)), self.source)
+    @property
+    def _claude_name(self) -> str:
+        return self.path.name.removeprefix("mcp-server-").removesuffix(".log")
 
-    def parse_new(self, raw: list[bytes]) -> list[LogLine]:
+    def rotated(self) -> list[Path]:
+        return [] if self.source == CLAUDE else rotated_paths(self.path)
+
+    def open_tail(self) -> FileTail:
+        backlog = claude_logs.TAIL_BYTES if self.source == CLAUDE else None
+        return FileTail(self.path, rotated=self.rotated(), backlog=backlog)
+
+    def older_lines(self) -> list[LogLine]:
+        """Lines of the rotated files (the tail starts with the current file)."""
         if self.source == CLAUDE:
-            return claude_logs.parse_new(raw, self.path, _claude_name(self.path))
+            return []
+        older: list[bytes] = []
+        for path in reversed(self.rotated()):
+            with contextlib.suppress(OSError):
+                older += path.read_bytes().splitlines()
+        return stamped_lines(older, self.source)
+
+    def parse(self, raw: list[bytes]) -> list[LogLine]:
+        if self.source == CLAUDE:
+            return claude_logs.parse_new(raw, self.path, self._claude_name)
         return stamped_lines(raw, self.source, fallback=time.time())
-
-
-def _claude_name(path: Path) -> str:
-    return path.name.removeprefix("mcp-server-").removesuffix(".log")
 
 
 def connector_sources(name: str, *, logs_dir: Path | None, dirs: PlugboardDirs | None = None) -> list[LogSource]:
@@ -70,29 +85,15 @@ def connector_sources(name: str, *, logs_dir: Path | None, dirs: PlugboardDirs |
     return sources
 
 
-def connector_model(
-    name: str,
-    sources: list[LogSource],
-    *,
-    redactor: Redactor | None = None,
-    since: float | None = None,
-    capacity: int | None = None,
-) -> LogModel:
-    """A model holding the merged history of `sources` (lines at or after `since`)."""
-    model = LogModel(name, redactor=redactor) if capacity is None else LogModel(name, capacity, redactor)
-    model.load_history([s.history() for s in sources], since=since)
-    return model
-
-
 class LiveSources:
-    """Tails every source from its current end and appends new lines to the model, until `close()`."""
+    """Tails every source and appends new lines to the model, until `close()` (idempotent)."""
 
-    def __init__(self, model: LogModel, sources: list[LogSource], poll_s: float = FOLLOW_POLL_S) -> None:
+    def __init__(self, model: LogModel, tails: list[tuple[LogSource, FileTail]], poll_s: float = FOLLOW_POLL_S) -> None:
         self.model = model
         self._stop = threading.Event()
         self._poll_s = poll_s
         self._tails: list[tuple[FileTail, Callable[[bytes], None]]] = [
-            (FileTail(s.path, from_start=False), self._handler(s)) for s in sources
+            (tail, self._handler(source)) for source, tail in tails
         ]
         self._thread: threading.Thread | None = None
 
@@ -100,7 +101,7 @@ class LiveSources:
         splitter = LineSplitter()
 
         def handle(data: bytes) -> None:
-            self.model.append(self.model.redact_lines(source.parse_new(splitter.feed(data))))
+            self.model.append(self.model.redact_lines(source.parse(splitter.feed(data))))
 
         return handle
 
@@ -125,3 +126,29 @@ class LiveSources:
             self._thread.join(max(1.0, self._poll_s * 4))
         for tail, _handle in self._tails:
             tail.close()
+
+
+def open_connector_log(
+    name: str,
+    sources: list[LogSource],
+    *,
+    redactor: Redactor | None = None,
+    since: float | None = None,
+    capacity: int | None = None,
+) -> tuple[LogModel, LiveSources]:
+    """A model holding the merged history of `sources` (lines at or after `since`), and the live follower that
+    continues exactly where the history ended. Call `LiveSources.close()` when done."""
+    model = LogModel(name, redactor=redactor) if capacity is None else LogModel(name, capacity, redactor)
+    histories: list[list[LogLine]] = []
+    tails: list[tuple[LogSource, FileTail]] = []
+    for source in sources:
+        tail = source.open_tail()
+        current = tail.read()
+        complete, _, partial = current.rpartition(b"\n")
+        lines = source.older_lines() + source.parse(complete.split(b"\n") if complete else [])
+        histories.append(lines)
+        tails.append((source, tail))
+        if partial:
+            tail.push_back(partial)  # a line still being written: the follower gets it first
+    model.load_history(histories, since=since)
+    return model, LiveSources(model, tails)

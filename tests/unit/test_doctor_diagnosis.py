@@ -1,0 +1,132 @@
+"""Entry rules and diagnoses, without starting anything: Windows `npx`, relative paths, every reason kind."""
+
+from __future__ import annotations
+
+import pytest
+
+from plugboard.core import diagnosis as dx
+from plugboard.core import doctor
+from plugboard.core import supervisor as sv
+from plugboard.core.claude_logs import ClaudeLogEntry
+
+
+@pytest.mark.parametrize("command", ["npx", "npx.cmd", r"C:\Program Files\nodejs\npx.cmd"])
+def test_windows_npx_without_cmd_c_is_flagged(command: str) -> None:
+    found = dx.check_entry(command, ["-y", "@modelcontextprotocol/server-github"], system="Windows")
+    assert [d.code for d in found] == [dx.WINDOWS_NPX]
+    assert "cmd" in found[0].fix and "/c" in found[0].fix
+
+
+def test_windows_npx_through_cmd_c_or_the_launcher_or_on_macos_is_fine() -> None:
+    assert dx.check_entry("cmd", ["/c", "npx", "-y", "pkg"], system="Windows") == []
+    assert (
+        dx.check_entry("plugboard.exe", ["run", "gh", "--", "npx", "pkg"], system="Windows", via_plugboard="run") == []
+    )
+    assert dx.check_entry("npx", ["-y", "pkg"], system="Darwin") == []
+
+
+@pytest.mark.parametrize(
+    ("command", "args", "flagged"),
+    [
+        ("python3", ["server.py"], "server.py"),
+        ("node", ["./dist/index.js"], "./dist/index.js"),
+        ("./run-server", [], "./run-server"),
+        ("uv", ["--directory", "/abs/project", "run", "server.py"], None),
+        ("python3", ["/abs/server.py"], None),
+        ("npx", ["-y", "@scope/server", "--root=/data"], None),
+    ],
+)
+def test_relative_paths_in_an_entry_are_flagged_unless_the_program_changes_directory(
+    command: str, args: list[str], flagged: str | None
+) -> None:
+    found = dx.check_entry(command, args, system="Linux")
+    if flagged is None:
+        assert found == []
+    else:
+        assert [d.code for d in found] == [dx.RELATIVE_PATH]
+        assert f"`{flagged}`" in found[0].summary
+        assert "working directory `/`" in found[0].fix
+
+
+SPEC = sv.ServerSpec("github", "npx", ["-y", "pkg"], secrets=["GITHUB_TOKEN"])
+
+
+def _run(stderr: list[str] = (), noise: list[str] = ()) -> sv.RunInfo:  # type: ignore[assignment]
+    run = sv.RunInfo(attempt=1)
+    run.stderr_tail.extend(stderr)
+    run.stdout_noise.extend(noise)
+    return run
+
+
+def test_a_missing_secret_diagnosis_names_the_key_and_the_command_that_sets_it() -> None:
+    [found] = dx.diagnose(sv.Reason(sv.MISSING_SECRET, "x", detail={"keys": ["GITHUB_TOKEN"]}), None, SPEC)
+    assert found.code == dx.MISSING_SECRET
+    assert "GITHUB_TOKEN" in found.summary
+    assert "`plugboard secret set github GITHUB_TOKEN`" in found.fix
+
+
+def test_a_command_not_found_diagnosis_lists_the_folders_and_the_runtime_to_install() -> None:
+    reason = sv.Reason(sv.COMMAND_NOT_FOUND, "x", detail={"command": "npx", "searched": ["/opt/homebrew/bin"]})
+    [found] = dx.diagnose(reason, None, SPEC)
+    assert "Install Node.js (https://nodejs.org)" in found.fix
+    assert found.evidence == ["searched PATH", "searched /opt/homebrew/bin"]
+
+
+def test_a_crash_with_a_relative_no_such_file_becomes_a_relative_path_diagnosis() -> None:
+    node_error = "Error: ENOENT: no such file or directory, open 'config/settings.json'"
+    [found] = dx.diagnose(sv.Reason(sv.EXIT_BEFORE_READY, "x", exit_code=1), _run([node_error]), SPEC)
+    assert found.code == dx.RELATIVE_PATH
+    assert "`config/settings.json`" in found.summary
+
+
+def test_a_crash_about_an_absolute_missing_file_stays_a_crash() -> None:
+    line = "FileNotFoundError: [Errno 2] No such file or directory: '/etc/app.json'"
+    [found] = dx.diagnose(sv.Reason(sv.EXIT_BEFORE_READY, "x", exit_code=1), _run([line]), SPEC)
+    assert found.code == dx.CRASH_AT_START
+    assert "exit code 1" in found.summary
+    assert found.evidence == [line]
+
+
+def test_a_crash_shows_only_the_last_lines() -> None:
+    lines = [f"line {i}" for i in range(30)]
+    [found] = dx.diagnose(sv.Reason(sv.EXIT_BEFORE_READY, "x", exit_code=2), _run(lines), SPEC)
+    assert found.evidence == lines[-dx.EVIDENCE_LINES :]
+
+
+def test_stdout_noise_is_a_problem_even_when_the_server_became_ready() -> None:
+    found = dx.diagnose(sv.Reason(sv.INITIALIZED, "ok"), _run(noise=["hello world"]), SPEC)
+    assert [d.code for d in found] == [dx.STDOUT_POLLUTION]
+    assert "'hello world'" in found[0].fix
+
+
+def test_a_healthy_run_has_no_diagnosis() -> None:
+    assert dx.diagnose(sv.Reason(sv.INITIALIZED, "ok"), _run(["info: started"]), SPEC) == []
+
+
+def test_claudes_spawn_enoent_is_explained_as_the_gui_path_problem() -> None:
+    from pathlib import Path
+
+    entry = ClaudeLogEntry(1748935432.664, "error", "github", "spawn npx ENOENT", Path("mcp.log"))
+    found = dx.diagnose_claude_error(entry, {"npx": "/opt/homebrew/bin/npx"})
+    assert "could not find `npx`" in found.summary
+    assert "Plugboard found it at /opt/homebrew/bin/npx." in found.fix
+    assert found.evidence[0].startswith("2025-06-03T07:23:52.664Z spawn npx ENOENT")
+
+
+def test_doctor_reports_a_windows_npx_entry_and_a_missing_secret_without_starting_anything() -> None:
+    report = doctor.examine(
+        SPEC,
+        entry_command=["npx", "-y", "pkg"],
+        system="Windows",
+        get_secret=lambda _c, _k: None,
+    )
+    assert report.ok is False
+    assert [p.code for p in report.problems] == [dx.WINDOWS_NPX, dx.MISSING_SECRET]
+    assert report.state == sv.FAILED
+    text = doctor.render(report)
+    assert "github: PROBLEMS FOUND" in text
+    assert "On Windows, Claude Desktop cannot start `npx` directly" in text
+    data = report.to_json()
+    assert [p["code"] for p in data["problems"]] == ["windows-npx", "missing-secret"]
+    assert data["tools"] is None
+    assert data["reason"]["kind"] == "missing-secret"
