@@ -1,0 +1,334 @@
+"""Plugboard's SSH tunnel against `ssh -N -L` and a direct connection: bulk throughput and MCP call latency.
+
+Run by hand (needs /usr/sbin/sshd; runs it on a free loopback port with generated keys, as the tests do):
+
+    .venv/bin/python tests/benchmarks/bench_tunnel.py [--bulk-mb 200] [--calls 300]
+
+Paths compared, each to the same targets behind the same sshd:
+- direct: straight to the target port;
+- openssh: `ssh -N -L` (OpenSSH client, default ciphers);
+- plugboard: a `Tunnel` in its own process (as `plugboard tunnel up` or the proxy would run it);
+- plugboard-no-quickack: the same with the TCP_QUICKACK wrapper switched off, to show what it buys.
+
+(1) bulk: download N MB from a "blast" target, best of 3, MB/s. Goal (issue 5): plugboard ≥ 50% of openssh.
+(2) MCP: `tools/call add` through the mcp SDK client over Streamable HTTP (JSON responses), p50/p95 over many
+calls after a warm-up. Goal: plugboard p50 ≤ direct p50 + 1 ms.
+Exit status 1 when a goal is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve()
+sys.path.insert(0, str(HERE.parents[1]))  # tests/ (fixtures)
+sys.path.insert(0, str(HERE.parents[2] / "desktop"))
+
+WARMUP_CALLS = 20
+BULK_RUNS = 3
+
+
+# -- a tunnel in its own process ------------------------------------------------------------------------------------
+
+
+def serve_tunnel(argv: list[str]) -> None:
+    """`--serve host port user key remote_port own_known_hosts [--no-quickack]`: print the local port, run until
+    stdin closes."""
+    from plugboard.core.tunnel import sockets
+
+    if "--no-quickack" in argv:
+        argv = [a for a in argv if a != "--no-quickack"]
+        sockets._TCP_QUICKACK = None  # benchmark-only switch
+    host, port, user, key, remote_port, known = argv
+    from plugboard.core.tunnel.hostkeys import KnownHosts
+    from plugboard.core.tunnel.profile import TunnelProfile
+    from plugboard.core.tunnel.tunnel import Tunnel
+
+    profile = TunnelProfile(
+        name="bench", host=host, port=int(port), user=user, auth="key", key_file=key, remote_port=int(remote_port)
+    )
+    tunnel = Tunnel(profile, known_hosts=KnownHosts(Path(known), user_file=Path(known)))
+    tunnel.start()
+    if not tunnel.wait_up(30):
+        print(f"tunnel did not come up: {tunnel.state.describe()}", file=sys.stderr)
+        tunnel.close()
+        raise SystemExit(1)
+    print(tunnel.local_port, flush=True)
+    sys.stdin.read()
+    tunnel.close()
+
+
+class Forward:
+    def __init__(self, kind: str, port: int, proc: subprocess.Popen[bytes] | None) -> None:
+        self.kind = kind
+        self.port = port
+        self.proc = proc
+
+    def close(self) -> None:
+        if self.proc is None:
+            return
+        if self.proc.stdin:
+            self.proc.stdin.close()
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
+def wait_port(port: int, deadline_s: float = 20.0) -> None:
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"port {port} never opened")
+
+
+def openssh_forward(sshd: object, remote_port: int, known: Path) -> Forward:
+    from fixtures.sshd import free_port
+
+    lport = free_port()
+    proc = subprocess.Popen(
+        [
+            "ssh", "-N", "-p", str(sshd.port), "-i", str(sshd.keys.ed25519),  # type: ignore[attr-defined]
+            "-o", "IdentitiesOnly=yes", "-o", f"UserKnownHostsFile={known}", "-o", "StrictHostKeyChecking=yes",
+            "-o", "ExitOnForwardFailure=yes", "-o", "BatchMode=yes",
+            "-L", f"127.0.0.1:{lport}:127.0.0.1:{remote_port}", "root@127.0.0.1",
+        ],
+        stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    wait_port(lport)
+    return Forward("openssh", lport, proc)
+
+
+def plugboard_forward(sshd: object, remote_port: int, known: Path, quickack: bool) -> Forward:
+    args = [
+        sys.executable, str(HERE), "--serve", "127.0.0.1", str(sshd.port), "root",  # type: ignore[attr-defined]
+        str(sshd.keys.ed25519), str(remote_port), str(known),  # type: ignore[attr-defined]
+    ]  # fmt: skip
+    if not quickack:
+        args.append("--no-quickack")
+    proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    return Forward("plugboard" if quickack else "plugboard-no-quickack", int(line), proc)
+
+
+# -- measurements ---------------------------------------------------------------------------------------------------
+
+
+def bulk_mb_s(port: int, megabytes: int) -> float:
+    size = megabytes * 2**20
+    best = 0.0
+    for _ in range(BULK_RUNS):
+        with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 2**20)
+            began = time.perf_counter()
+            sock.sendall(b"%d\n" % size)
+            got = 0
+            buf = bytearray(2**20)
+            view = memoryview(buf)
+            while got < size:
+                n = sock.recv_into(view)
+                if not n:
+                    raise RuntimeError(f"short read: {got} of {size}")
+                got += n
+            elapsed = time.perf_counter() - began
+        best = max(best, size / elapsed / 1e6)
+    return best
+
+
+class RawMcpClient:
+    """A minimal Streamable HTTP MCP client: one keep-alive connection, each request one write, JSON answers.
+
+    Why not only the SDK client: on this Linux box every HTTP client that does not re-arm TCP_QUICKACK sees ~44 ms per
+    call even *directly* against uvicorn (the server's second response segment waits for the client's delayed ACK),
+    which hides everything a tunnel adds or removes. This client sets TCP_NODELAY and re-arms TCP_QUICKACK after
+    every recv, so "direct" is the real floor (< 1 ms) and tunnel overheads show. The SDK client's figures are printed
+    beside it for what an unmodified client sees.
+    """
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.session: str | None = None
+        self.buffer = b""
+
+    def _recv(self) -> None:
+        data = self.sock.recv(65536)
+        if not data:
+            raise RuntimeError("server closed the connection")
+        self.buffer += data
+        if hasattr(socket, "TCP_QUICKACK"):
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
+
+    def post(self, message: dict[str, object]) -> tuple[dict[str, str], bytes]:
+        body = json.dumps(message).encode()
+        extra = f"Mcp-Session-Id: {self.session}\r\nMCP-Protocol-Version: 2025-06-18\r\n" if self.session else ""
+        head = (
+            f"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\nAccept: application/json, text/event-stream\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n{extra}\r\n"
+        )
+        self.sock.sendall(head.encode() + body)
+        while b"\r\n\r\n" not in self.buffer:
+            self._recv()
+        raw_head, _, self.buffer = self.buffer.partition(b"\r\n\r\n")
+        lines = raw_head.decode("latin-1").split("\r\n")
+        headers = {k.lower(): v for k, v in (line.split(": ", 1) for line in lines[1:])}
+        length = int(headers.get("content-length", "0"))
+        while len(self.buffer) < length:
+            self._recv()
+        answer, self.buffer = self.buffer[:length], self.buffer[length:]
+        return headers, answer
+
+    def initialize(self) -> None:
+        params = {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "bench", "version": "1"}}
+        headers, _ = self.post({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": params})
+        self.session = headers.get("mcp-session-id")
+        self.post({"jsonrpc": "2.0", "method": "notifications/initialized"})
+
+    def call_add(self, i: int) -> None:
+        request = {
+            "jsonrpc": "2.0",
+            "id": i + 1,
+            "method": "tools/call",
+            "params": {"name": "add", "arguments": {"a": i, "b": 1}},
+        }
+        _, answer = self.post(request)
+        assert json.loads(answer)["result"]["structuredContent"]["result"] == i + 1, answer
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def raw_mcp_latencies(port: int, calls: int) -> list[float]:
+    client = RawMcpClient(port)
+    times: list[float] = []
+    try:
+        client.initialize()
+        for i in range(WARMUP_CALLS + calls):
+            began = time.perf_counter()
+            client.call_add(i)
+            if i >= WARMUP_CALLS:
+                times.append((time.perf_counter() - began) * 1000)
+    finally:
+        client.close()
+    return times
+
+
+async def mcp_latencies(port: int, calls: int) -> list[float]:
+    from mcp import Client
+
+    times: list[float] = []
+    async with Client(f"http://127.0.0.1:{port}/mcp") as client:
+        for i in range(WARMUP_CALLS + calls):
+            began = time.perf_counter()
+            result = await client.call_tool("add", {"a": i, "b": 1})
+            elapsed = time.perf_counter() - began
+            assert not result.is_error, result
+            if i >= WARMUP_CALLS:
+                times.append(elapsed * 1000)
+    return times
+
+
+def pct(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100)[int(q) - 1]
+
+
+def main() -> int:
+    if len(sys.argv) > 1 and sys.argv[1] == "--serve":
+        serve_tunnel(sys.argv[2:])
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--bulk-mb", type=int, default=200)
+    parser.add_argument("--calls", type=int, default=300)
+    args = parser.parse_args()
+
+    from fixtures.sshd import SshKeys, SshServer, _keygen, start_target, stop_target
+
+    work = Path(tempfile.mkdtemp(prefix="bench-tunnel-"))
+    keys_dir = work / "keys"
+    keys_dir.mkdir()
+    host_key = _keygen(keys_dir / "host_ed25519", "ed25519")
+    client_key = _keygen(keys_dir / "id_ed25519", "ed25519")
+    authorized = keys_dir / "authorized_keys"
+    authorized.write_text(Path(f"{client_key}.pub").read_text())
+    keys = SshKeys(keys_dir, (host_key,), client_key, client_key, client_key, authorized)
+    (work / "sshd").mkdir()
+    sshd = SshServer(keys, work / "sshd")
+    sshd.start()
+    known = work / "known_hosts"
+    known.write_text(sshd.known_hosts_line())
+    blast = start_target("blast")
+    # The MCP server gets TCP_NODELAY so "direct" is not itself stalled by uvicorn's Nagle (see tunnel_targets.py);
+    # what remains through a tunnel is what the tunnel adds.
+    mcp = start_target("mcp", "--nodelay")
+    forwards: list[Forward] = []
+    results: dict[str, dict[str, float]] = {}
+    try:
+        kinds = ["direct", "openssh", "plugboard", "plugboard-no-quickack"]
+        for kind in kinds:
+            if kind == "direct":
+                pair = (Forward(kind, blast.port, None), Forward(kind, mcp.port, None))
+            elif kind == "openssh":
+                pair = (openssh_forward(sshd, blast.port, known), openssh_forward(sshd, mcp.port, known))
+            else:
+                quick = kind == "plugboard"
+                pair = (
+                    plugboard_forward(sshd, blast.port, known, quick),
+                    plugboard_forward(sshd, mcp.port, known, quick),
+                )
+            forwards.extend(pair)
+            mb_s = bulk_mb_s(pair[0].port, args.bulk_mb)
+            raw = raw_mcp_latencies(pair[1].port, args.calls)
+            sdk = asyncio.run(mcp_latencies(pair[1].port, args.calls))
+            results[kind] = {
+                "mb_s": mb_s,
+                "p50": pct(raw, 50),
+                "p95": pct(raw, 95),
+                "sdk_p50": pct(sdk, 50),
+                "sdk_p95": pct(sdk, 95),
+            }
+            r = results[kind]
+            print(
+                f"{kind:>22}: bulk {mb_s:7.1f} MB/s | MCP call p50 {r['p50']:6.2f} ms p95 {r['p95']:6.2f} ms "
+                f"| SDK client p50 {r['sdk_p50']:6.2f} ms p95 {r['sdk_p95']:6.2f} ms",
+                flush=True,
+            )
+            for forward in pair:
+                forward.close()
+    finally:
+        for forward in forwards:
+            forward.close()
+        stop_target(blast)
+        stop_target(mcp)
+        sshd.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+    d, o, p = results["direct"], results["openssh"], results["plugboard"]
+    print()
+    print(f"bulk: plugboard/openssh = {p['mb_s'] / o['mb_s']:.2f} (goal >= 0.50); plugboard/direct = "
+          f"{p['mb_s'] / d['mb_s']:.3f}; openssh/direct = {o['mb_s'] / d['mb_s']:.3f}")  # fmt: skip
+    print(f"MCP p50: plugboard - direct = {p['p50'] - d['p50']:+.2f} ms (goal <= +1 ms); plugboard/direct = "
+          f"{p['p50'] / d['p50']:.2f}; openssh/direct = {o['p50'] / d['p50']:.2f}; "
+          f"no-quickack/direct = {results['plugboard-no-quickack']['p50'] / d['p50']:.2f}")  # fmt: skip
+    ok = p["mb_s"] >= 0.5 * o["mb_s"] and p["p50"] <= d["p50"] + 1.0
+    print("goals met" if ok else "GOAL MISSED")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    raise SystemExit(main())
