@@ -7,6 +7,8 @@ import socket
 import time
 from pathlib import Path
 
+import psutil
+
 from plugboard.core.connector_log import ConnectorLog, rotated_paths
 from plugboard.core.paths import plugboard_dirs
 from plugboard.core.secrets import session_bus_address
@@ -27,7 +29,10 @@ def test_a_record_round_trips_and_reads_as_its_label() -> None:
 
 
 def test_a_running_record_whose_launcher_is_this_live_process_reads_as_running() -> None:
-    write_status(ConnectorStatus(name="a", state="running", launcher_pid=os.getpid(), launcher_started=time.time()))
+    # As the launcher does: note the time just after the process started (not "now": this test process may have
+    # been running for minutes already, which is exactly what the pid-reuse check looks at).
+    started = psutil.Process().create_time() + 0.2
+    write_status(ConnectorStatus(name="a", state="running", launcher_pid=os.getpid(), launcher_started=started))
 
     assert connector_status_label("a") == "running"
 

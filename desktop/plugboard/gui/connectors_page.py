@@ -3,6 +3,10 @@
 Switching while Claude Desktop is not running writes at once. While it runs, switches are staged
 (`core.apply.PendingChanges`) and a banner offers "Restart Claude now", which runs `core.apply.apply_changes`
 (quit → write → relaunch → wipe guard) on a worker thread. The rules live in the core; this page only shows them.
+
+Add / edit / duplicate / remove (the form in `connector_dialog`) write at once even while Claude runs — staging a
+whole form's worth of edits would show a list that is not the file — and count towards the same banner, so the
+restart and its wipe guard follow. Every change made here can be undone once (`core.undo`).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
+    QDialog,
     QFrame,
     QHBoxLayout,
     QHeaderView,
@@ -23,10 +28,13 @@ from PySide6.QtWidgets import (
 )
 
 from plugboard.core import status as status_records
+from plugboard.core import undo
 from plugboard.core.apply import WIPE_GUARD_S, ApplyOutcome, PendingChanges, apply_changes
 from plugboard.core.claude_app import ClaudeApp, ClaudeStatus
 from plugboard.core.connectors import Connector, Connectors
+from plugboard.core.entry_form import ConnectorForm
 from plugboard.core.errors import PlugboardError
+from plugboard.gui.connector_dialog import ConnectorDialog
 from plugboard.gui.connectors_model import COMMAND, NAME, STATUS, SWITCH, ConnectorsModel, Row
 from plugboard.gui.toggle_delegate import ToggleDelegate
 from plugboard.gui.worker import Worker
@@ -65,6 +73,9 @@ class ConnectorsPage(QWidget):
         self.claude_running = False
         self.claude_known = False
         self.guard_seconds = WIPE_GUARD_S
+        self.unloaded = 0
+        """Changes written while Claude runs: it loads them at its next start."""
+        self.last_undo: undo.Undo | None = None
         self._workers: list[Worker] = []
 
         self.restart_banner = QFrame()
@@ -102,7 +113,26 @@ class ConnectorsPage(QWidget):
         header.setSectionResizeMode(SWITCH, QHeaderView.ResizeMode.ResizeToContents)
         self.table.installEventFilter(self)
 
+        self.add_button = QPushButton("&Add…")
+        self.edit_button = QPushButton("&Edit…")
+        self.duplicate_button = QPushButton("D&uplicate")
+        self.remove_button = QPushButton("&Remove")
+        self.undo_button = QPushButton("U&ndo")
+        self.add_button.clicked.connect(self.add_connector)
+        self.edit_button.clicked.connect(self.edit_connector)
+        self.duplicate_button.clicked.connect(self.duplicate_connector)
+        self.remove_button.clicked.connect(self.remove_connector)
+        self.undo_button.clicked.connect(self.undo_last)
+        tools = QHBoxLayout()
+        for button in (self.add_button, self.edit_button, self.duplicate_button, self.remove_button):
+            tools.addWidget(button)
+        tools.addStretch(1)
+        tools.addWidget(self.undo_button)
+        self.table.doubleClicked.connect(lambda _index: self.edit_connector())
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
+
         layout = QVBoxLayout(self)
+        layout.addLayout(tools)
         layout.addWidget(self.restart_banner)
         layout.addWidget(self.note)
         layout.addWidget(self.table, 1)
@@ -141,13 +171,21 @@ class ConnectorsPage(QWidget):
         else:
             self.note.hide()
         self._update_banner()
+        self._update_buttons()
 
     def show_note(self, text: str) -> None:
         self.note.setText(text)
         self.note.show()
 
+    def _update_buttons(self) -> None:
+        selected = self.selected() is not None
+        for button in (self.edit_button, self.duplicate_button, self.remove_button):
+            button.setEnabled(selected)
+        self.undo_button.setEnabled(self.last_undo is not None)
+        self.undo_button.setToolTip(f"Undo: {self.last_undo.label}" if self.last_undo else "Nothing to undo")
+
     def _update_banner(self) -> None:
-        count = len(self.pending)
+        count = len(self.pending) + self.unloaded
         if not count:
             self.restart_banner.hide()
             return
@@ -178,7 +216,7 @@ class ConnectorsPage(QWidget):
         except PlugboardError as exc:
             self.reload(str(exc))
             return
-        self.wrote.emit()
+        self._changed(undo.after_toggle(name, wanted))
         self.reload(f'{"Enabled" if wanted else "Disabled"} "{name}". Claude Desktop picks it up when it starts.')
 
     def apply_now(self) -> None:
@@ -203,6 +241,7 @@ class ConnectorsPage(QWidget):
         self.restart_button.setEnabled(True)
         if outcome.ok:
             self.pending.clear()
+            self.unloaded = 0
         self.reload(outcome.message)
 
     def _apply_failed(self, message: str) -> None:
@@ -210,6 +249,84 @@ class ConnectorsPage(QWidget):
         self.restart_button.setEnabled(True)
         self.pending.clear()  # whatever was written is on disk now; show the file as it is
         self.reload(message)
+
+    # -- add / edit / duplicate / remove / undo --------------------------------------------------------------
+
+    def selected(self) -> Connector | None:
+        index = self.table.currentIndex()
+        if not index.isValid() or not self.table.selectionModel().isSelected(index):
+            return None
+        return self.model.row(index.row()).connector
+
+    def open_dialog(self, form: ConnectorForm | None, original: str | None) -> ConnectorDialog:
+        """Open the form (non-modal, so the app stays usable); the page reloads when it saves."""
+        dialog = ConnectorDialog(self.connectors, form, original=original, parent=self)
+        before = self.connectors.get(original) if original else None
+
+        def saved(result: int) -> None:
+            if result != QDialog.DialogCode.Accepted:
+                return
+            name = dialog.form().name
+            self._changed(undo.after_edit(before, name) if before else undo.after_add(name))
+            self.reload(f'Saved "{name}".' + self._restart_hint())
+
+        dialog.finished.connect(saved)
+        dialog.open()
+        return dialog
+
+    def add_connector(self) -> ConnectorDialog:
+        return self.open_dialog(None, None)
+
+    def edit_connector(self) -> ConnectorDialog | None:
+        connector = self.selected()
+        return self.open_dialog(ConnectorForm.from_connector(connector), connector.name) if connector else None
+
+    def duplicate_connector(self) -> ConnectorDialog | None:
+        connector = self.selected()
+        if connector is None:
+            return None
+        form = ConnectorForm.from_connector(connector)
+        names = {c.name for c in self.connectors.all()}
+        form.name, number = f"{connector.name} copy", 2
+        while form.name in names:
+            form.name, number = f"{connector.name} copy {number}", number + 1
+        return self.open_dialog(form, None)
+
+    def remove_connector(self) -> None:
+        connector = self.selected()
+        if connector is None:
+            return
+        live = [c.name for c in self.connectors.all() if c.enabled]
+        index = live.index(connector.name) if connector.name in live else len(live)
+        try:
+            self.connectors.remove(connector.name)
+        except PlugboardError as exc:
+            self.reload(str(exc))
+            return
+        self._changed(undo.after_remove(connector, index))
+        self.reload(f'Removed "{connector.name}". Undo brings it back.' + self._restart_hint())
+
+    def undo_last(self) -> None:
+        if self.last_undo is None:
+            return
+        step, self.last_undo = self.last_undo, None
+        try:
+            step.apply(self.connectors)
+        except PlugboardError as exc:
+            self.reload(f"Could not undo: {exc}")
+            return
+        self._changed(None)
+        self.reload(f"Undone: {step.label}." + self._restart_hint())
+
+    def _changed(self, step: undo.Undo | None) -> None:
+        """Bookkeeping after this page wrote Claude's config."""
+        self.wrote.emit()
+        self.last_undo = step
+        if self.claude_running:
+            self.unloaded += 1
+
+    def _restart_hint(self) -> str:
+        return " Claude Desktop loads it when it restarts." if self.claude_running else ""
 
     # -- Claude Desktop's state --------------------------------------------------------------------------------
 

@@ -1,0 +1,114 @@
+"""The connector form's rules, Qt-free: what a person fills in ↔ the entry written to Claude's config.
+
+A person thinks in "command, arguments, environment variables, some of them secret". Claude's file holds either a
+plain entry (`command`, `args`, `env`) or, when any variable is secret, a launcher entry
+(`plugboard run NAME --secret KEY... -- COMMAND ARGS`, DESIGN.md) whose secret values live in the keyring only.
+`ConnectorForm` converts both ways, validates as the user types (`problems`), and saves (`save`): secrets to the
+keyring first, then the entry, so Claude never starts a launcher entry whose secret is not there yet.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from plugboard.core.connectors import Connector, Connectors
+from plugboard.core.errors import PlugboardError
+
+ENV_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass
+class EnvVar:
+    key: str
+    value: str = ""
+    secret: bool = False
+
+
+@dataclass
+class ConnectorForm:
+    name: str = ""
+    command: str = ""
+    args: list[str] = field(default_factory=list)
+    env: list[EnvVar] = field(default_factory=list)
+
+    @classmethod
+    def from_connector(cls, connector: Connector) -> ConnectorForm:
+        env = [EnvVar(k, v) for k, v in connector.env.items()]
+        if connector.via_plugboard == "run" and "--" in connector.args:
+            head = connector.args[: connector.args.index("--")]
+            secrets = [head[i + 1] for i, a in enumerate(head[:-1]) if a == "--secret"]
+            env += [EnvVar(key, "", secret=True) for key in secrets]
+            command, *args = connector.server_command or [""]
+            return cls(connector.name, command, list(args), env)
+        return cls(connector.name, connector.command, list(connector.args), env)
+
+    @property
+    def secret_keys(self) -> list[str]:
+        return [v.key for v in self.env if v.secret]
+
+    def entry(self) -> dict[str, Any]:
+        plain = {v.key: v.value for v in self.env if not v.secret}
+        if self.secret_keys:
+            from plugboard.core.launcher import launcher_entry
+
+            return launcher_entry(self.name, self.secret_keys, self.command, list(self.args), plain or None)
+        entry: dict[str, Any] = {"command": self.command, "args": list(self.args)}
+        if plain:
+            entry["env"] = plain
+        return entry
+
+    def problems(
+        self,
+        *,
+        resolve: Callable[[str], object] | None = None,
+        has_secret: Callable[[str, str], bool] | None = None,
+        taken: Callable[[str], bool] | None = None,
+    ) -> list[str]:
+        """Every reason the form cannot be saved yet, as sentences; empty when it can."""
+        found: list[str] = []
+        if not self.name.strip():
+            found.append("Give the connector a name.")
+        elif taken is not None and taken(self.name):
+            found.append(f'A connector called "{self.name}" already exists.')
+        if not self.command.strip():
+            found.append("Say which program to run.")
+        elif resolve is not None:
+            try:
+                resolve(self.command)
+            except PlugboardError as exc:
+                found.append(_sentence(str(exc)))
+        seen: set[str] = set()
+        for var in self.env:
+            if not ENV_KEY.match(var.key):
+                found.append(f'"{var.key}" is not a valid variable name (letters, digits and _ only).')
+            elif var.key in seen:
+                found.append(f"{var.key} is listed twice.")
+            seen.add(var.key)
+            unset = var.secret and not var.value and has_secret is not None and bool(self.name.strip())
+            if unset and has_secret is not None and not has_secret(self.name, var.key):
+                found.append(f"Enter a value for the secret {var.key}.")
+        return found
+
+    def save(self, connectors: Connectors, original: str | None = None) -> None:
+        """Store new secret values, then write the entry: add, or replace `original` (renaming when it changed)."""
+        from plugboard.core import secrets
+
+        for var in self.env:
+            if var.secret and var.value:
+                secrets.set_secret(self.name, var.key, var.value)
+        entry = self.entry()
+        if original is None:
+            connectors.add(self.name, entry)
+        elif original == self.name:
+            connectors.replace(self.name, entry)
+        else:
+            connectors.add(self.name, entry)
+            connectors.remove(original)
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return (text[0].upper() + text[1:] + ("" if text.endswith(".") else ".")) if text else text

@@ -1,0 +1,251 @@
+"""Add / edit / duplicate a connector in a form: program, arguments as a list, environment with a "secret" box per
+variable, validation as you type, and a read-only preview of the entry Claude's file will hold.
+
+The rules (what the entry looks like, what is a problem, how saving works) are `core.entry_form.ConnectorForm`'s;
+this dialog only collects input, runs the checks on a worker thread (finding a program touches the disk, checking a
+secret talks to the keyring) and shows the answers.
+"""
+
+from __future__ import annotations
+
+import json
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QTableWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from plugboard.core import secrets
+from plugboard.core.connectors import Connectors
+from plugboard.core.entry_form import ConnectorForm, EnvVar
+from plugboard.core.errors import PlugboardError
+from plugboard.core.resolve import resolve_command
+from plugboard.gui.worker import Worker
+
+# Wait this long after the last keystroke before checking: the checks touch the disk and the keyring.
+VALIDATE_DELAY_MS = 250
+
+
+class ConnectorDialog(QDialog):
+    def __init__(
+        self,
+        connectors: Connectors,
+        form: ConnectorForm | None = None,
+        *,
+        original: str | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.connectors = connectors
+        self.original = original
+        self.setWindowTitle("Edit connector" if original else "Add connector")
+        self._workers: list[Worker] = []
+        self.problems: list[str] = ["Checking…"]
+
+        self.name = QLineEdit()
+        self.name.setAccessibleName("Connector name")
+        self.command = QLineEdit()
+        self.command.setAccessibleName("Program to run")
+        self.command.setPlaceholderText("npx, uvx, docker, or a full path")
+        self.args = QListWidget()
+        self.args.setAccessibleName("Arguments, one per line")
+        add_arg = QPushButton("Add argument")
+        add_arg.clicked.connect(lambda: self._add_arg("", edit=True))
+        remove_arg = QPushButton("Remove")
+        remove_arg.clicked.connect(self._remove_arg)
+        arg_buttons = QHBoxLayout()
+        arg_buttons.addWidget(add_arg)
+        arg_buttons.addWidget(remove_arg)
+        arg_buttons.addStretch(1)
+        args_box = QVBoxLayout()
+        args_box.addWidget(self.args)
+        args_box.addLayout(arg_buttons)
+
+        self.env = QTableWidget(0, 3)
+        self.env.setHorizontalHeaderLabels(["Variable", "Value", "Secret"])
+        self.env.setAccessibleName("Environment variables")
+        self.env.verticalHeader().hide()
+        self.env.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        add_env = QPushButton("Add variable")
+        add_env.clicked.connect(lambda: self._add_env(EnvVar("")))
+        remove_env = QPushButton("Remove")
+        remove_env.clicked.connect(self._remove_env)
+        env_buttons = QHBoxLayout()
+        env_buttons.addWidget(add_env)
+        env_buttons.addWidget(remove_env)
+        env_buttons.addStretch(1)
+        env_box = QVBoxLayout()
+        env_box.addWidget(self.env)
+        env_box.addLayout(env_buttons)
+
+        self.problem_label = QLabel()
+        self.problem_label.setObjectName("problems")
+        self.problem_label.setWordWrap(True)
+        self.problem_label.setAccessibleName("Problems")
+        self.preview = QPlainTextEdit()
+        self.preview.setReadOnly(True)
+        self.preview.setAccessibleName("Entry in Claude's config")
+        self.preview.setMaximumHeight(140)
+
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self.save)
+        self.buttons.rejected.connect(self.reject)
+
+        layout = QFormLayout(self)
+        layout.addRow("&Name", self.name)
+        layout.addRow("&Program", self.command)
+        layout.addRow("Arguments", args_box)
+        layout.addRow("Environment", env_box)
+        layout.addRow(self.problem_label)
+        layout.addRow("Entry in Claude's config", self.preview)
+        layout.addRow(self.buttons)
+        self.resize(620, 640)
+
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(VALIDATE_DELAY_MS)
+        self._timer.timeout.connect(self._validate)
+        self.name.textChanged.connect(self.changed)
+        self.command.textChanged.connect(self.changed)
+        self.args.itemChanged.connect(self.changed)
+
+        form = form or ConnectorForm()
+        self.name.setText(form.name)
+        self.command.setText(form.command)
+        for arg in form.args:
+            self._add_arg(arg)
+        for var in form.env:
+            self._add_env(var)
+        self.changed()
+
+    # -- reading the widgets -------------------------------------------------------------------------------------
+
+    def form(self) -> ConnectorForm:
+        args = [self.args.item(i).text() for i in range(self.args.count())]
+        env = []
+        for row in range(self.env.rowCount()):
+            key, value, secret = self._env_widgets(row)
+            env.append(EnvVar(key.text().strip(), value.text(), secret.isChecked()))
+        return ConnectorForm(self.name.text().strip(), self.command.text().strip(), args, env)
+
+    def _env_widgets(self, row: int) -> tuple[QLineEdit, QLineEdit, QCheckBox]:
+        key, value, secret = (self.env.cellWidget(row, c) for c in range(3))
+        assert isinstance(key, QLineEdit) and isinstance(value, QLineEdit) and isinstance(secret, QCheckBox)
+        return key, value, secret
+
+    # -- editing -------------------------------------------------------------------------------------------------
+
+    def _add_arg(self, text: str, *, edit: bool = False) -> None:
+        item = QListWidgetItem(text)
+        item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
+        self.args.addItem(item)
+        if edit:
+            self.args.setCurrentItem(item)
+            self.args.editItem(item)
+        self.changed()
+
+    def _remove_arg(self) -> None:
+        row = self.args.currentRow()
+        if row >= 0:
+            self.args.takeItem(row)
+            self.changed()
+
+    def _add_env(self, var: EnvVar) -> None:
+        row = self.env.rowCount()
+        self.env.insertRow(row)
+        key = QLineEdit(var.key)
+        key.setAccessibleName("Variable name")
+        value = QLineEdit(var.value)
+        value.setAccessibleName("Variable value")
+        secret = QCheckBox()
+        secret.setAccessibleName("Keep this value in the keychain")
+        secret.setChecked(var.secret)
+        if var.secret and not var.value:
+            value.setPlaceholderText("stored in the keychain (type to replace)")
+
+        def secret_toggled(on: bool) -> None:
+            value.setEchoMode(QLineEdit.EchoMode.Password if on else QLineEdit.EchoMode.Normal)
+            self.changed()
+
+        for column, widget in enumerate((key, value, secret)):
+            self.env.setCellWidget(row, column, widget)
+        secret.toggled.connect(secret_toggled)
+        secret_toggled(var.secret)
+        key.textChanged.connect(self.changed)
+        value.textChanged.connect(self.changed)
+
+    def _remove_env(self) -> None:
+        row = self.env.currentRow()
+        if row >= 0:
+            self.env.removeRow(row)
+            self.changed()
+
+    # -- checking ------------------------------------------------------------------------------------------------
+
+    def changed(self) -> None:
+        form = self.form()
+        try:
+            preview = json.dumps({form.name or "name": form.entry()}, indent=2, ensure_ascii=False)
+        except PlugboardError as exc:
+            preview = str(exc)
+        self.preview.setPlainText(preview)
+        self.buttons.button(QDialogButtonBox.StandardButton.Save).setEnabled(False)
+        self.problem_label.setText("Checking…")
+        self._timer.start()
+
+    def _validate(self) -> None:
+        form = self.form()
+        existing = {c.name for c in self.connectors.all()} - {self.original}
+
+        def check() -> tuple[ConnectorForm, list[str]]:
+            problems = form.problems(
+                resolve=resolve_command,
+                has_secret=lambda name, key: secrets.get_secret(name, key) is not None,
+                taken=lambda name: name in existing,
+            )
+            return form, problems
+
+        worker = Worker("validate", check, self)
+        worker.done.connect(self._validated)
+        worker.failed.connect(lambda message: self._validated((form, [message])))
+        self._workers = [w for w in self._workers if w.is_running()] + [worker]
+        worker.start()
+
+    def _validated(self, result: tuple[ConnectorForm, list[str]]) -> None:
+        form, problems = result
+        if form != self.form():
+            return  # the user typed on: a newer check is coming
+        self.problems = problems
+        self.problem_label.setText("\n".join(problems) if problems else "Ready to save.")
+        self.buttons.button(QDialogButtonBox.StandardButton.Save).setEnabled(not problems)
+
+    # -- saving --------------------------------------------------------------------------------------------------
+
+    def save(self) -> None:
+        if self.problems:
+            return
+        try:
+            self.form().save(self.connectors, self.original)
+        except PlugboardError as exc:
+            self.problem_label.setText(str(exc))
+            return
+        self.accept()
+
+    def done(self, result: int) -> None:
+        for worker in self._workers:
+            worker.join(2.0)
+        super().done(result)

@@ -1,0 +1,120 @@
+"""The connector form against the real config engine and the real keyring (run inside scripts/test-session.sh)."""
+
+import json
+import sys
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialogButtonBox
+
+from plugboard.core import secrets
+from plugboard.core.entry_form import EnvVar
+from plugboard.core.launcher import plugboard_executable
+from plugboard.gui.main_window import MainWindow
+
+SECRET = "xoxb-secret-value-42"
+
+
+class NotRunning:
+    def status(self):
+        return type("Status", (), {"running": False})()
+
+
+@pytest.fixture
+def window(qtbot, claude_config):
+    claude_config.write_text(
+        '{\n  "mcpServers": {\n    "time": {"command": "uvx", "args": ["mcp-server-time"]}\n  }\n}'
+    )
+    window = MainWindow(str(claude_config), claude=NotRunning())
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: window.page.claude_known, timeout=5000)
+    yield window
+    window.close()
+
+
+def save_button(dialog):
+    return dialog.buttons.button(QDialogButtonBox.StandardButton.Save)
+
+
+def wait_checked(qtbot, dialog):
+    qtbot.waitUntil(lambda: dialog.problem_label.text() != "Checking…", timeout=10000)
+
+
+def test_a_secret_entered_in_the_form_goes_to_the_keyring_and_never_to_the_file(
+    qtbot, window, claude_config, secret_service, isolated_home
+):
+    dialog = window.page.add_connector()
+    qtbot.keyClicks(dialog.name, "slack")
+    qtbot.keyClicks(dialog.command, sys.executable)
+    dialog._add_arg("-m")
+    dialog._add_arg("slack_server")
+    dialog._add_env(EnvVar("SLACK_BOT_TOKEN", "", secret=True))
+    key, value, secret_box = dialog._env_widgets(0)
+    assert value.echoMode() == value.EchoMode.Password
+    wait_checked(qtbot, dialog)
+    assert "Enter a value for the secret SLACK_BOT_TOKEN." in dialog.problem_label.text()
+    assert not save_button(dialog).isEnabled()
+    qtbot.keyClicks(value, SECRET)
+    wait_checked(qtbot, dialog)
+    assert dialog.problem_label.text() == "Ready to save."
+    assert SECRET not in dialog.preview.toPlainText()
+    qtbot.mouseClick(save_button(dialog), Qt.MouseButton.LeftButton)
+    entry = json.loads(claude_config.read_text())["mcpServers"]["slack"]
+    assert entry == {
+        "command": plugboard_executable(),
+        "args": ["run", "slack", "--secret", "SLACK_BOT_TOKEN", "--", sys.executable, "-m", "slack_server"],
+    }
+    assert secrets.get_secret("slack", "SLACK_BOT_TOKEN") == SECRET
+    for path in [claude_config, *isolated_home.rglob("*")]:
+        if path.is_file():
+            assert SECRET.encode() not in path.read_bytes(), path
+    assert 'Saved "slack"' in window.page.note.text()
+
+
+def test_validation_names_a_program_that_cannot_be_found_and_a_taken_name(qtbot, window):
+    dialog = window.page.add_connector()
+    qtbot.keyClicks(dialog.name, "time")
+    qtbot.keyClicks(dialog.command, "no-such-program-xyz")
+    wait_checked(qtbot, dialog)
+    text = dialog.problem_label.text()
+    assert 'A connector called "time" already exists.' in text
+    assert "no-such-program-xyz" in text
+    assert not save_button(dialog).isEnabled()
+    dialog.reject()
+
+
+def test_edit_rename_then_undo_restores_the_original(qtbot, window, claude_config):
+    original = claude_config.read_text()
+    page = window.page
+    page.table.selectRow(0)
+    dialog = page.edit_connector()
+    assert dialog.command.text() == "uvx" and dialog.args.item(0).text() == "mcp-server-time"
+    dialog.name.setText("clock")
+    dialog.command.setText(sys.executable)
+    wait_checked(qtbot, dialog)
+    qtbot.mouseClick(save_button(dialog), Qt.MouseButton.LeftButton)
+    assert list(json.loads(claude_config.read_text())["mcpServers"]) == ["clock"]
+    assert page.undo_button.isEnabled()
+    qtbot.mouseClick(page.undo_button, Qt.MouseButton.LeftButton)
+    assert json.loads(claude_config.read_text()) == json.loads(original)
+
+
+def test_remove_then_undo_brings_the_connector_back(qtbot, window, claude_config):
+    page = window.page
+    page.table.selectRow(0)
+    qtbot.mouseClick(page.remove_button, Qt.MouseButton.LeftButton)
+    assert json.loads(claude_config.read_text())["mcpServers"] == {}
+    assert 'Removed "time"' in page.note.text()
+    qtbot.mouseClick(page.undo_button, Qt.MouseButton.LeftButton)
+    assert json.loads(claude_config.read_text())["mcpServers"] == {
+        "time": {"command": "uvx", "args": ["mcp-server-time"]}
+    }
+
+
+def test_duplicate_opens_the_form_with_a_free_name(qtbot, window):
+    page = window.page
+    page.table.selectRow(0)
+    dialog = page.duplicate_connector()
+    assert dialog.name.text() == "time copy"
+    assert dialog.original is None
+    dialog.reject()
