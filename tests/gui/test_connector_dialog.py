@@ -49,7 +49,8 @@ def test_a_secret_entered_in_the_form_goes_to_the_keyring_and_never_to_the_file(
     dialog._add_arg("-m")
     dialog._add_arg("slack_server")
     dialog._add_env(EnvVar("SLACK_BOT_TOKEN", "", secret=True))
-    key, value, secret_box = dialog._env_widgets(0)
+    _key, value, secret_box = dialog._env_widgets(0)
+    assert secret_box.isChecked()
     assert value.echoMode() == value.EchoMode.Password
     wait_checked(qtbot, dialog)
     assert "Enter a value for the secret SLACK_BOT_TOKEN." in dialog.problem_label.text()
