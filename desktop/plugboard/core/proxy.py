@@ -389,14 +389,14 @@ class Proxy:
             except httpx.TimeoutException:
                 return self._timed_out()
             except httpx.HTTPError as exc:
-                if parser.last_event_id is None or self._stop.is_set():
+                if not parser.last_event_id or self._stop.is_set():
                     return self._connection_failed(exc)
             if answered:
                 return None
             with self._lock:
                 if key in self._cancelled:
                     return None
-            if parser.last_event_id is None or resumes >= RESUME_ATTEMPTS or self._stop.is_set():
+            if not parser.last_event_id or resumes >= RESUME_ATTEMPTS or self._stop.is_set():
                 return "the remote server ended its answer stream before answering"
             resumes += 1
             pause = (parser.retry_ms or 0) / 1000.0
