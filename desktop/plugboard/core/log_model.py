@@ -41,9 +41,9 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from plugboard.core.redact import Redactor
 
@@ -89,17 +89,22 @@ _LEVEL_WORDS = {
 # opening the line ("error: ...", "warning - ..."), a Python traceback or exception line.
 _LEVEL_SPAN = 96
 _LEVEL_NAMES = rb"error|err|fatal|critical|crit|panic|warn|warning|info|notice|debug|trace|verbose"
-_LEVEL_UPPER_RE = re.compile(rb"(?<![A-Za-z])(" + _LEVEL_NAMES.upper() + rb")(?![A-Za-z])")
-_LEVEL_BRACKET_RE = re.compile(rb"[\[(<](" + _LEVEL_NAMES + rb")[\])>]", re.IGNORECASE)
-_LEVEL_START_RE = re.compile(rb"^\s*(" + _LEVEL_NAMES + rb")\s*[:\-|]", re.IGNORECASE)
+# One pattern, one `search` per line (this runs 50,000+ times a second): bracketed any case | upper case word |
+# lower case word opening the line.
+_LEVEL_RE = re.compile(
+    rb"(?i:[\[(<](" + _LEVEL_NAMES + rb")[\])>])"
+    rb"|(?<![A-Za-z])(" + _LEVEL_NAMES.upper() + rb")(?![A-Za-z])"
+    rb"|^\s*(?i:(" + _LEVEL_NAMES + rb"))\s*[:\-|]"
+)
 _EXCEPTION_RE = re.compile(rb"^(?:Traceback \(most recent call last\)|[A-Z]\w*(?:Error|Exception)\b)")
 # The connector log's (and Claude's) line stamp: 2025-06-03T07:23:52.664Z
 _STAMP_RE = re.compile(rb"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?)(Z|[+-]\d\d:?\d\d)?\s")
 _NOTE_PREFIX = b"[plugboard] "
 
 
-@dataclass(frozen=True, slots=True)
-class LogLine:
+class LogLine(NamedTuple):
+    """One line. A named tuple, not a dataclass: built a million times, and a tuple is the cheapest to build."""
+
     time: float  # epoch seconds
     source: str  # SUPERVISOR | LAUNCHER | CLAUDE
     stream: str  # "stderr" | "stdout" | "plugboard" | "claude"
@@ -122,11 +127,11 @@ def iso_time(epoch: float) -> str:
 
 def parse_level(text: bytes, default: str = INFO) -> str:
     """The level a line announces near its start ("[error]", "WARN:", "Traceback"), else `default`."""
-    head = text[:_LEVEL_SPAN]
-    match = _LEVEL_BRACKET_RE.search(head) or _LEVEL_UPPER_RE.search(head) or _LEVEL_START_RE.match(head)
+    match = _LEVEL_RE.search(text, 0, _LEVEL_SPAN)
     if match is not None:
-        return _LEVEL_WORDS[match.group(1).lower().decode()]
-    if _EXCEPTION_RE.match(head):
+        word = match.group(1) or match.group(2) or match.group(3)
+        return _LEVEL_WORDS[word.lower().decode()]
+    if _EXCEPTION_RE.match(text, 0, _LEVEL_SPAN):
         return ERROR
     return default
 
