@@ -92,9 +92,7 @@ def baseline(lines: int) -> tuple[float, int]:
 def pipeline(lines: int, home: Path) -> tuple[float, int, LogModel]:
     """The supervisor's stderr pump into a LogModel: (lines/s, lines in the model's total, the model)."""
     os.environ["PLUGBOARD_HOME"] = str(home)
-    spec = sv.ServerSpec(
-        "bench", sys.executable, ["-c", PRODUCER, str(lines), SECRET, MARKER], secrets=["BENCH_TOKEN"]
-    )
+    spec = sv.ServerSpec("bench", sys.executable, ["-c", PRODUCER, str(lines), SECRET, MARKER], secrets=["BENCH_TOKEN"])
     supervisor = sv.Supervisor(spec, initialize_timeout_s=RUN_DEADLINE_S, get_secret=lambda _c, _k: SECRET)
     model = LogModel("bench", redactor=None)
     done = threading.Event()
@@ -118,7 +116,7 @@ def pipeline(lines: int, home: Path) -> tuple[float, int, LogModel]:
     leaked = sum(SECRET in ln.text for ln in model.lines())
     if leaked:
         raise SystemExit(f"{leaked} lines in the ring buffer still carry the secret")
-    return (model.total - 0) / (stamps["last"] - stamps["first"]), model.total, model
+    return model.total / (stamps["last"] - stamps["first"]), model.total, model
 
 
 def main() -> int:
