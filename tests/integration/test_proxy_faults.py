@@ -17,7 +17,7 @@ from plugboard.core.paths import plugboard_dirs
 from plugboard.core.secrets import set_secret
 from plugboard.core.status import read_status
 from servers.http_backend import Backend
-from servers.http_proxy_client import through_proxy
+from servers.http_proxy_client import initialize_error, through_proxy
 
 # Generous for a loaded 2-core machine; a hang would blow it.
 CALL_DEADLINE_S = 30.0
@@ -29,22 +29,9 @@ def _text(result: object) -> str:
     return result.content[0].text  # type: ignore[attr-defined]
 
 
-def _leaves(group: BaseException) -> list[BaseException]:
-    if isinstance(group, BaseExceptionGroup):
-        return [leaf for exc in group.exceptions for leaf in _leaves(exc)]
-    return [group]
-
-
 async def _initialize_error(url: str, *flags: str) -> str:
-    """The message of the error the client got while connecting (the SDK wraps it in an exception group)."""
-    messages: list[str] = []
     with anyio.fail_after(CALL_DEADLINE_S):
-        try:
-            async with through_proxy(url, *flags):
-                pass
-        except* MCPError as group:
-            messages += [str(exc) for exc in _leaves(group)]
-    return messages[0] if messages else "connected, no error"
+        return await initialize_error(url, *flags)
 
 
 def _log() -> str:

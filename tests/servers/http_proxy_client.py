@@ -19,7 +19,13 @@ from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
 PLUGBOARD = str(Path(sys.executable).parent / "plugboard")
-PASSED_ENV = ("PLUGBOARD_HOME", "PLUGBOARD_CLAUDE_CONFIG", "DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR")
+PASSED_ENV = (
+    "PLUGBOARD_HOME",
+    "PLUGBOARD_CLAUDE_CONFIG",
+    "PLUGBOARD_USER_KNOWN_HOSTS",
+    "DBUS_SESSION_BUS_ADDRESS",
+    "XDG_RUNTIME_DIR",
+)
 
 
 def proxy_params(url: str, *flags: str, name: str = "remote") -> StdioServerParameters:
@@ -31,3 +37,24 @@ def proxy_params(url: str, *flags: str, name: str = "remote") -> StdioServerPara
 async def through_proxy(url: str, *flags: str, name: str = "remote", **client: Any) -> AsyncIterator[Client]:
     async with Client(proxy_params(url, *flags, name=name), mode="legacy", **client) as session:
         yield session
+
+
+def _leaves(group: BaseException) -> list[BaseException]:
+    if isinstance(group, BaseExceptionGroup):
+        return [leaf for exc in group.exceptions for leaf in _leaves(exc)]
+    return [group]
+
+
+async def initialize_error(url: str, *flags: str, name: str = "remote") -> str:
+    """The message of the JSON-RPC error the client got while connecting through the proxy ("" if it connected).
+
+    The SDK raises it from inside its task groups, so it arrives wrapped in exception groups."""
+    from mcp.shared.exceptions import MCPError
+
+    messages: list[str] = []
+    try:
+        async with through_proxy(url, *flags, name=name):
+            pass
+    except* MCPError as group:
+        messages += [str(exc) for exc in _leaves(group)]
+    return messages[0] if messages else ""

@@ -1,0 +1,68 @@
+"""`plugboard proxy --ssh PROFILE` against a real sshd: the proxy brings the tunnel up itself, in its own process,
+and rides through the tunnel losing its SSH session.
+
+The MCP server (tests/servers/http_mcp.py) listens on 127.0.0.1 "on the remote host" (the same machine, reached
+only through sshd's forward as far as the proxy is concerned: the URL names the port as the SSH host sees it).
+"""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+import anyio
+import pytest
+
+from fixtures.sshd import SshServer
+from plugboard.core.tunnel.profile import TunnelProfile, save_profile
+from servers.http_backend import Backend
+from servers.http_proxy_client import initialize_error, through_proxy
+
+pytestmark = pytest.mark.usefixtures("user_known_hosts")
+
+# Tunnel start (SSH handshake, key auth) plus proxy start on a loaded 2-core machine; a hang would blow it.
+CALL_DEADLINE_S = 45.0
+
+
+@pytest.fixture
+def droplet(sshd: SshServer, user_known_hosts: Path) -> SshServer:
+    user_known_hosts.write_text(sshd.known_hosts_line())
+    profile = TunnelProfile(
+        name="droplet",
+        host="127.0.0.1",
+        port=sshd.port,
+        user="root",
+        auth="key",
+        key_file=str(sshd.keys.ed25519),
+        remote_port=1,  # the proxy forwards to the port in its URL, whatever the profile says
+        keepalive_interval_s=1.0,
+        keepalive_count=3,
+    )
+    save_profile(profile)
+    return sshd
+
+
+def _text(result: object) -> str:
+    return result.content[0].text  # type: ignore[attr-defined]
+
+
+def test_calls_go_through_the_proxys_own_tunnel_and_survive_a_killed_ssh_session(droplet: SshServer) -> None:
+    async def scenario() -> None:
+        with Backend("http_mcp.py") as backend, anyio.fail_after(CALL_DEADLINE_S):
+            async with through_proxy(backend.url, "--ssh", "droplet") as client:
+                assert _text(await client.call_tool("add", {"a": 1, "b": 2})) == "3"
+                sessions_before = droplet.signal_sessions(signal.SIGKILL)
+                assert sessions_before >= 1
+                assert _text(await client.call_tool("add", {"a": 3, "b": 4})) == "7"
+                assert _text(await client.call_tool("big", {"size": 100_000})) == "x" * 100_000
+
+    anyio.run(scenario)
+    assert droplet.wait_log("Accepted publickey", count=2)  # a second SSH login: the tunnel reconnected
+
+
+def test_an_unknown_tunnel_profile_is_explained_to_the_client() -> None:
+    async def scenario() -> str:
+        with anyio.fail_after(CALL_DEADLINE_S):
+            return await initialize_error("http://127.0.0.1:5000/mcp", "--ssh", "nope")
+
+    assert "tunnel nope: no tunnel named 'nope'" in anyio.run(scenario)
