@@ -208,3 +208,25 @@ def test_close_while_reconnecting_stops_promptly(trusted: SshServer, echo_target
         assert time.monotonic() - began < 3.0
         tunnel.close()  # twice is fine
         assert tunnel.state.kind == "stopped"
+
+
+def test_backoff_keeps_growing_across_quick_drops_and_restarts_after_a_stable_period(
+    trusted: SshServer, echo_target: Target
+):
+    stable = Backoff(first_s=0.1, cap_s=1.0, jitter=0.0, stable_after_s=1.0)
+    with Tunnel(profile_for(trusted, echo_target.port), backoff=stable) as tunnel:
+        tunnel.start()
+        assert tunnel.wait_up(UP_TIMEOUT_S)
+        trusted.signal_sessions(signal.SIGKILL)  # dropped right after coming up: not stable
+        first = tunnel.wait_for(lambda s: s.kind == "reconnecting", UP_TIMEOUT_S)
+        assert tunnel.wait_up(UP_TIMEOUT_S)
+        trusted.signal_sessions(signal.SIGKILL)
+        second = tunnel.wait_for(lambda s: s.kind == "reconnecting" and s.attempt > first.attempt, UP_TIMEOUT_S)
+        assert (first.attempt, second.attempt) == (1, 2)
+        assert second.next_try_s == 2 * (first.next_try_s or 0)
+        assert tunnel.wait_up(UP_TIMEOUT_S)
+        # Stays up past the stable period (this wait must time out with the tunnel still up).
+        assert tunnel.wait_for(lambda s: s.kind != "up", stable.stable_after_s + 0.5).kind == "up"
+        trusted.signal_sessions(signal.SIGKILL)
+        third = tunnel.wait_for(lambda s: s.kind == "reconnecting", UP_TIMEOUT_S)
+        assert third.attempt == 1 and third.next_try_s == stable.first_s

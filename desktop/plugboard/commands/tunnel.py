@@ -229,11 +229,15 @@ def cmd_remove(args: argparse.Namespace) -> int:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
+    import logging
+
     from plugboard.core.errors import PlugboardError
     from plugboard.core.tunnel.profile import load_profile
     from plugboard.core.tunnel.runfile import read_record, remove_record, write_record
     from plugboard.core.tunnel.tunnel import Tunnel
 
+    # paramiko logs every dropped socket at ERROR; the tunnel's own state line already says what happened.
+    logging.getLogger("paramiko").setLevel(logging.CRITICAL)
     profile = load_profile(args.name)
     running = read_record(profile.name)
     if running is not None:
