@@ -130,3 +130,12 @@ def test_doctor_reports_a_windows_npx_entry_and_a_missing_secret_without_startin
     assert [p["code"] for p in data["problems"]] == ["windows-npx", "missing-secret"]
     assert data["tools"] is None
     assert data["reason"]["kind"] == "missing-secret"
+
+
+def test_a_bare_program_found_only_through_a_shell_path_is_flagged_on_macos() -> None:
+    [found] = dx.check_gui_path("npx", "/opt/homebrew/bin/npx", system="Darwin")
+    assert found.code == dx.GUI_PATH
+    assert "/opt/homebrew/bin/npx" in found.fix
+    assert dx.check_gui_path("python3", "/usr/bin/python3", system="Darwin") == []
+    assert dx.check_gui_path("npx", "/opt/homebrew/bin/npx", system="Darwin", via_plugboard="run") == []
+    assert dx.check_gui_path("/opt/homebrew/bin/npx", "/opt/homebrew/bin/npx", system="Darwin") == []

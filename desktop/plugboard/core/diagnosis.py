@@ -45,6 +45,10 @@ CANNOT_START = "cannot-start"
 BAD_INITIALIZE = "bad-initialize"
 CRASHED = "crashed"
 CLAUDE_ERROR = "claude-error"
+GUI_PATH = "gui-path"
+
+# The PATH a macOS app opened from the Dock or Finder gets (launchd's default), FACTS.md §A 1.
+MACOS_GUI_PATH = ("/usr/bin", "/bin", "/usr/sbin", "/sbin")
 
 _SCRIPT_SUFFIXES = (".py", ".js", ".mjs", ".cjs", ".ts", ".json", ".sh", ".jar", ".rb", ".pl", ".toml", ".yaml", ".yml")
 # "No such file or directory: 'x'" (Python), "ENOENT: no such file or directory, open 'x'" (Node),
@@ -117,6 +121,26 @@ def check_entry(command: str, args: Sequence[str], *, system: str, via_plugboard
             )
         )
     return found
+
+
+def check_gui_path(command: str, found: str, *, system: str, via_plugboard: str | None = None) -> list[Diagnosis]:
+    """A plain entry naming a bare program that only a login shell's PATH finds: Claude Desktop on macOS will
+    say `spawn {command} ENOENT` although doctor (started from a terminal) can run it."""
+    if via_plugboard is not None or system != "Darwin" or "/" in command:
+        return []
+    folder = str(PurePosixPath(found).parent)
+    if folder in MACOS_GUI_PATH:
+        return []
+    return [
+        Diagnosis(
+            GUI_PATH,
+            f"`{command}` is found at {found}, but Claude Desktop, opened from the Dock, only searches "
+            f"{':'.join(MACOS_GUI_PATH)} and will not find it.",
+            f"Put the absolute path {found} in the entry, or let Plugboard run the connector (its launcher finds "
+            "the program itself).",
+            evidence=[f"{command} -> {found}"],
+        )
+    ]
 
 
 def _tail(lines: Sequence[str]) -> list[str]:

@@ -174,6 +174,8 @@ def examine(
         report.state, report.reason = supervisor.state, reason
     if run is not None:
         report.stderr_tail = list(run.stderr_tail)
+        if run.argv:
+            report.problems += dx.check_gui_path(written[0], run.argv[0], system=system, via_plugboard=via_plugboard)
     failure = reason if not ready_seen else sv.Reason(sv.INITIALIZED, "")
     report.problems += dx.diagnose(failure, run, spec)
     error = last_error(logs_dir, spec.name)

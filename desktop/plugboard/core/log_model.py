@@ -250,12 +250,7 @@ class LogModel:
     def redact_lines(self, lines: Iterable[LogLine]) -> list[LogLine]:
         if self.redactor.longest == 0:
             return list(lines)
-        return [
-            LogLine(ln.time, ln.source, ln.stream, ln.level, self.redactor.redact(ln.text))
-            if self.redactor.redact(ln.text) != ln.text
-            else ln
-            for ln in lines
-        ]
+        return [ln._replace(text=self.redactor.redact(ln.text)) for ln in lines]
 
     def load_history(self, histories: Iterable[list[LogLine]], since: float | None = None) -> None:
         """Merge past lines from several sources by time (each list already in time order) into the buffer."""

@@ -74,7 +74,6 @@ FAILED = "failed"
 FINAL_STATES = frozenset({EXITED, CRASHED, GAVE_UP, STOPPED, FAILED})
 
 # Reason kinds
-SPAWNED = "spawned"
 INITIALIZED = "initialized"
 COMMAND_NOT_FOUND = "command-not-found"
 RELATIVE_PATH = "relative-path"
