@@ -27,6 +27,8 @@ def window(qtbot, claude_config):
     )
     window = MainWindow(str(claude_config), claude=NotRunning())
     qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
     qtbot.waitUntil(lambda: window.page.claude_known, timeout=5000)
     yield window
     window.close()

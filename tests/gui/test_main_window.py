@@ -39,6 +39,8 @@ def window(qtbot, claude_config, request):
     claude = FakeClaude(running=getattr(request, "param", False))
     window = MainWindow(str(claude_config), claude=claude)
     qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
     page = window.page
     qtbot.waitUntil(lambda: page.claude_known, timeout=5000)
     yield window

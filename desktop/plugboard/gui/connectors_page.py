@@ -11,6 +11,7 @@ restart and its wipe guard follow. Every change made here can be undone once (`c
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -62,6 +63,8 @@ def describe(connector: Connector) -> tuple[str, str]:
 
 class ConnectorsPage(QWidget):
     claude_progress = Signal(float)
+    rows_changed = Signal(list)
+    """The rows shown changed (for the tray's quick switches and notifications)."""
     wrote = Signal()
     """Emitted after this page changed Claude's config, so the window does not report its own write as foreign."""
 
@@ -149,19 +152,16 @@ class ConnectorsPage(QWidget):
     # -- showing ---------------------------------------------------------------------------------------------
 
     def reload(self, note: str | None = None) -> None:
+        """Re-read connectors and statuses; show `note`, or the standing notes (errors, no file yet)."""
         path = self.connectors.path
         self.source.setText(f"Claude Desktop config: {path}")
         try:
-            connectors = self.connectors.all()
+            self.refresh_rows()
         except PlugboardError as exc:
             self.model.set_rows([])
+            self.rows_changed.emit([])
             self.show_note(str(exc))
             return
-        rows = []
-        for connector in connectors:
-            phrase, light = describe(connector)
-            rows.append(Row(connector, phrase, light, self.pending.wanted(connector.name)))
-        self.model.set_rows(rows)
         if note:
             self.show_note(note)
         elif not path.exists():
@@ -172,6 +172,22 @@ class ConnectorsPage(QWidget):
             self.note.hide()
         self._update_banner()
         self._update_buttons()
+
+    def refresh_rows(self) -> None:
+        """Rebuild the rows (connectors, status lights, staged switches) keeping the selection and the note."""
+        selected = self.selected()
+        rows = []
+        for connector in self.connectors.all():
+            phrase, light = describe(connector)
+            rows.append(Row(connector, phrase, light, self.pending.wanted(connector.name)))
+        if rows == [self.model.row(i) for i in range(self.model.rowCount())]:
+            return
+        self.model.set_rows(rows)
+        if selected is not None:
+            names = [r.connector.name for r in rows]
+            if selected.name in names:
+                self.table.selectRow(names.index(selected.name))
+        self.rows_changed.emit(rows)
 
     def show_note(self, text: str) -> None:
         self.note.setText(text)
@@ -331,6 +347,9 @@ class ConnectorsPage(QWidget):
     # -- Claude Desktop's state --------------------------------------------------------------------------------
 
     def poll_claude(self) -> None:
+        """Every few seconds: refresh status lights (small JSON files) and look whether Claude runs."""
+        with contextlib.suppress(PlugboardError):  # the standing note already says what is wrong with the file
+            self.refresh_rows()
         if any(w.is_running() for w in self._workers):
             return  # an apply or the previous poll is still busy
         self._start("claude-status", self.claude.status, on_done=self._claude_status)

@@ -1,35 +1,97 @@
-"""The main window, titled "Plugboard". For now it holds the Connectors page; later pages (logs, remote, settings)
-join it in a side navigation.
+"""The main window, titled "Plugboard": pages in a side navigation, the tray icon, and app-wide behaviour.
 
-When Claude's config changes on disk from elsewhere, the view reloads and says so (QFileSystemWatcher on the file and
-its folder: an atomic rename replaces the file, and the watcher forgets a replaced file).
+- When Claude's config changes on disk from elsewhere, the view reloads and says so (QFileSystemWatcher on the file
+  and its folder: an atomic rename replaces the file, and the watcher forgets a replaced file).
+- Closing the window keeps Plugboard in the tray when that setting is on and a tray exists; Quit (menu, tray,
+  Ctrl+Q) really quits, stopping worker threads within a bound.
+- The tray shows the overall state and quick switches, and notifies when a connector starts failing.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QFileSystemWatcher
-from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QMainWindow
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QHBoxLayout,
+    QListWidget,
+    QMainWindow,
+    QStackedWidget,
+    QSystemTrayIcon,
+    QWidget,
+)
 
 from plugboard.core.claude_app import ClaudeApp
 from plugboard.core.connectors import Connectors
+from plugboard.core.discovery import discover
+from plugboard.core.settings import Settings
+from plugboard.gui.connectors_model import Row
 from plugboard.gui.connectors_page import ConnectorsPage
+from plugboard.gui.icons import app_icon
+from plugboard.gui.settings_page import SettingsPage
+from plugboard.gui.tray import Tray, overall_state
 
 
 class MainWindow(QMainWindow):
     def __init__(self, config_override: str | None = None, claude: ClaudeApp | None = None) -> None:
         super().__init__()
         self.setWindowTitle("Plugboard")
-        self.connectors = Connectors.open(config_override)
-        self.page = ConnectorsPage(self.connectors, claude or ClaudeApp(config_override=config_override), self)
+        self.setWindowIcon(app_icon("ok"))
+        self.settings = Settings.load()
+        self.config_override = config_override
+        chosen = config_override or self.settings.claude_config
+        self.connectors = Connectors(discover(chosen))
+        self.quitting = False
+        self._lights: dict[str, str] = {}
+
+        self.page = ConnectorsPage(self.connectors, claude or ClaudeApp(config_override=chosen), self)
         self.page.wrote.connect(self._own_write)
-        self.setCentralWidget(self.page)
-        self.resize(820, 460)
+        self.settings_page = SettingsPage(self.settings, self.connectors.discovery, self)
+        self.settings_page.config_chosen.connect(self.use_config)
+        self.nav = QListWidget()
+        self.nav.setAccessibleName("Pages")
+        self.nav.setMaximumWidth(150)
+        self.stack = QStackedWidget()
+        for title, page in (("Connectors", self.page), ("Settings", self.settings_page)):
+            self.nav.addItem(title)
+            self.stack.addWidget(page)
+        self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
+        self.nav.setCurrentRow(0)
+        body = QWidget()
+        row = QHBoxLayout(body)
+        row.addWidget(self.nav)
+        row.addWidget(self.stack, 1)
+        self.setCentralWidget(body)
+        self.resize(900, 500)
+
+        quit_action = QAction("&Quit Plugboard", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.quit)
+        self.menuBar().addMenu("&File").addAction(quit_action)
+
+        self.tray: Tray | None = None
+        if QSystemTrayIcon.isSystemTrayAvailable():
+            self.tray = Tray(self.show_window, self.page.toggle, self.quit, self)
+            self.tray.show()
+        self.page.rows_changed.connect(self._rows_changed)
+        self._rows_changed([self.page.model.row(i) for i in range(self.page.model.rowCount())])
+
         self.watcher = QFileSystemWatcher(self)
         self.watcher.fileChanged.connect(self._changed_on_disk)
         self.watcher.directoryChanged.connect(self._changed_on_disk)
         self._last_seen = self._read()
         self._watch()
+
+    # -- Claude's config file ------------------------------------------------------------------------------------
+
+    def use_config(self, path: str | None) -> None:
+        """Switch to another Claude config file (chosen in Settings)."""
+        self.connectors = Connectors(discover(self.config_override or path))
+        self.page.connectors = self.connectors
+        if self.watcher.files() or self.watcher.directories():
+            self.watcher.removePaths(self.watcher.files() + self.watcher.directories())
+        self._own_write()
+        self.page.reload(f"Now using {self.connectors.path}.")
 
     def _read(self) -> bytes | None:
         try:
@@ -57,6 +119,43 @@ class MainWindow(QMainWindow):
         self._last_seen = now
         self.page.reload("The config changed on disk and was reloaded.")
 
+    # -- tray, notifications -------------------------------------------------------------------------------------
+
+    def _rows_changed(self, rows: list[Row]) -> None:
+        state, summary = overall_state(rows)
+        self.setWindowIcon(app_icon(state if state != "idle" else "ok"))
+        failing_now = [r for r in rows if r.light == "bad" and self._lights.get(r.connector.name) not in (None, "bad")]
+        recovered = [r for r in rows if r.light == "ok" and self._lights.get(r.connector.name) == "bad"]
+        self._lights = {r.connector.name: r.light for r in rows}
+        if self.tray is None:
+            return
+        self.tray.update_rows(rows, state, summary)
+        for row in failing_now:
+            self.tray.notify(f"{row.connector.name} is failing", row.status, bad=True)
+        for row in recovered:
+            self.tray.notify(f"{row.connector.name} is running again", row.status)
+
+    def show_window(self) -> None:
+        self.show()
+        self.raise_()
+        self.activateWindow()
+
+    # -- closing -------------------------------------------------------------------------------------------------
+
+    def quit(self) -> None:
+        self.quitting = True
+        self.close()
+        app = QApplication.instance()
+        if app is not None:
+            app.quit()
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.quitting and self.settings.close_to_tray and self.tray is not None and self.tray.isVisible():
+            self.hide()
+            event.ignore()
+            self.tray.notify("Plugboard is still running", "It keeps watching your connectors from the tray.")
+            return
         self.page.shutdown()
+        if self.tray is not None:
+            self.tray.hide()
         super().closeEvent(event)

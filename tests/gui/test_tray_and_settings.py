@@ -1,0 +1,48 @@
+"""The tray's menu and state, and the Settings page, over real settings and connectors."""
+
+from plugboard.core.connectors import Connector
+from plugboard.core.settings import Settings
+from plugboard.gui.connectors_model import Row
+from plugboard.gui.main_window import MainWindow
+from plugboard.gui.tray import Tray, overall_state
+
+
+def row(name, light, enabled=True):
+    return Row(Connector(name, enabled, {"command": "x"}), f"{name} is {light}", light)
+
+
+def test_the_overall_state_is_red_when_any_connector_fails_then_green_when_any_runs():
+    assert overall_state([row("a", "ok"), row("b", "bad")]) == ("bad", "Plugboard: b failing")
+    assert overall_state([row("a", "ok"), row("b", "off")]) == ("ok", "Plugboard: 1 connector running")
+    assert overall_state([row("a", "off")]) == ("idle", "Plugboard")
+
+
+def test_quick_switches_in_the_tray_menu_call_the_same_toggle_as_the_page(qtbot):
+    calls = []
+    tray = Tray(lambda: None, lambda name, on: calls.append((name, on)), lambda: None)
+    tray.update_rows([row("github", "ok"), row("files", "off", enabled=False)], "ok", "Plugboard")
+    labels = [a.text() for a in tray.menu.actions() if not a.isSeparator()]
+    assert labels == ["Open Plugboard", "github", "files", "Quit Plugboard"]
+    assert [a.isChecked() for a in tray.switches] == [True, False]
+    tray.switches[1].trigger()
+    assert calls == [("files", True)]
+
+
+def test_settings_page_saves_each_change_and_shows_the_config_in_use(qtbot, claude_config):
+    claude_config.write_text('{"mcpServers": {}}')
+
+    class NotRunning:
+        def status(self):
+            return type("Status", (), {"running": False})()
+
+    window = MainWindow(str(claude_config), claude=NotRunning())
+    qtbot.addWidget(window)
+    page = window.settings_page
+    assert str(claude_config) in page.config_label.text()
+    assert "given on the command line" in page.config_label.text()
+    page.close_to_tray.setChecked(False)
+    page.retention.setValue(30)
+    saved = Settings.load()
+    assert (saved.close_to_tray, saved.log_retention_days) == (False, 30)
+    qtbot.waitUntil(lambda: window.page.claude_known, timeout=5000)
+    window.close()
