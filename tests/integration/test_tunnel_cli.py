@@ -156,3 +156,51 @@ def test_unknown_host_without_accept_new_fails_with_the_fingerprint_and_accept_n
         code, err = finish(proc)
     assert code == 0, err
     assert "trusting new host" in err
+
+
+def up_with_terminal_answer(answer: bytes) -> tuple[subprocess.Popen[str], int]:
+    """`tunnel up` with a terminal on stdin that has `answer` already typed."""
+    import pty
+
+    master, slave = pty.openpty()
+    os.write(master, answer)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "plugboard", "tunnel", "up", "droplet", "--json"],
+        stdin=slave,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    os.close(slave)
+    return proc, master
+
+
+def test_unknown_host_asks_on_a_terminal_and_yes_trusts_it(sshd: SshServer, echo_target: Target):
+    from plugboard.core.paths import plugboard_dirs
+
+    add_droplet(sshd, echo_target)
+    proc, master = up_with_terminal_answer(b"y\n")
+    try:
+        assert proc.stdout is not None
+        read_until_state(proc, "up")
+        proc.send_signal(signal.SIGTERM)
+    finally:
+        code, err = finish(proc)
+        os.close(master)
+    assert code == 0, err
+    assert "Trust this host? [y/N]" in err and "SHA256:" in err
+    assert f"[127.0.0.1]:{sshd.port} ssh-ed25519" in plugboard_dirs().known_hosts.read_text()
+
+
+def test_unknown_host_answered_no_on_a_terminal_is_refused(sshd: SshServer, echo_target: Target):
+    from plugboard.core.paths import plugboard_dirs
+
+    add_droplet(sshd, echo_target)
+    proc, master = up_with_terminal_answer(b"n\n")
+    try:
+        code, err = finish(proc)
+    finally:
+        os.close(master)
+    assert code == 1
+    assert "not a known host" in err
+    assert not plugboard_dirs().known_hosts.exists()

@@ -303,10 +303,15 @@ def _host_key_consent(accept_new: bool) -> Any:
             return True
         if not sys.stdin.isatty():
             return False  # the error message tells the user about --accept-new
-        answer = input(
+        # The question goes to stderr: stdout may be carrying --json lines.
+        print(
             f"The host {where} is not known. Its {error.key_type} key fingerprint is\n  {error.fingerprint}\n"
-            "Check it with the server's owner. Trust this host? [y/N] "
+            "Check it with the server's owner. Trust this host? [y/N] ",
+            end="",
+            file=sys.stderr,
+            flush=True,
         )
+        answer = sys.stdin.readline()
         return answer.strip().lower() in {"y", "yes"}
 
     return confirm
