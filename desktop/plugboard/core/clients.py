@@ -1,0 +1,376 @@
+"""Other MCP clients' config files: where they live, how each names things, and reading their servers.
+
+One `ClientFormat` per client (FACTS.md A, "Other clients"), all JSON with a map of servers:
+
+- cursor: ~/.cursor/mcp.json; `mcpServers`; remote `url` + `headers`; `${env:X}` references.
+- vscode: <VS Code user folder>/mcp.json (JSONC); `servers`, each with `type`; remote `type: http` + `url`;
+  `inputs` prompts and `${input:X}` references.
+- claude-code: ~/.claude.json (top-level `mcpServers` = user scope, `projects[path].mcpServers` = local scope) or a
+  project's .mcp.json; remote `type: http|sse` + `url`; `${X}` and `${X:-default}` references.
+- windsurf: ~/.codeium/windsurf/mcp_config.json; `mcpServers`; remote `serverUrl`; `disabled`.
+- cline: <VS Code user folder>/globalStorage/saoudrizwan.claude-dev/settings/cline_mcp_settings.json;
+  `mcpServers`; remote `url` (+ `type`); `disabled`, `autoApprove`.
+- lmstudio: ~/.lmstudio/mcp.json; `mcpServers` as Cursor's.
+- shareable: any file; Plugboard's own export, `mcpServers` with secrets written as `${secret:KEY}`.
+
+Reading is lenient (comments and trailing commas allowed, as VS Code's JSONC is): these files are not Claude's, we
+only read them. A value that *refers* to a secret kept elsewhere (`${input:X}`, `${env:X}`, `${X}`, `${secret:X}`)
+has no value in the file; the importer asks for it. Zed's `context_servers` is not supported yet.
+
+`looks_secret` decides which plaintext values are secrets: by the variable or header name (words such as TOKEN,
+KEY, SECRET, PASSWORD, AUTH, PAT, CREDENTIALS; names ending in _PATH/_FILE/_DIR/_URL are paths or addresses) and by
+the value (well-known token prefixes, a URL with a password in it). It errs on the side of the keyring.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from plugboard.core.errors import NotFoundError, PlugboardError
+
+
+@dataclass(frozen=True)
+class ClientFormat:
+    id: str
+    label: str
+    servers_key: str
+    url_key: str
+    """The key a remote server's address is written under on export ("url", or Windsurf's "serverUrl")."""
+    remote_type: str | None
+    """The `type` written for a remote server on export (None: no type key)."""
+    local_type: str | None
+    """The `type` written for a stdio server on export (VS Code wants "stdio")."""
+    reference: str
+    """How a secret KEY is referenced on export; `{}` is the KEY."""
+    has_disabled: bool
+    """The format has a `disabled` flag, so disabled connectors can be exported as such."""
+
+
+CLIENTS: dict[str, ClientFormat] = {
+    c.id: c
+    for c in (
+        ClientFormat("cursor", "Cursor", "mcpServers", "url", None, None, "${{env:{}}}", False),
+        ClientFormat("vscode", "VS Code", "servers", "url", "http", "stdio", "${{input:{}}}", False),
+        ClientFormat("claude-code", "Claude Code", "mcpServers", "url", "http", "stdio", "${{{}}}", False),
+        ClientFormat("windsurf", "Windsurf", "mcpServers", "serverUrl", None, None, "${{env:{}}}", True),
+        ClientFormat("cline", "Cline", "mcpServers", "url", "streamableHttp", None, "<{}>", True),
+        ClientFormat("lmstudio", "LM Studio", "mcpServers", "url", None, None, "<{}>", False),
+        ClientFormat("shareable", "Shareable file", "mcpServers", "url", None, None, "${{secret:{}}}", True),
+    )
+}
+CLINE_EXTENSION = "saoudrizwan.claude-dev"
+
+
+def client(client_id: str) -> ClientFormat:
+    try:
+        return CLIENTS[client_id]
+    except KeyError:
+        raise NotFoundError(f"unknown client {client_id!r}; choose one of: {', '.join(CLIENTS)}") from None
+
+
+def _vscode_user_dir(system: str, env: Mapping[str, str], home: Path) -> Path:
+    if system == "Darwin":
+        return home / "Library" / "Application Support" / "Code" / "User"
+    if system == "Windows":
+        appdata = Path(env["APPDATA"]) if env.get("APPDATA") else home / "AppData" / "Roaming"
+        return appdata / "Code" / "User"
+    config_home = Path(env["XDG_CONFIG_HOME"]) if env.get("XDG_CONFIG_HOME") else home / ".config"
+    return config_home / "Code" / "User"
+
+
+def default_path(
+    client_id: str,
+    *,
+    system: str | None = None,
+    env: Mapping[str, str] | None = None,
+    home: Path | None = None,
+) -> Path:
+    """The client's user-scope config file on this OS (it may not exist)."""
+    system = system or platform.system()
+    env = os.environ if env is None else env
+    home = home or Path.home()
+    if client_id == "cursor":
+        return home / ".cursor" / "mcp.json"
+    if client_id == "vscode":
+        return _vscode_user_dir(system, env, home) / "mcp.json"
+    if client_id == "claude-code":
+        return home / ".claude.json"
+    if client_id == "windsurf":
+        return home / ".codeium" / "windsurf" / "mcp_config.json"
+    if client_id == "cline":
+        return (
+            _vscode_user_dir(system, env, home)
+            / "globalStorage"
+            / CLINE_EXTENSION
+            / "settings"
+            / ("cline_mcp_settings.json")
+        )
+    if client_id == "lmstudio":
+        return home / ".lmstudio" / "mcp.json"
+    if client_id == "shareable":
+        raise PlugboardError("a shareable file has no usual place: give its PATH")
+    client(client_id)
+    raise AssertionError(client_id)
+
+
+# -- lenient JSON ---------------------------------------------------------------------------------------------
+
+
+def strip_jsonc(text: str) -> str:
+    """`text` without // and /* */ comments and trailing commas (outside strings), for JSONC files."""
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == '"':
+            j = i + 1
+            while j < n and text[j] != '"':
+                j += 2 if text[j] == "\\" else 1
+            out.append(text[i : j + 1])
+            i = j + 1
+        elif text.startswith("//", i):
+            while i < n and text[i] not in "\r\n":
+                i += 1
+        elif text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            i = n if end < 0 else end + 2
+        elif ch == ",":
+            j = i + 1
+            while j < n and text[j] in " \t\r\n":
+                j += 1
+            if j < n and text[j] in "}]":
+                i += 1  # a trailing comma
+            elif text.startswith(("//", "/*"), j):
+                out.append(ch)  # decide after the comment; a comma before a comment then `}` is rare
+                i += 1
+            else:
+                out.append(ch)
+                i += 1
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
+
+
+def read_json_file(path: Path) -> dict[str, Any]:
+    """A client's config file as an object; comments and trailing commas are accepted."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise NotFoundError(f"{path} does not exist") from None
+    except OSError as exc:
+        raise PlugboardError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    try:
+        data = json.loads(strip_jsonc(text))
+    except json.JSONDecodeError as exc:
+        raise PlugboardError(f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}") from exc
+    if not isinstance(data, dict):
+        raise PlugboardError(f"{path} does not hold a JSON object")
+    return data
+
+
+# -- references and secrets -----------------------------------------------------------------------------------
+
+# ${input:id} (VS Code), ${env:NAME} (Cursor, Windsurf, VS Code), ${secret:KEY} (ours), ${NAME} / ${NAME:-default}
+# (Claude Code). Group 1 is the referenced name.
+REFERENCE = re.compile(r"\$\{(?:input:|env:|secret:)?([A-Za-z_][A-Za-z0-9_.-]*)(?::-[^}]*)?\}")
+_SECRET_WORDS = frozenset(
+    {
+        "TOKEN",
+        "TOKENS",
+        "SECRET",
+        "SECRETS",
+        "PASSWORD",
+        "PASSWD",
+        "PASS",
+        "PWD",
+        "KEY",
+        "APIKEY",
+        "PAT",
+        "CREDENTIAL",
+        "CREDENTIALS",
+        "AUTH",
+        "AUTHORIZATION",
+        "COOKIE",
+        "DSN",
+        "PRIVATE",
+    }
+)
+_NOT_SECRET_SUFFIXES = ("PATH", "FILE", "DIR", "URL", "URI", "HOST", "ID", "NAME", "MODE", "TYPE")
+_TOKEN_PREFIXES = (
+    "ghp_",
+    "gho_",
+    "ghu_",
+    "ghs_",
+    "github_pat_",
+    "glpat-",
+    "sk-",
+    "sk_live_",
+    "rk_live_",
+    "xoxb-",
+    "xoxp-",
+    "xapp-",
+    "ntn_",
+    "secret_",
+    "lin_api_",
+    "sntrys_",
+    "sntryu_",
+    "AKIA",
+    "AIza",
+    "Bearer ",
+)
+_URL_WITH_PASSWORD = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/@\s:]*:[^/@\s]+@")
+
+
+def references(value: str) -> list[str]:
+    return [m.group(1) for m in REFERENCE.finditer(value)]
+
+
+def key_name(text: str) -> str:
+    """An environment-variable-like keyring KEY from any name (`github-token` → `GITHUB_TOKEN`)."""
+    key = re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_").upper()
+    if not key:
+        return "SECRET"
+    return key if not key[0].isdigit() else "_" + key
+
+
+def name_looks_secret(name: str) -> bool:
+    words = [w for w in re.split(r"[^A-Za-z0-9]+", name.upper()) if w]
+    if not words:
+        return False
+    if words[-1] in _NOT_SECRET_SUFFIXES and words[-1] not in _SECRET_WORDS:
+        return False
+    return any(w in _SECRET_WORDS or w.endswith(("TOKEN", "APIKEY", "PASSWORD", "SECRET")) for w in words)
+
+
+def value_looks_secret(value: str) -> bool:
+    return value.startswith(_TOKEN_PREFIXES) or bool(_URL_WITH_PASSWORD.match(value))
+
+
+def looks_secret(name: str, value: str) -> bool:
+    """Is this env variable or header (name, value) a secret that belongs in the keyring?"""
+    if not value.strip():
+        return False
+    return name_looks_secret(name) or value_looks_secret(value)
+
+
+# -- servers as other clients describe them ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ForeignServer:
+    """One server from another client's file, as written there (values may hold plaintext secrets)."""
+
+    name: str
+    scope: str = ""
+    """Where in the file: "" (the only list), "user", or "project <path>" (Claude Code)."""
+    command: str | None = None
+    args: tuple[str, ...] = ()
+    env: dict[str, str] = field(default_factory=dict, repr=False)
+    url: str | None = None
+    headers: dict[str, str] = field(default_factory=dict, repr=False)
+    transport: str | None = None
+    disabled: bool = False
+    dropped: tuple[str, ...] = ()
+    """Keys Claude Desktop cannot hold (cwd, autoApprove, timeout, …), for the preview's notes."""
+    problem: str | None = None
+    """Why it cannot be imported, when it cannot."""
+
+
+_KNOWN_KEYS = {"command", "args", "env", "url", "serverUrl", "headers", "type", "transportType", "disabled"}
+_REMOTE_TYPES = {"http", "sse", "streamable-http", "streamablehttp", "streamable_http"}
+
+
+def _server(name: str, raw: Any, scope: str) -> ForeignServer:
+    if not isinstance(raw, dict):
+        return ForeignServer(name, scope, problem="its entry is not an object")
+    transport = raw.get("type") or raw.get("transportType")
+    transport = str(transport) if transport is not None else None
+    url = raw.get("url") or raw.get("serverUrl")
+    dropped = tuple(sorted(k for k in raw if k not in _KNOWN_KEYS))
+    disabled = raw.get("disabled") is True
+    env_raw = raw.get("env") or {}
+    headers_raw = raw.get("headers") or {}
+    if not isinstance(env_raw, dict) or not isinstance(headers_raw, dict):
+        return ForeignServer(name, scope, problem="its env or headers are not an object")
+    env = {str(k): _text(v) for k, v in env_raw.items()}
+    headers = {str(k): _text(v) for k, v in headers_raw.items()}
+    if url is not None or (transport or "").lower() in _REMOTE_TYPES:
+        if not isinstance(url, str) or not url.strip():
+            return ForeignServer(name, scope, transport=transport, problem="it is a remote server without an address")
+        return ForeignServer(
+            name,
+            scope,
+            url=url.strip(),
+            headers=headers,
+            env=env,
+            transport=transport,
+            disabled=disabled,
+            dropped=dropped,
+        )
+    command = raw.get("command")
+    if not isinstance(command, str) or not command.strip():
+        return ForeignServer(name, scope, problem="it has neither a command nor a url")
+    args = raw.get("args") or []
+    if not isinstance(args, list):
+        return ForeignServer(name, scope, problem="its args are not a list")
+    return ForeignServer(
+        name,
+        scope,
+        command=command,
+        args=tuple(_text(a) for a in args),
+        env=env,
+        transport=transport,
+        disabled=disabled,
+        dropped=dropped,
+    )
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(value) if isinstance(value, list | dict) else str(value)
+
+
+def servers_in(client_id: str, data: Mapping[str, Any]) -> list[ForeignServer]:
+    """The servers a client's (parsed) config document holds, in file order."""
+    fmt = client(client_id)
+    found: list[ForeignServer] = []
+    block = data.get(fmt.servers_key)
+    if client_id == "vscode" and block is None:
+        block = data.get("mcpServers")  # some people write Cursor's key in VS Code's file
+    if block is not None and not isinstance(block, dict):
+        raise PlugboardError(f'"{fmt.servers_key}" in the {fmt.label} file is not an object')
+    scope = "user" if client_id == "claude-code" and isinstance(data.get("projects"), dict) else ""
+    for name, raw in (block or {}).items():
+        found.append(_server(str(name), raw, scope))
+    if client_id == "claude-code":
+        projects = data.get("projects")
+        for project, pdata in projects.items() if isinstance(projects, dict) else ():
+            pservers = pdata.get("mcpServers") if isinstance(pdata, dict) else None
+            if not isinstance(pservers, dict):
+                continue
+            for name, raw in pservers.items():
+                found.append(_server(str(name), raw, f"project {project}"))
+    return found
+
+
+def read_client(client_id: str, path: Path | None = None) -> tuple[Path, list[ForeignServer]]:
+    """(the file read, its servers). `path` defaults to the client's usual user-scope file."""
+    target = Path(path).expanduser() if path is not None else default_path(client_id)
+    if not target.exists():
+        fmt = client(client_id)
+        raise NotFoundError(
+            f"no {fmt.label} config at {target}; is {fmt.label} set up on this computer? "
+            f"Give the file's path: plugboard import {client_id} PATH"
+        )
+    return target, servers_in(client_id, read_json_file(target))

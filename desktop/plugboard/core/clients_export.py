@@ -1,0 +1,257 @@
+"""Exporting Claude's connectors to another client's format, or to a shareable JSON file, without any secret.
+
+Each connector is unwrapped to what really runs:
+
+- `plugboard run NAME --secret K ... -- CMD ARGS` → `CMD ARGS` with env `K` set to the client's *reference* to K
+  (`${env:K}` for Cursor and Windsurf, `${input:K}` plus an `inputs` prompt for VS Code, `${K}` for Claude Code,
+  `<K>` for Cline and LM Studio, which have no interpolation, `${secret:K}` in the shareable file);
+- `plugboard proxy NAME URL [--header ...] [--bearer-secret K]` → a remote entry (`url`, or Windsurf's
+  `serverUrl`; `type` where the format wants one) with the headers, `${secret:K}` becoming references. A proxy
+  with `--ssh` is only reachable through Plugboard's tunnel, so it is exported as the `plugboard proxy` command
+  itself (it holds no secret: the keyring does);
+- anything else as it is, except that env values, header values and arguments that look secret
+  (`clients.looks_secret`) are replaced by references too. The keyring is never read here: no secret can be
+  exported, whatever the entry holds.
+
+Disabled connectors go out with `"disabled": true` where the format has that flag (Windsurf, Cline, shareable) and
+are left out elsewhere. Writing merges into the target file: other keys and other servers stay; a server of the
+same name that differs is kept unless `replace=True`. Comments in a JSONC target are not preserved.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from plugboard.core.clients import (
+    ClientFormat,
+    client,
+    default_path,
+    key_name,
+    looks_secret,
+    read_json_file,
+    value_looks_secret,
+)
+from plugboard.core.errors import PlugboardError
+
+SHAREABLE_MARK = {"format": "plugboard-shareable", "version": 1}
+
+
+@dataclass
+class Exported:
+    servers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    inputs: list[dict[str, Any]] = field(default_factory=list)
+    """VS Code prompts for the referenced secrets."""
+    placeholders: dict[str, list[str]] = field(default_factory=dict)
+    """Connector → the secret KEYs replaced by references (for the user: what to fill in)."""
+    left_out: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class ExportOutcome:
+    path: Path | None
+    written: list[str]
+    kept: list[str]
+    """Servers of the same name already in the target that differ and were kept (no `replace`)."""
+    exported: Exported
+
+
+def _parse_proxy(args: list[str]) -> tuple[str, list[tuple[str, str]], str | None, str | None]:
+    """(url, headers, bearer KEY, ssh profile) from `proxy NAME URL [flags]`."""
+    from plugboard.core.proxy_headers import parse_header
+
+    url = args[2] if len(args) > 2 else ""
+    headers: list[tuple[str, str]] = []
+    bearer = ssh = None
+    words = args[3:]
+    i = 0
+    while i < len(words):
+        word = words[i]
+        value = words[i + 1] if i + 1 < len(words) else ""
+        flag, eq, inline = word.partition("=")
+        if eq:
+            value = inline
+        if flag == "--header":
+            headers.append(parse_header(value))
+        elif flag == "--bearer-secret":
+            bearer = value
+        elif flag == "--ssh":
+            ssh = value
+        i += 1 if eq else 2
+    return url, headers, bearer, ssh
+
+
+def _run_parts(args: list[str]) -> tuple[list[str], list[str]]:
+    words = args[2:]
+    keys: list[str] = []
+    while words and words[0] != "--":
+        if words[0] == "--secret" and len(words) > 1:
+            keys.append(words[1])
+            words = words[2:]
+        elif words[0].startswith("--secret="):
+            keys.append(words[0].removeprefix("--secret="))
+            words = words[1:]
+        else:
+            break
+    if words[:1] == ["--"]:
+        words = words[1:]
+    return keys, words
+
+
+class _Refs:
+    def __init__(self, fmt: ClientFormat, exported: Exported, connector: str) -> None:
+        self.fmt = fmt
+        self.exported = exported
+        self.connector = connector
+
+    def ref(self, key: str) -> str:
+        key = key_name(key)
+        keys = self.exported.placeholders.setdefault(self.connector, [])
+        if key not in keys:
+            keys.append(key)
+        if self.fmt.id == "vscode" and not any(i["id"] == key for i in self.exported.inputs):
+            self.exported.inputs.append(
+                {"type": "promptString", "id": key, "description": f"{key} for {self.connector}", "password": True}
+            )
+        return self.fmt.reference.format(key)
+
+
+def _header_value(value: str, refs: _Refs) -> str:
+    import re
+
+    def fill(match: re.Match[str]) -> str:
+        return "${" if match.group(1) is None else refs.ref(match.group(1))
+
+    return re.sub(r"\$\$\{|\$\{secret:([A-Za-z_][A-Za-z0-9_]*)\}", fill, value)
+
+
+def portable_entry(name: str, entry: dict[str, Any], fmt: ClientFormat, exported: Exported) -> dict[str, Any]:
+    """One Claude entry in `fmt`'s shape, every secret replaced by a reference."""
+    from plugboard.core.connectors import Connector
+
+    connector = Connector(name, True, entry)
+    refs = _Refs(fmt, exported, name)
+    env = dict(connector.env)
+    out: dict[str, Any]
+    if connector.via_plugboard == "proxy":
+        url, headers, bearer, ssh = _parse_proxy(connector.args)
+        if ssh is None:
+            out = {}
+            if fmt.remote_type:
+                out["type"] = fmt.remote_type
+            out[fmt.url_key] = url
+            sent: dict[str, str] = {}
+            for header, value in headers:
+                if "${secret:" in value:
+                    sent[header] = _header_value(value, refs)
+                elif looks_secret(header, value):
+                    sent[header] = refs.ref(header)
+                else:
+                    sent[header] = value.replace("$${", "${")
+            if bearer:
+                sent["Authorization"] = "Bearer " + refs.ref(bearer)
+            if sent:
+                out["headers"] = sent
+            return out
+        command, args, keys = connector.command, connector.args, list[str]()
+    elif connector.via_plugboard == "run":
+        keys, server = _run_parts(connector.args)
+        if not server:
+            raise PlugboardError(f"{name}'s `plugboard run` entry names no server command")
+        command, args = server[0], server[1:]
+        for key in keys:
+            env[key] = refs.ref(key)
+    else:
+        command, args, keys = connector.command, connector.args, list[str]()
+    for key, value in list(env.items()):
+        if key not in keys and looks_secret(key, value):
+            env[key] = refs.ref(key)
+    safe_args = []
+    for index, arg in enumerate(args):
+        flag, eq, value = arg.partition("=")
+        if value_looks_secret(arg):
+            safe_args.append(refs.ref(f"{name}_ARG_{index + 1}"))
+        elif eq and value_looks_secret(value):
+            safe_args.append(f"{flag}={refs.ref(flag.lstrip('-'))}")
+        else:
+            safe_args.append(arg)
+    out = {}
+    if fmt.local_type:
+        out["type"] = fmt.local_type
+    out["command"] = command
+    out["args"] = safe_args
+    if env:
+        out["env"] = env
+    return out
+
+
+def export_connectors(connectors: Iterable[Any], client_id: str) -> Exported:
+    """The connectors (`Connector`s, live and parked) in the client's format."""
+    fmt = client(client_id)
+    exported = Exported()
+    for connector in connectors:
+        if not connector.enabled and not fmt.has_disabled:
+            exported.left_out.append((connector.name, f"it is switched off and {fmt.label} has no off switch"))
+            continue
+        try:
+            entry = portable_entry(connector.name, connector.entry, fmt, exported)
+        except PlugboardError as exc:
+            exported.left_out.append((connector.name, str(exc)))
+            continue
+        if not connector.enabled:
+            entry["disabled"] = True
+        exported.servers[connector.name] = entry
+    return exported
+
+
+def export_document(
+    exported: Exported, client_id: str, base: dict[str, Any] | None = None
+) -> tuple[dict[str, Any], list[str]]:
+    """(the document to write, names written), merging `exported` into `base` (the target's content)."""
+    fmt = client(client_id)
+    doc: dict[str, Any] = dict(base or {})
+    if client_id == "shareable":
+        doc.setdefault("plugboard", dict(SHAREABLE_MARK))
+    block = doc.get(fmt.servers_key)
+    if block is None:
+        block = {}
+    if not isinstance(block, dict):
+        raise PlugboardError(f'"{fmt.servers_key}" in the target file is not an object; nothing was written')
+    block = dict(block)
+    written: list[str] = []
+    for name, entry in exported.servers.items():
+        block[name] = entry
+        written.append(name)
+    doc[fmt.servers_key] = block
+    if exported.inputs:
+        inputs = [i for i in doc.get("inputs") or [] if isinstance(i, dict)]
+        ids = {i.get("id") for i in inputs}
+        doc["inputs"] = inputs + [i for i in exported.inputs if i["id"] not in ids]
+    return doc, written
+
+
+def write_export(
+    connectors: Iterable[Any], client_id: str, path: Path | str | None = None, *, replace: bool = False
+) -> ExportOutcome:
+    """Export into the client's file (default: its usual place), merging with what is there."""
+    from plugboard.core.atomic import write_atomic
+
+    fmt = client(client_id)
+    target = Path(path).expanduser() if path is not None else default_path(client_id)
+    if not target.parent.is_dir():
+        raise PlugboardError(
+            f"the folder {target.parent} does not exist; is {fmt.label} installed? Give another PATH to export to"
+        )
+    exported = export_connectors(connectors, client_id)
+    base = read_json_file(target) if target.exists() else {}
+    found = base.get(fmt.servers_key)
+    current: dict[str, Any] = found if isinstance(found, dict) else {}
+    kept = [n for n, e in exported.servers.items() if n in current and current[n] != e and not replace]
+    for name in kept:
+        del exported.servers[name]
+    doc, written = export_document(exported, client_id, base)
+    write_atomic(target, (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    return ExportOutcome(target, written, kept, exported)
