@@ -255,3 +255,27 @@ def test_a_launcher_entry_with_a_missing_secret_says_how_to_set_it_and_works_onc
     assert report["ok"] is True, report["problems"]
     assert report["tools"]["names"] == ["env_status"]
     assert "ghp_doctorTestValue_0b1c2d" not in json.dumps(report)
+
+
+def test_paginated_listings_are_followed_to_the_last_page(
+    claude_config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from servers.paginated_server import PROMPTS, RESOURCES, TOOLS
+
+    _write_config(claude_config, {"paged": _python("paginated_server.py")})
+    report = _doctor_json(capsys, "paged")
+    assert report["ok"] is True, report["problems"]
+    assert report["protocol_version"] == "2025-06-18"
+    assert report["tools"] == {"count": len(TOOLS), "names": TOOLS}
+    assert report["resources"]["names"] == RESOURCES
+    assert report["prompts"]["names"] == PROMPTS
+    assert report["resource_templates"] is None  # "Method not found" for an optional listing is not a problem
+
+
+def test_a_server_that_repeats_its_cursor_does_not_make_doctor_loop(
+    claude_config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _write_config(claude_config, {"loop": _python("paginated_server.py", env={"PAGINATED_LOOP": "1"})})
+    report = _doctor_json(capsys, "loop")
+    # Page 1 (tool-0, tool-1), then the cursor "2" once (tool-2, tool-3); the repeated cursor ends the listing.
+    assert report["tools"]["names"] == ["tool-0", "tool-1", "tool-2", "tool-3"]
