@@ -139,3 +139,12 @@ def test_a_bare_program_found_only_through_a_shell_path_is_flagged_on_macos() ->
     assert dx.check_gui_path("python3", "/usr/bin/python3", system="Darwin") == []
     assert dx.check_gui_path("npx", "/opt/homebrew/bin/npx", system="Darwin", via_plugboard="run") == []
     assert dx.check_gui_path("/opt/homebrew/bin/npx", "/opt/homebrew/bin/npx", system="Darwin") == []
+
+
+def test_only_the_secrets_the_keyring_lacks_are_named() -> None:
+    spec = sv.ServerSpec("github", "npx", ["pkg"], secrets=["GITHUB_TOKEN", "GITHUB_ORG"])
+    report = doctor.examine(spec, system="Linux", get_secret=lambda _c, key: "set" if key == "GITHUB_TOKEN" else None)
+    [problem] = report.problems
+    assert problem.code == dx.MISSING_SECRET
+    assert "GITHUB_ORG" in problem.summary and "GITHUB_TOKEN" not in problem.summary
+    assert report.reason.detail["keys"] == ["GITHUB_ORG"]

@@ -124,9 +124,10 @@ def launcher_entry(
 class MissingSecrets(PlugboardError):
     """A `--secret` the connector needs is not in the keyring; the server is not started."""
 
-    def __init__(self, reason: str, message: str) -> None:
+    def __init__(self, reason: str, message: str, keys: Sequence[str] = ()) -> None:
         super().__init__(message)
         self.reason = reason
+        self.keys = list(keys)
 
 
 @dataclass
@@ -165,6 +166,7 @@ def read_secrets(
         raise MissingSecrets(
             f"missing {word} {joined}",
             f"{name}: missing {word} {joined} in the keyring; set it with `{how}` (value on stdin)",
+            missing,
         )
     return values
 

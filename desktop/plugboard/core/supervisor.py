@@ -487,8 +487,7 @@ class Supervisor:
         try:
             secrets = read_secrets(spec.name, spec.secrets, self._get_secret)
         except MissingSecrets as exc:
-            missing = [k for k in spec.secrets if k in exc.reason.split(" ", 2)[-1].split(", ")]
-            return self._fail(MISSING_SECRET, str(exc), keys=missing or list(spec.secrets))
+            return self._fail(MISSING_SECRET, str(exc), keys=exc.keys or list(spec.secrets))
         except PlugboardError as exc:
             return self._fail(KEYRING_UNAVAILABLE, str(exc))
         self._redactor = Redactor(secret_values(secrets, spec.env))
