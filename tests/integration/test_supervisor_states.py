@@ -280,3 +280,40 @@ def test_a_server_reading_a_relative_file_crashes_in_the_root_folder(cwd: str) -
         supervisor.stop()
     assert supervisor.reason.kind == sv.EXIT_BEFORE_READY
     assert any("settings/relative_server.json" in line for line in supervisor.reason.detail["stderr_tail"])
+
+
+def test_a_ready_server_killed_from_outside_is_crashed_by_signal_and_restarted_to_ready() -> None:
+    import os
+    import signal
+
+    quick = Backoff(first_s=0.05, cap_s=0.05, jitter=0.0, stable_after_s=10.0)
+    supervisor, recorder = _start(python_spec("healthy", "healthy_server.py"), restart=True, backoff=quick)
+    try:
+        assert supervisor.wait_for({sv.READY}, READY_DEADLINE_S), supervisor.reason
+        first = supervisor.run
+        assert first is not None and first.pid is not None
+        os.kill(first.pid, signal.SIGKILL)
+        assert supervisor.wait_for({sv.BACKING_OFF}, READY_DEADLINE_S)
+        assert supervisor.wait_for({sv.READY}, READY_DEADLINE_S), supervisor.reason
+        second = supervisor.run
+        assert second is not None and second.pid != first.pid
+    finally:
+        supervisor.stop()
+    crashed = [e for e in recorder.states if e.state == sv.CRASHED]
+    assert [(e.reason.kind, e.reason.signal) for e in crashed] == [(sv.SIGNALLED, signal.SIGKILL)]
+    assert recorder.names == [sv.STARTING, sv.READY, sv.CRASHED, sv.BACKING_OFF, sv.STARTING, sv.READY, sv.STOPPED]
+    assert [e.attempt for e in recorder.states if e.state == sv.READY] == [1, 2]
+
+
+def test_restart_stops_the_running_server_and_starts_a_fresh_one() -> None:
+    supervisor, _recorder = _start(python_spec("healthy", "healthy_server.py"))
+    try:
+        assert supervisor.wait_for({sv.READY}, READY_DEADLINE_S), supervisor.reason
+        first_pid = supervisor.run.pid if supervisor.run else None
+        supervisor.restart()
+        assert supervisor.wait_for({sv.READY}, READY_DEADLINE_S), supervisor.reason
+        assert supervisor.run is not None and supervisor.run.pid != first_pid
+        assert first_pid is not None and not psutil.pid_exists(first_pid)
+    finally:
+        supervisor.stop()
+    assert len(supervisor.runs) == 2
