@@ -230,3 +230,27 @@ def test_backoff_keeps_growing_across_quick_drops_and_restarts_after_a_stable_pe
         trusted.signal_sessions(signal.SIGKILL)
         third = tunnel.wait_for(lambda s: s.kind == "reconnecting", UP_TIMEOUT_S)
         assert third.attempt == 1 and third.next_try_s == stable.first_s
+
+
+def test_a_remote_service_that_stops_while_up_is_reported_as_remote_and_picked_up_again(trusted: SshServer):
+    remote_port = free_port()
+    service = socket.socket()
+    service.bind(("127.0.0.1", remote_port))
+    service.listen(8)
+    try:
+        with started(profile_for(trusted, remote_port)) as tunnel:
+            assert tunnel.wait_up(UP_TIMEOUT_S), tunnel.state.describe()
+            logins = trusted.log_text().count("Accepted publickey")
+            service.close()
+            with socket.create_connection(("127.0.0.1", tunnel.local_port or 0), timeout=IO_TIMEOUT_S) as client:
+                assert client.recv(10) == b""  # refused behind the tunnel: closed, not hanging
+            state = tunnel.wait_for(lambda s: s.problem is not None, UP_TIMEOUT_S)
+            assert state.kind == "reconnecting"
+            assert state.problem is not None and state.problem.kind == "remote"
+            service = socket.socket()
+            service.bind(("127.0.0.1", remote_port))
+            service.listen(8)
+            assert tunnel.wait_up(UP_TIMEOUT_S), tunnel.state.describe()
+            assert trusted.log_text().count("Accepted publickey") == logins  # the same SSH connection throughout
+    finally:
+        service.close()

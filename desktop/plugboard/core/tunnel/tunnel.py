@@ -97,6 +97,7 @@ class Tunnel:
         self._listeners: list[Listener] = []
         self._state = TunnelState("idle")
         self._stop = threading.Event()
+        self._remote_refused = threading.Event()
         self._session: SshSession | None = None
         self._forwarder: Forwarder | None = None
         self._thread: threading.Thread | None = None
@@ -212,7 +213,7 @@ class Tunnel:
         attempt = 1
         try:
             while not self._stop.is_set():
-                problem = self._connect_and_serve(attempt)
+                problem = self._connect_and_serve()
                 if self._stop.is_set():
                     return
                 if problem is None:  # was up long enough to count as healthy, then dropped
@@ -249,7 +250,7 @@ class Tunnel:
         finally:
             self._drop_session()
 
-    def _connect_and_serve(self, attempt: int) -> Problem | None:
+    def _connect_and_serve(self) -> Problem | None:
         """One connection's life: the problem that ended it, or None after a healthy (stable) period."""
         try:
             session = self._opener.open()
@@ -264,10 +265,6 @@ class Tunnel:
         if stopping:
             session.close()
             return None
-        problem = self._wait_for_remote(session, attempt)
-        if problem is not None:
-            self._drop_session()
-            return problem
         watchdog = Watchdog(
             session.transport,
             self.profile.keepalive_interval_s,
@@ -275,18 +272,28 @@ class Tunnel:
             self.profile.name,
         )
         watchdog.start()
-        up_since = time.monotonic()
-        self._set(TunnelState("up", local_port=self.local_port))
         try:
-            while not self._stop.wait(SUPERVISE_TICK_S):
-                if not session.is_active():
-                    reason = "the SSH connection closed"
+            while True:
+                problem = self._wait_for_remote(session)
+                if problem is not None or self._stop.is_set():
+                    return problem
+                up_since = time.monotonic()
+                self._remote_refused.clear()
+                self._set(TunnelState("up", local_port=self.local_port))
+                reason: str | None = None
+                while not self._stop.wait(SUPERVISE_TICK_S):
+                    if not session.is_active():
+                        reason = "the SSH connection closed"
+                        break
+                    if watchdog.expired():
+                        reason = f"the server stopped answering (no reply for {watchdog.silence_s():.0f} s)"
+                        break
+                    if self._remote_refused.is_set():
+                        break  # the service behind the tunnel went away: check it on this same connection
+                else:
+                    return None  # stopping
+                if reason is not None:
                     break
-                if watchdog.expired():
-                    reason = f"the server stopped answering (no reply for {watchdog.silence_s():.0f} s)"
-                    break
-            else:
-                return None
         finally:
             # Closing the transport first wakes a probe blocked on a frozen server; then the watchdog joins
             # quickly.
@@ -296,7 +303,7 @@ class Tunnel:
             return None
         return Problem("network", reason)
 
-    def _wait_for_remote(self, session: SshSession, attempt: int) -> Problem | None:
+    def _wait_for_remote(self, session: SshSession) -> Problem | None:
         """Open (and close) a test channel to the remote port; retry on this connection while it refuses."""
         remote_attempt = 0
         while not self._stop.is_set():
@@ -341,7 +348,12 @@ class Tunnel:
             session = self._session if self._state.kind == "up" else None
         if session is None:
             return None
-        channel = self._open_channel(session, peer)
+        try:
+            channel = self._open_channel(session, peer)
+        except paramiko.ChannelException:
+            # The server could not connect to the remote port: tell the supervisor, which reports it.
+            self._remote_refused.set()
+            raise
         channel.settimeout(None)
         return channel
 
