@@ -27,6 +27,7 @@ the CLI and the GUI pass `ask_secret` and show the result.
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -39,12 +40,14 @@ from plugboard.core.clients import (
     client,
     key_name,
     looks_secret,
+    name_looks_secret,
     read_client,
     references,
 )
 from plugboard.core.errors import PlugboardError
 
 NEW, SAME, CONFLICT, UNSUPPORTED = "new", "same", "conflict", "unsupported"
+_DEFAULTED = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*:-([^}]*)\}")
 CONFLICT_CHOICES = ("skip", "rename", "replace")
 # How many "-2", "-3" … names a rename tries before giving up: far more than anyone has same-named servers.
 MAX_RENAME_TRIES = 100
@@ -156,7 +159,11 @@ def _split_env(server: ForeignServer) -> tuple[dict[str, str], dict[str, str], l
     from plugboard.core.secrets import KEY_PATTERN
 
     for name, value in server.env.items():
-        if references(value):
+        default = _DEFAULTED.fullmatch(value)
+        if default and not name_looks_secret(name):
+            plain[name] = default.group(1)  # Claude Code's ${VAR:-default}: Claude Desktop has no VAR to read
+            notes.append(f"env {name} takes its default value {default.group(1)!r}")
+        elif references(value):
             if not KEY_PATTERN.match(name):
                 notes.append(f"env {name} refers to a value elsewhere and is not a usable variable name: dropped")
                 continue
@@ -351,16 +358,14 @@ def apply_import(
     if conflicts not in CONFLICT_CHOICES:
         raise PlugboardError(f"conflicts must be one of {', '.join(CONFLICT_CHOICES)}")
     if store_secret is None:
-        from plugboard.core.secrets import set_secret
+        from plugboard.core.secrets import backend, set_secret
 
         store_secret = set_secret
+        if move_secrets and any(i.secrets or i.ask for i in plan.items):
+            backend()  # no keyring: refuse before anything is written (KeyringUnavailable says what to do)
     wanted = set(only) if only is not None else None
     result = ImportResult()
     taken = {c.name for c in connectors.all()}
-    if any(i.secrets or i.ask for i in plan.items) and move_secrets:
-        from plugboard.core.secrets import backend
-
-        backend()  # no keyring: refuse before anything is written (KeyringUnavailable says what to do)
     for original in plan.items:
         if wanted is not None and original.name not in wanted:
             continue
