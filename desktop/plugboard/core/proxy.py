@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -85,6 +86,14 @@ INVALID_REQUEST = -32600
 
 Writer = Callable[[bytes], None]
 Logger = Callable[[str], None]
+
+
+# The head of an answer as the MCP SDKs' Python servers write it: `{"jsonrpc":"2.0","id":ID,"result":` (or
+# "error"). Matching it tells "this is the answer to ID" without parsing a 200 kB result (measured: a full
+# json.loads of each large event cost ~15 % of a 200 kB call). Any other shape falls back to a full parse.
+_ANSWER_HEAD = re.compile(
+    rb'\{\s*"jsonrpc"\s*:\s*"2\.0"\s*,\s*"id"\s*:\s*(-?\d+|"[^"\\]*")\s*,\s*"(?:result|error)"\s*:'
+)
 
 
 def request_key(request_id: Any) -> str:
@@ -428,6 +437,11 @@ class Proxy:
         if key is None:
             self._emit(raw)
             return False
+        if not initialize:
+            peeked = _ANSWER_HEAD.match(raw)
+            if peeked is not None:  # an answer, told from its first bytes without parsing a large result
+                self._emit(raw)
+                return peeked.group(1).decode() == key
         try:
             msg = json.loads(raw)
         except ValueError:
