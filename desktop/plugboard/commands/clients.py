@@ -124,9 +124,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
         return 0
-    note = created_note(setup)
-    if note:
-        print(note)
+    created = created_note(setup)
+    if created:
+        print(created)
     if result.added or result.replaced:
         print(f"Imported {', '.join(result.added + result.replaced)} into {connectors.path}.")
     if result.stored_secrets:
