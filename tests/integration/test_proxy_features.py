@@ -13,8 +13,16 @@ from typing import Any
 import anyio
 import pytest
 from mcp.shared.exceptions import MCPError
-from mcp.types import CreateMessageResult, LoggingMessageNotificationParams, TextContent
+from mcp.types import (
+    CreateMessageResult,
+    ElicitResult,
+    ListRootsResult,
+    LoggingMessageNotificationParams,
+    Root,
+    TextContent,
+)
 
+from plugboard.core.paths import plugboard_dirs
 from servers.http_backend import Backend
 from servers.http_proxy_client import through_proxy
 
@@ -41,6 +49,14 @@ async def _sampling(_context: Any, params: Any) -> CreateMessageResult:
     return CreateMessageResult(
         role="assistant", content=TextContent(type="text", text=f"answer to {question}"), model="t"
     )
+
+
+async def _elicit(_context: Any, _params: Any) -> ElicitResult:
+    return ElicitResult(action="accept", content={"name": "Plugboard Tester"})
+
+
+async def _roots(_context: Any) -> ListRootsResult:
+    return ListRootsResult(roots=[Root(uri="file:///tmp/plugboard-root", name="test root")])
 
 
 def _text(result: Any) -> str:
@@ -77,6 +93,9 @@ def test_tools_resources_prompts_progress_logging_and_sampling_pass_through(sdk_
                 assert _text(await client.call_tool("ask_llm", {"question": "life"})) == "answer to life"
 
     anyio.run(scenario)
+    if shape == "legacy-sse-only":
+        log = plugboard_dirs().connector_log("remote").read_text(encoding="utf-8")
+        assert "trying the legacy HTTP+SSE transport" in log
     if not shape.endswith("json"):
         # With JSON answers the SDK server drops notifications tied to a request (a direct SDK client gets none
         # either, checked by hand); over SSE answers they must all arrive, in order.
@@ -108,13 +127,22 @@ def test_a_payload_of_200_kb_arrives_whole() -> None:
 def test_server_everything_over_streamable_http_works_through_the_proxy(everything_http_server: str) -> None:
     async def scenario() -> None:
         with anyio.fail_after(CALL_DEADLINE_S):
-            async with through_proxy(everything_http_server, sampling_callback=_sampling) as client:
+            async with through_proxy(
+                everything_http_server,
+                sampling_callback=_sampling,
+                elicitation_callback=_elicit,
+                list_roots_callback=_roots,
+            ) as client:
                 tools = {t.name for t in (await client.list_tools()).tools}
                 assert {"echo", "get-sum", "trigger-sampling-request"} <= tools
                 assert "hello" in _text(await client.call_tool("echo", {"message": "hello"}))
                 assert "5" in _text(await client.call_tool("get-sum", {"a": 2, "b": 3}))
                 sampled = await client.call_tool("trigger-sampling-request", {"prompt": "why", "maxTokens": 10})
                 assert "answer to Resource trigger-sampling-request context: why" in _text(sampled)
+                elicited = await client.call_tool("trigger-elicitation-request", {})
+                assert "Plugboard Tester" in str(elicited.content)
+                roots = await client.call_tool("get-roots-list", {})
+                assert "file:///tmp/plugboard-root" in str(roots.content)
                 resources = await client.list_resources()
                 assert resources.resources
                 prompts = await client.list_prompts()

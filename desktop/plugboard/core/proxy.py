@@ -670,7 +670,9 @@ class Proxy:
         return f"the remote MCP server did not answer within {self.request_timeout_s:g} s"
 
     def _connection_failed(self, exc: Exception) -> str:
-        return f"the connection to the remote MCP server broke ({_describe(exc)}); try again"
+        hint = self._unreachable_hint() if self._unreachable_hint else None
+        why = f"; {hint}" if hint else ""
+        return f"the connection to the remote MCP server broke ({_describe(exc)}){why}; try again"
 
     def _http_error(self, response: Any, msg: dict[str, Any]) -> str | None:
         status = response.status_code
