@@ -180,7 +180,8 @@ def read_json_file(path: Path) -> dict[str, Any]:
 
 # ${input:id} (VS Code), ${env:NAME} (Cursor, Windsurf, VS Code), ${secret:KEY} (ours), ${NAME} / ${NAME:-default}
 # (Claude Code). Group 1 is the referenced name.
-REFERENCE = re.compile(r"\$\{(?:input:|env:|secret:)?([A-Za-z_][A-Za-z0-9_.-]*)(?::-[^}]*)?\}")
+# `<KEY>` is what our own export writes for Cline and LM Studio, which have no interpolation (group 2).
+REFERENCE = re.compile(r"\$\{(?:input:|env:|secret:)?([A-Za-z_][A-Za-z0-9_.-]*)(?::-[^}]*)?\}|<([A-Z_][A-Z0-9_]*)>")
 _SECRET_WORDS = frozenset(
     {
         "TOKEN",
@@ -230,7 +231,7 @@ _URL_WITH_PASSWORD = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/@\s:]*:[^/@\s]+@
 
 
 def references(value: str) -> list[str]:
-    return [m.group(1) for m in REFERENCE.finditer(value)]
+    return [m.group(1) or m.group(2) for m in REFERENCE.finditer(value)]
 
 
 def key_name(text: str) -> str:

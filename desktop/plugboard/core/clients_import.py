@@ -198,7 +198,7 @@ def _header_args(server: ForeignServer) -> tuple[list[str], dict[str, str], list
             last = 0
             for match in REFERENCE.finditer(value):
                 parts.append(_escape_header(value[last : match.start()]))
-                parts.append("${secret:" + keys[match.group(1)] + "}")
+                parts.append("${secret:" + keys[match.group(1) or match.group(2)] + "}")
                 last = match.end()
             parts.append(_escape_header(value[last:]))
             rendered = "".join(parts)
