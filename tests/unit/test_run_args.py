@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from plugboard.cli import build_parser
-from plugboard.commands.run import split_server_words
+from plugboard.core.launcher import split_server_words
 
 
 def test_secrets_before_the_separator_are_ours_and_everything_after_belongs_to_the_server() -> None:

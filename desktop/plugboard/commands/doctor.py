@@ -34,17 +34,10 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
 
 def server_spec(connector: Any) -> Any:
     """The `ServerSpec` to start for a connector, as Claude (through the launcher, if used) would."""
-    from plugboard.commands.run import split_server_words
     from plugboard.core.supervisor import ServerSpec
 
-    if connector.via_plugboard == "run" and len(connector.args) >= 2:
-        try:
-            secrets, server = split_server_words(connector.args[2:])
-        except ValueError:
-            secrets, server = [], []
-        if server:
-            return ServerSpec(connector.name, server[0], server[1:], secrets=secrets, env=connector.env)
-    return ServerSpec(connector.name, connector.command, connector.args, env=connector.env)
+    command, *args = connector.server_command
+    return ServerSpec(connector.name, command, args, secrets=connector.secret_keys, env=connector.env)
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:

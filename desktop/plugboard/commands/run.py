@@ -37,29 +37,8 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     parser.set_defaults(handler=lambda args: handle(parser, args))
 
 
-def split_server_words(words: list[str]) -> tuple[list[str], list[str]]:
-    """(secret keys, server argv) from the words after NAME."""
-    secrets: list[str] = []
-    i = 0
-    while i < len(words):
-        word = words[i]
-        if word == "--":
-            return secrets, words[i + 1 :]
-        if word == "--secret":
-            if i + 1 >= len(words):
-                raise ValueError("--secret needs a KEY")
-            secrets.append(words[i + 1])
-            i += 2
-        elif word.startswith("--secret="):
-            secrets.append(word.removeprefix("--secret="))
-            i += 1
-        else:
-            return secrets, words[i:]
-    return secrets, []
-
-
 def handle(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
-    from plugboard.core.launcher import main
+    from plugboard.core.launcher import main, split_server_words
 
     try:
         more_secrets, server = split_server_words(list(args.server))

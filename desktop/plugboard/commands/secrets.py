@@ -115,18 +115,6 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def parse_run_args(args: list[str]) -> tuple[list[str], list[str]] | None:
-    """(secret keys, server argv) of a launcher entry's args `run NAME [--secret K]... -- CMD ...`; None otherwise."""
-    if len(args) < 2 or args[0] != "run":
-        return None
-    from plugboard.commands.run import split_server_words
-
-    try:
-        return split_server_words(args[2:])
-    except ValueError:
-        return None
-
-
 def plan_secure(
     name: str, entry: dict[str, Any], keys: list[str]
 ) -> tuple[dict[str, Any] | None, dict[str, str], list[str]]:
@@ -134,21 +122,18 @@ def plan_secure(
 
     An entry that already runs through the launcher with no plaintext left gives (None, {}, its keys).
     """
+    from plugboard.core.connectors import Connector
     from plugboard.core.launcher import launcher_entry, plugboard_executable
     from plugboard.core.secrets import check_key
 
-    env = {str(k): str(v) for k, v in (entry.get("env") or {}).items()}
-    command = str(entry.get("command", ""))
-    args = [str(a) for a in entry.get("args", [])]
-    existing: list[str] = []
-    if Path(command).name.lower() in ("plugboard", "plugboard.exe") and args[:1] == ["proxy"]:
+    connector = Connector(name, True, entry)
+    env = connector.env
+    if connector.via_plugboard == "proxy":
         raise PlugboardError(f"{name} runs `plugboard proxy`; its token belongs in --bearer-secret, not env")
-    parsed = parse_run_args(args) if Path(command).name.lower() in ("plugboard", "plugboard.exe") else None
-    if parsed is not None:
-        existing, server = parsed
-        if not server:
-            raise PlugboardError(f"{name}'s `plugboard run` entry names no server command")
-        command, args = server[0], server[1:]
+    if connector.via_plugboard == "run" and connector.launcher_words() is None:
+        raise PlugboardError(f"{name}'s `plugboard run` entry names no server command")
+    existing = connector.secret_keys
+    command, *args = connector.server_command
     wanted = keys or sorted(env)
     if not wanted:
         if existing:

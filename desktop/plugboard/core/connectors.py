@@ -69,12 +69,29 @@ class Connector:
             return "remote"
         return "local"
 
+    def launcher_words(self) -> tuple[list[str], list[str]] | None:
+        """(secret keys, server argv) of a `plugboard run` entry; None for other entries or unreadable args."""
+        if self.via_plugboard != "run" or len(self.args) < 2:
+            return None
+        from plugboard.core.launcher import split_server_words
+
+        try:
+            secrets, server = split_server_words(self.args[2:])
+        except ValueError:
+            return None
+        return (secrets, server) if server else None
+
+    @property
+    def secret_keys(self) -> list[str]:
+        """The keyring secrets a launcher entry hands to its server (`--secret KEY`)."""
+        words = self.launcher_words()
+        return words[0] if words else []
+
     @property
     def server_command(self) -> list[str]:
-        """The real server's command line: what follows `--` in a launcher entry, else command + args."""
-        if self.via_plugboard == "run" and "--" in self.args:
-            return self.args[self.args.index("--") + 1 :]
-        return [self.command, *self.args]
+        """The real server's command line: what the launcher starts, else command + args."""
+        words = self.launcher_words()
+        return words[1] if words else [self.command, *self.args]
 
     def to_json(self) -> dict[str, Any]:
         return {

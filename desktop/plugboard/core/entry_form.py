@@ -37,13 +37,9 @@ class ConnectorForm:
     @classmethod
     def from_connector(cls, connector: Connector) -> ConnectorForm:
         env = [EnvVar(k, v) for k, v in connector.env.items()]
-        if connector.via_plugboard == "run" and "--" in connector.args:
-            head = connector.args[: connector.args.index("--")]
-            secrets = [head[i + 1] for i, a in enumerate(head[:-1]) if a == "--secret"]
-            env += [EnvVar(key, "", secret=True) for key in secrets]
-            command, *args = connector.server_command or [""]
-            return cls(connector.name, command, list(args), env)
-        return cls(connector.name, connector.command, list(connector.args), env)
+        env += [EnvVar(key, "", secret=True) for key in connector.secret_keys]
+        command, *args = connector.server_command or [""]
+        return cls(connector.name, command, list(args), env)
 
     @property
     def secret_keys(self) -> list[str]:

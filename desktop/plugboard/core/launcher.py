@@ -121,6 +121,27 @@ def launcher_entry(
     return entry
 
 
+def split_server_words(words: list[str]) -> tuple[list[str], list[str]]:
+    """(secret keys, server argv) from the words after NAME in `run NAME [--secret KEY]... -- COMMAND ...`."""
+    secrets: list[str] = []
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if word == "--":
+            return secrets, words[i + 1 :]
+        if word == "--secret":
+            if i + 1 >= len(words):
+                raise ValueError("--secret needs a KEY")
+            secrets.append(words[i + 1])
+            i += 2
+        elif word.startswith("--secret="):
+            secrets.append(word.removeprefix("--secret="))
+            i += 1
+        else:
+            return secrets, words[i:]
+    return secrets, []
+
+
 class MissingSecrets(PlugboardError):
     """A `--secret` the connector needs is not in the keyring; the server is not started."""
 
