@@ -81,9 +81,10 @@ class ConnectorLog:
         if not data:
             return
         out = bytearray()
+        stamp = _stamp()  # one clock reading per chunk: lines read together arrived together
         for line in data.splitlines(keepends=True):
             if self._at_line_start:
-                out += _stamp()
+                out += stamp
             out += line
             self._at_line_start = line.endswith(b"\n")
         if self._size and self._size + len(out) > self.max_bytes:
