@@ -243,3 +243,25 @@ def test_a_plain_key_never_asks_the_secret_store(sshd: SshServer, echo_target: T
     with Tunnel(profile_for(sshd, echo_target), get_secret=no_keyring) as tunnel:
         tunnel.start()
         assert tunnel.wait_up(UP_TIMEOUT_S), tunnel.state.describe()
+
+
+def test_many_concurrent_connections_each_get_their_own_bytes(
+    sshd: SshServer, echo_target: Target, user_known_hosts: Path
+):
+    import threading
+
+    trust(sshd, user_known_hosts)
+    results: dict[int, bytes] = {}
+    with Tunnel(profile_for(sshd, echo_target)) as tunnel:
+        tunnel.start()
+        assert tunnel.wait_up(UP_TIMEOUT_S), tunnel.state.describe()
+
+        def client(i: int) -> None:
+            results[i] = echo_through(tunnel.local_port or 0, bytes([i]) * 200_000)
+
+        threads = [threading.Thread(target=client, args=(i,)) for i in range(16)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(IO_TIMEOUT_S * 2)
+    assert results == {i: bytes([i]) * 200_000 for i in range(16)}

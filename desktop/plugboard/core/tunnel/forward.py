@@ -4,11 +4,11 @@ The listener is bound once, when the tunnel starts, and kept until the tunnel st
 connection during a reconnect only has to connect again to the same port (issue 5). While the SSH side is
 down, a new connection is accepted and closed at once, so clients fail fast instead of hanging.
 
-Each accepted connection gets one SSH `direct-tcpip` channel and two threads, one per direction, each a
-blocking read → write loop: simpler and faster in CPython than one select loop (each blocking call releases
-the GIL), and a half-close (EOF one way) is passed on as a half-close. Every socket gets TCP_NODELAY.
-`close()` closes channels before sockets and joins every thread with a deadline (FACTS.md §C.9); nothing is
-left to garbage collection.
+Each accepted connection gets one SSH `direct-tcpip` channel (opened on the connection's own thread, so a slow
+open never delays other clients) and two threads, one per direction, each a blocking read → write loop:
+simpler and faster in CPython than one select loop (each blocking call releases the GIL), and a half-close
+(EOF one way) is passed on as a half-close. Every socket gets TCP_NODELAY. `close()` closes channels before
+sockets and joins every thread with a deadline (FACTS.md §C.9); nothing is left to garbage collection.
 """
 
 from __future__ import annotations
@@ -73,42 +73,71 @@ def bind_listener(port: int) -> socket.socket:
 
 
 class _Pipe:
-    """One client connection and its channel, pumped by two threads."""
+    """One client connection and its channel. The first thread opens the channel (so a slow open never holds up
+    the accept loop) and pumps client → server; a second thread pumps server → client."""
 
-    def __init__(self, client: socket.socket, channel: paramiko.Channel, on_done: Callable[[_Pipe], None]) -> None:
+    def __init__(
+        self,
+        client: socket.socket,
+        peer: tuple[str, int],
+        open_channel: OpenChannel,
+        on_done: Callable[[_Pipe], None],
+    ) -> None:
         self.client = client
-        self.channel = channel
+        self.peer = peer
+        self.channel: paramiko.Channel | None = None
+        self._open_channel = open_channel
         self._on_done = on_done
         self._lock = threading.Lock()
         self._finished = 0
+        self._expected = 1
         self._closed = False
-        peer = client.getpeername()
-        self.threads = [
-            threading.Thread(target=self._up, name=f"plugboard-pump-up-{peer[1]}", daemon=True),
-            threading.Thread(target=self._down, name=f"plugboard-pump-down-{peer[1]}", daemon=True),
-        ]
+        self._up_thread = threading.Thread(target=self._up, name=f"plugboard-pump-up-{peer[1]}", daemon=True)
+        self._down_thread = threading.Thread(target=self._down, name=f"plugboard-pump-down-{peer[1]}", daemon=True)
 
     def start(self) -> None:
-        for thread in self.threads:
-            thread.start()
+        self._up_thread.start()
+
+    def _connect(self) -> paramiko.Channel | None:
+        try:
+            channel = self._open_channel(self.peer)
+        except (OSError, EOFError, paramiko.SSHException) as exc:
+            log.info("forward from %s:%s refused: %s", self.peer[0], self.peer[1], exc)
+            return None
+        if channel is None:
+            return None
+        with self._lock:
+            if not self._closed:
+                self.channel = channel
+                self._expected = 2
+                return channel
+        channel.close()  # closed while the channel was opening
+        return None
 
     def _up(self) -> None:
         try:
+            channel = self._connect()
+            if channel is None:
+                self.close()
+                return
+            self._down_thread.start()
             while True:
                 data = self.client.recv(PUMP_CHUNK)
                 if not data:
-                    self.channel.shutdown_write()
+                    channel.shutdown_write()
                     break
-                self.channel.sendall(data)
+                channel.sendall(data)
         except (OSError, EOFError, paramiko.SSHException):
             self.close()
         finally:
             self._one_done()
 
     def _down(self) -> None:
+        channel = self.channel
+        assert channel is not None
         try:
             while True:
-                data = self.channel.recv(PUMP_CHUNK)
+                data = channel.recv(PUMP_CHUNK)
                 if not data:
                     with contextlib.suppress(OSError):
                         self.client.shutdown(socket.SHUT_WR)
@@ -122,7 +151,7 @@ class _Pipe:
     def _one_done(self) -> None:
         with self._lock:
             self._finished += 1
-            last = self._finished == len(self.threads)
+            last = self._finished == self._expected
         if last:
             self.close()
             self._on_done(self)
@@ -132,15 +161,17 @@ class _Pipe:
             if self._closed:
                 return
             self._closed = True
+            channel = self.channel
         # Channel first (FACTS.md §C.9), then the socket; both wake the thread blocked on them.
-        self.channel.close()
+        if channel is not None:
+            channel.close()
         with contextlib.suppress(OSError):
             self.client.shutdown(socket.SHUT_RDWR)
         self.client.close()
 
     def join(self, deadline: float) -> None:
-        for thread in self.threads:
-            if thread is not threading.current_thread():
+        for thread in (self._up_thread, self._down_thread):
+            if thread.ident is not None and thread is not threading.current_thread():
                 thread.join(timeout=max(0.0, deadline - time.monotonic()))
 
 
@@ -184,19 +215,14 @@ class Forwarder:
         try:
             client.settimeout(None)
             set_nodelay(client)
-            channel = self._open_channel(peer)
-        except (OSError, EOFError, paramiko.SSHException) as exc:
-            log.info("forward from %s:%s refused: %s", peer[0], peer[1], exc)
-            channel = None
-        if channel is None or self._stop.is_set():
-            if channel is not None:
-                channel.close()
-            with contextlib.suppress(OSError):
-                client.shutdown(socket.SHUT_RDWR)
+        except OSError:
             client.close()
             return
-        pipe = _Pipe(client, channel, self._finished)
+        pipe = _Pipe(client, peer, self._open_channel, self._finished)
         with self._lock:
+            if self._stop.is_set():
+                client.close()
+                return
             self._pipes.add(pipe)
         pipe.start()
 
