@@ -57,43 +57,12 @@ def format_line(line: Any, as_json: bool) -> str:
     return f"{iso_time(line.time)} {line.source:<10} {line.level:<7} {line.text}"
 
 
-def _redactor(connector: Any, secret_keys: list[str]) -> Any:
-    from plugboard.core.errors import PlugboardError
-    from plugboard.core.redact import Redactor
-    from plugboard.core.supervisor import secret_values
-
-    values: dict[str, str] = {}
-    if secret_keys:
-        from plugboard.core.secrets import get_secret
-
-        for key in secret_keys:
-            try:
-                value = get_secret(connector.name, key)
-            except PlugboardError:
-                break  # no keyring: the launcher's log is already masked; nothing more we can mask
-            if value:
-                values[key] = value
-    return Redactor(secret_values(values, connector.env))
-
-
 def cmd_logs(args: argparse.Namespace) -> int:
-    from plugboard.commands.doctor import server_spec
     from plugboard.core.connectors import Connectors
-    from plugboard.core.errors import NotFoundError
-    from plugboard.core.log_sources import connector_sources, open_connector_log
+    from plugboard.core.log_sources import open_logs
 
-    connectors = Connectors.open(args.config)
-    try:
-        connector = connectors.get(args.name)
-        keys = list(server_spec(connector).secrets)
-    except NotFoundError:
-        if not connectors.dirs.connector_log(args.name).exists():
-            raise
-        connector, keys = None, []  # removed from the config, but its log is still here
     since = parse_since(args.since) if args.since else None
-    sources = connector_sources(args.name, logs_dir=connectors.discovery.logs_dir, dirs=connectors.dirs)
-    redactor = _redactor(connector, keys) if connector is not None else None
-    model, live = open_connector_log(args.name, sources, redactor=redactor, since=since)
+    model, live = open_logs(Connectors.open(args.config), args.name, since=since)
     try:
         for line in model.lines():
             print(format_line(line, args.json))

@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from plugboard.core import claude_logs
 from plugboard.core.connector_log import rotated_paths
@@ -39,6 +40,9 @@ from plugboard.core.log_model import (
 )
 from plugboard.core.paths import PlugboardDirs, plugboard_dirs
 from plugboard.core.redact import Redactor
+
+if TYPE_CHECKING:
+    from plugboard.core.connectors import Connector, Connectors
 from plugboard.core.supervisor import supervised_log_name
 
 
@@ -152,3 +156,36 @@ def open_connector_log(
             tail.push_back(partial)  # a line still being written: the follower gets it first
     model.load_history(histories, since=since)
     return model, LiveSources(model, tails)
+
+
+def connector_redactor(connector: Connector) -> Redactor:
+    """Masks for one connector's lines: its keyring secrets and its secret-looking `env` values."""
+    from plugboard.core.errors import PlugboardError
+    from plugboard.core.secrets import get_secret
+    from plugboard.core.supervisor import secret_values
+
+    values: dict[str, str] = {}
+    for key in connector.secret_keys:
+        try:
+            value = get_secret(connector.name, key)
+        except PlugboardError:
+            break  # no keyring: the launcher's log is already masked; nothing more we can mask
+        if value:
+            values[key] = value
+    return Redactor(secret_values(values, connector.env))
+
+
+def open_logs(
+    connectors: Connectors, name: str, *, since: float | None = None, capacity: int | None = None
+) -> tuple[LogModel, LiveSources]:
+    """`open_connector_log` for connector NAME of this config, masked; a removed connector's old log still opens."""
+    from plugboard.core.errors import NotFoundError
+
+    try:
+        redactor: Redactor | None = connector_redactor(connectors.get(name))
+    except NotFoundError:
+        if not connectors.dirs.connector_log(name).exists():
+            raise
+        redactor = None  # removed from the config, but its log is still here (already masked when written)
+    sources = connector_sources(name, logs_dir=connectors.discovery.logs_dir, dirs=connectors.dirs)
+    return open_connector_log(name, sources, redactor=redactor, since=since, capacity=capacity)
