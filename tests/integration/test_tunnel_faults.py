@@ -127,6 +127,7 @@ def test_frozen_session_is_detected_within_twenty_seconds_by_the_default_watchdo
             detected_after = time.monotonic() - frozen_at
             assert state.kind == "reconnecting", state.describe()
             assert detected_after <= FROZEN_DETECTION_LIMIT_S, detected_after
+            print(f"frozen session detected after {detected_after:.1f} s")
             assert state.problem is not None and "stopped answering" in state.problem.message
             # The listener is alive, so a fresh connection replaces the frozen one.
             assert tunnel.wait_up(UP_TIMEOUT_S), tunnel.state.describe()

@@ -107,6 +107,7 @@ def test_fifty_fault_rounds_leak_no_threads_descriptors_or_processes(
     ]
     assert not leaked_threads, leaked_threads
     fds_after = me.num_fds()
+    print(f"after {ROUNDS} rounds: descriptors {fds_before} -> {fds_after}, threads {len(threads_before)}")
     assert fds_after <= fds_before + FD_ALLOWANCE, (fds_before, fds_after)
     # sshd was restarted in some rounds: compare by "only sshd's listener and our targets", not by pid.
     children_after = me.children(recursive=True)

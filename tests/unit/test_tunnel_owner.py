@@ -116,3 +116,16 @@ def test_wait_up_returns_false_at_its_deadline_while_still_trying():
         began = time.monotonic()
         assert tunnel.wait_up(0.3) is False
         assert 0.25 <= time.monotonic() - began < 2.0
+
+
+def test_from_store_builds_the_tunnel_of_a_saved_profile_and_names_unknown_ones():
+    from plugboard.core.errors import NotFoundError
+    from plugboard.core.tunnel.profile import save_profile
+
+    saved = profile(name="droplet")
+    save_profile(saved)
+    tunnel = Tunnel.from_store("droplet")
+    assert tunnel.profile == saved and tunnel.state.kind == "idle"
+    tunnel.close()
+    with pytest.raises(NotFoundError, match="no tunnel named 'nope'"):
+        Tunnel.from_store("nope")

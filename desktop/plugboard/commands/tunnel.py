@@ -234,7 +234,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     from plugboard.core.errors import PlugboardError
     from plugboard.core.tunnel.profile import load_profile
     from plugboard.core.tunnel.runfile import read_record, remove_record, write_record
-    from plugboard.core.tunnel.tunnel import Tunnel
+    from plugboard.core.tunnel.tunnel import Tunnel, keyring_secret
 
     # paramiko logs every dropped socket at ERROR; the tunnel's own state line already says what happened.
     logging.getLogger("paramiko").setLevel(logging.CRITICAL)
@@ -260,7 +260,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         if state.final:
             stop.set()
 
-    tunnel = Tunnel(profile, get_secret=_keyring_lookup, confirm_host_key=_host_key_consent(args.accept_new))
+    tunnel = Tunnel(profile, get_secret=keyring_secret, confirm_host_key=_host_key_consent(args.accept_new))
     tunnel.subscribe(on_state)
     try:
         tunnel.start()
@@ -284,12 +284,6 @@ def _stop_signals() -> list[signal.Signals]:
     if hasattr(signal, "SIGHUP"):
         sigs.append(signal.SIGHUP)  # the terminal went away
     return sigs
-
-
-def _keyring_lookup(connector: str, key: str) -> str | None:
-    from plugboard.core.secrets import get_secret
-
-    return get_secret(connector, key)
 
 
 def _host_key_consent(accept_new: bool) -> Any:

@@ -40,7 +40,7 @@ from plugboard.core.paths import plugboard_dirs
 from plugboard.core.tunnel.backoff import Backoff
 from plugboard.core.tunnel.forward import Forwarder, PortInUseError, bind_listener
 from plugboard.core.tunnel.hostkeys import KnownHosts, UnknownHostKeyError
-from plugboard.core.tunnel.profile import TunnelProfile
+from plugboard.core.tunnel.profile import TunnelProfile, load_profile
 from plugboard.core.tunnel.session import (
     CHANNEL_OPEN_TIMEOUT_S,
     ConfirmHostKey,
@@ -62,6 +62,13 @@ SUPERVISE_TICK_S = 0.5
 SUPERVISOR_JOIN_S = 14.0
 
 Listener = Callable[[TunnelState], None]
+
+
+def keyring_secret(connector: str, key: str) -> str | None:
+    """Secret lookup backed by the OS keyring; imported only when a protected key or a password needs it."""
+    from plugboard.core.secrets import get_secret
+
+    return get_secret(connector, key)
 
 
 def _refuse_unknown_host(_error: UnknownHostKeyError) -> bool:
@@ -199,6 +206,22 @@ class Tunnel:
                 thread.join(timeout=SUPERVISOR_JOIN_S)
             self._drop_session()  # a session the supervisor finished opening while we were stopping
         self._set(TunnelState("stopped", local_port=self.local_port))
+
+    @classmethod
+    def from_store(
+        cls,
+        name: str,
+        *,
+        confirm_host_key: ConfirmHostKey | None = None,
+        backoff: Backoff | None = None,
+    ) -> Tunnel:
+        """The tunnel for the stored profile `name`, reading secrets from the OS keyring (what the proxy uses)."""
+        return cls(
+            load_profile(name),
+            get_secret=keyring_secret,
+            confirm_host_key=confirm_host_key,
+            backoff=backoff,
+        )
 
     def __enter__(self) -> Tunnel:
         return self
