@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import Any
 
 from plugboard.core.errors import PlugboardError
@@ -71,19 +70,8 @@ def _print_fields(item: Any) -> None:
         print("  (no fields)")
 
 
-def _ask(label: str, key: str, required: bool) -> str:
-    """A secret from a hidden prompt, or one line of stdin. Never from argv."""
-    if sys.stdin is None:
-        raise PlugboardError(f"no value for {key}: give it on stdin")
-    if sys.stdin.isatty():
-        import getpass
-
-        suffix = "" if required else " (optional, Enter to skip)"
-        return getpass.getpass(f"{label}{suffix} (input hidden): ")
-    return sys.stdin.readline().rstrip("\r\n")
-
-
 def cmd_add(args: argparse.Namespace, item_id: str, given_name: str | None) -> int:
+    from plugboard.commands.prompts import read_hidden
     from plugboard.core.catalog import add_from_catalog, check_runtime, load_catalog, plan_add
     from plugboard.core.connectors import Connectors
     from plugboard.core.first_run import created_note, require_config_folder
@@ -114,7 +102,8 @@ def cmd_add(args: argparse.Namespace, item_id: str, given_name: str | None) -> i
     plan_add(item, name, {**values, **{s.id: "x" for s in item.inputs if s.is_secret}})  # check fields first
     for spec in item.inputs:
         if spec.is_secret:
-            answer = _ask(f"{spec.label} for {name}", spec.id, spec.required)
+            suffix = "" if spec.required else " (optional, Enter to skip)"
+            answer = read_hidden(f"{spec.label} for {name}{suffix}", spec.id)
             if answer:
                 values[spec.id] = answer
     plan = plan_add(item, name, values)

@@ -64,10 +64,9 @@ def _confirm(question: str) -> bool:
 
 
 def _ask_missing(connector: str, key: str) -> str | None:
-    import getpass
+    from plugboard.commands.prompts import read_hidden
 
-    value = getpass.getpass(f"{key} for {connector} (input hidden; Enter to set it later): ")
-    return value or None
+    return read_hidden(f"{key} for {connector} (Enter to set it later)", key) or None
 
 
 def cmd_import(args: argparse.Namespace) -> int:

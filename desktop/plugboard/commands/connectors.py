@@ -114,7 +114,9 @@ def cmd_add(args: argparse.Namespace) -> int:
 
         for key in args.secret:
             if secrets.get_secret(args.name, key) is None:
-                value = _ask_secret(args.name, key)
+                from plugboard.commands.prompts import read_secret_value
+
+                value = read_secret_value(args.name, key)
                 secrets.set_secret(args.name, key, value)
         entry = launcher_entry(args.name, list(args.secret), argv[0], argv[1:], env or None)
     else:
@@ -124,21 +126,6 @@ def cmd_add(args: argparse.Namespace) -> int:
     connectors.add(args.name, entry)
     print(f'Added "{args.name}" to {connectors.path}. Restart Claude Desktop to use it (plugboard claude restart).')
     return 0
-
-
-def _ask_secret(connector: str, key: str) -> str:
-    """A secret's value from a hidden prompt, or from stdin when it is not a terminal. Never from argv."""
-    from plugboard.core.errors import PlugboardError
-
-    if sys.stdin.isatty():
-        import getpass
-
-        value = getpass.getpass(f"{key} for {connector} (input hidden): ")
-    else:
-        value = sys.stdin.readline().rstrip("\r\n")
-    if not value:
-        raise PlugboardError(f"no value given for {key}; nothing was stored or changed")
-    return value
 
 
 def cmd_change(args: argparse.Namespace) -> int:

@@ -68,26 +68,13 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     p.set_defaults(handler=cmd_secure)
 
 
-def read_secret_value(connector: str, key: str) -> str:
-    """The value from a hidden prompt, or the first line of stdin when it is not a terminal."""
-    if sys.stdin is None:
-        raise PlugboardError(f"no value for {key}: give it on stdin")
-    if sys.stdin.isatty():
-        import getpass
-
-        value = getpass.getpass(f"{key} for {connector} (input hidden): ")
-    else:
-        value = sys.stdin.readline().rstrip("\r\n")
-    if not value:
-        raise PlugboardError(f"no value given for {key}; nothing was stored")
-    return value
-
-
 def cmd_set(args: argparse.Namespace) -> int:
     from plugboard.core import secrets
 
     secrets.check_connector(args.connector)
     secrets.check_key(args.key)
+    from plugboard.commands.prompts import read_secret_value
+
     secrets.set_secret(args.connector, args.key, read_secret_value(args.connector, args.key))
     print(f"Stored {args.key} for {args.connector} in the system keyring.")
     return 0
