@@ -90,3 +90,21 @@ def test_a_pasted_command_naming_an_alias_reads_the_alias_and_flags_win(tmp_path
 def test_a_proxyjump_chain_is_refused_plainly(tmp_path: Path):
     with pytest.raises(PlugboardError, match="one jump host"):
         from_ssh_command("d", "ssh -J a,b -L 5000:x:5000 root@host", config_path=NO_CONFIG)
+
+
+def test_hosts_in_included_files_are_found_as_openssh_finds_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    ssh = tmp_path / ".ssh"
+    (ssh / "config.d").mkdir(parents=True)
+    (ssh / "config.d" / "10-droplet").write_text("Host droplet\n  HostName 203.0.113.7\n  User trader\n")
+    (ssh / "config.d" / "20-other").write_text("Host other\n  HostName 198.51.100.1\n")
+    (ssh / "config").write_text("Include config.d/*\nInclude missing-file\nHost *\n  Port 2222\n")
+    profile = from_ssh_config("d", "droplet", forward="5000:localhost:5000", config_path=ssh / "config")
+    assert (profile.host, profile.user, profile.port) == ("203.0.113.7", "trader", 2222)
+
+
+def test_an_include_loop_is_refused_instead_of_recursing_forever(tmp_path: Path):
+    config = tmp_path / "config"
+    config.write_text(f"Include {config}\n")
+    with pytest.raises(PlugboardError, match="nested more than"):
+        from_ssh_config("d", "x", forward="1:a:1", config_path=config)

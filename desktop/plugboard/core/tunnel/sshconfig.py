@@ -1,8 +1,8 @@
 """Tunnel profiles from what users already have: a `~/.ssh/config` Host alias or a pasted `ssh` command.
 
 `from_ssh_config` reads HostName, User, Port, IdentityFile, ProxyJump (and a LocalForward if the alias has
-one) with paramiko's `SSHConfig`, which does not follow `Include` lines (FACTS.md §C.10): a setting kept in an
-included file is not seen, so the caller can still give it explicitly.
+one) with paramiko's `SSHConfig`, which does not follow `Include` lines (FACTS.md §C.10); `expand_includes`
+inlines them first, as OpenSSH reads them.
 
 `from_ssh_command` understands the command line people paste from a server's README: `ssh [-p PORT] [-i KEY]
 [-J JUMP] [-l USER] [-o Key=Value]... -L [[127.0.0.1:]LPORT:]RHOST:RPORT [user@]host`, ignoring the flags that
@@ -13,6 +13,7 @@ other than loopback is refused: Plugboard binds 127.0.0.1 only (FACTS.md §C.1).
 
 from __future__ import annotations
 
+import glob
 import shlex
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,6 +28,8 @@ from plugboard.core.tunnel.profile import AuthMethod, TunnelProfile
 _FLAGS_WITHOUT_VALUE = set("46AaCfGgKkMNnqsTtVvXxYy")
 # ssh flags that take an argument we do not use.
 _FLAGS_WITH_IGNORED_VALUE = set("BbcDEeFIimOQRSWw")
+# OpenSSH's own limit on nested Include (READCONF_MAX_DEPTH).
+MAX_INCLUDE_DEPTH = 16
 _LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
 
@@ -39,10 +42,37 @@ def _lookup(alias: str, config_path: Path | None) -> dict[str, Any]:
     if not path.exists():
         return {"hostname": alias}
     try:
-        config = paramiko.SSHConfig.from_path(str(path))
+        config = paramiko.SSHConfig.from_text(expand_includes(path))
     except (OSError, UnicodeDecodeError, paramiko.ssh_exception.ConfigParseError) as exc:
         raise PlugboardError(f"{path}: cannot read the ssh config: {exc}") from exc
     return dict(config.lookup(alias))
+
+
+def expand_includes(path: Path, depth: int = 0) -> str:
+    """The config text with every `Include` line replaced by the files it names, as OpenSSH reads them.
+
+    paramiko's SSHConfig ignores Include (FACTS.md §C.10), and many setups keep their hosts in included files
+    (`Include config.d/*`, OrbStack, Colima). OpenSSH treats an included file as if its lines stood at the Include,
+    inside the current Host/Match block; inlining the text does the same. Relative paths are taken from ~/.ssh
+    (OpenSSH's rule for the user config); globs expand in sorted order; missing files are skipped, as OpenSSH does.
+    """
+    if depth > MAX_INCLUDE_DEPTH:
+        raise PlugboardError(f"{path}: Include nested more than {MAX_INCLUDE_DEPTH} deep (a loop?)")
+    lines: list[str] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        words = line.strip().split(None, 1)
+        key = words[0].lower().rstrip("=") if words else ""
+        if key != "include" or len(words) < 2:
+            lines.append(line)
+            continue
+        for pattern in shlex.split(words[1].lstrip("= ")):
+            expanded = Path(pattern).expanduser()
+            if not expanded.is_absolute():
+                expanded = Path.home() / ".ssh" / expanded
+            for match in sorted(glob.glob(str(expanded))):
+                if Path(match).is_file():
+                    lines.append(expand_includes(Path(match), depth + 1))
+    return "\n".join(lines) + "\n"
 
 
 def split_forward(spec: str) -> tuple[int, str, int]:
