@@ -16,8 +16,9 @@ loopback port. The client is always the `mcp` SDK's (`mode="legacy"`, the initia
 Figures: p50/p95 of `tools/call add` over --calls calls after a warm-up; cold start = from spawning the bridge (or,
 for direct, opening the client) to the answer of initialize, median of --cold runs; and a 200 kB tool result,
 p50 through plugboard vs direct. Goals (issue 6): plugboard faster than every peer, p50 overhead over direct
-≤ 1 ms, cold start ≤ 400 ms, 200 kB ≤ 1.3× direct. Exit status 1 when a goal is missed. A peer that cannot be
-installed or started is reported and left out, never faked.
+≤ 1 ms, cold start ≤ 400 ms, 200 kB ≤ 1.3× direct. Exit status 1 when a goal is missed. A peer that is not
+installed is reported and left out, never faked. Calls are interleaved across bridges (round-robin, rotating
+order) so the shared machine's changing load does not favour whoever ran in a quiet minute.
 """
 
 from __future__ import annotations
@@ -93,35 +94,52 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def measure(url: str, argv: list[str] | None, calls: int, cold_runs: int, big: bool) -> dict[str, float]:
+async def measure_all(
+    url: str, chosen: dict[str, list[str] | None], calls: int, cold_runs: int
+) -> dict[str, dict[str, float]]:
+    """Interleaved, so drift in the shared machine's load hits every bridge alike: cold starts round-robin, then all
+    clients open at once and each round makes one call through every bridge, in a rotating order."""
+    from contextlib import AsyncExitStack
+
     import anyio
 
-    colds = []
+    colds: dict[str, list[float]] = {name: [] for name in chosen}
     for _ in range(cold_runs):
-        started = time.perf_counter()
-        with anyio.fail_after(PEER_START_TIMEOUT_S):
-            async with _client(url, argv):
-                colds.append((time.perf_counter() - started) * 1000)
-    out: dict[str, float] = {"cold_ms": statistics.median(colds)}
-    async with _client(url, argv) as client:
-        for _ in range(WARMUP_CALLS):
-            await client.call_tool("add", {"a": 1, "b": 2})
-        times = []
-        for i in range(calls):
+        for name, argv in chosen.items():
             started = time.perf_counter()
-            result = await client.call_tool("add", {"a": i, "b": 1})
-            times.append((time.perf_counter() - started) * 1000)
-            assert result.content[0].text == str(i + 1)
-        out["p50_ms"] = statistics.median(times)
-        out["p95_ms"] = _percentile(times, 0.95)
-        if big:
-            big_times = []
-            for _ in range(BIG_CALLS):
+            with anyio.fail_after(PEER_START_TIMEOUT_S):
+                async with _client(url, argv):
+                    colds[name].append((time.perf_counter() - started) * 1000)
+    times: dict[str, list[float]] = {name: [] for name in chosen}
+    big_times: dict[str, list[float]] = {name: [] for name in chosen if name in ("direct", "plugboard")}
+    async with AsyncExitStack() as stack:
+        clients = {name: await stack.enter_async_context(_client(url, argv)) for name, argv in chosen.items()}
+        for client in clients.values():
+            for _ in range(WARMUP_CALLS):
+                await client.call_tool("add", {"a": 1, "b": 2})
+        names = list(clients)
+        for i in range(calls):
+            shift = i % len(names)
+            for name in names[shift:] + names[:shift]:
                 started = time.perf_counter()
-                result = await client.call_tool("big", {"size": BIG_BYTES})
-                big_times.append((time.perf_counter() - started) * 1000)
+                result = await clients[name].call_tool("add", {"a": i, "b": 1})
+                times[name].append((time.perf_counter() - started) * 1000)
+                assert result.content[0].text == str(i + 1)
+        for i in range(BIG_CALLS):
+            for name in sorted(big_times, reverse=bool(i % 2)):
+                started = time.perf_counter()
+                result = await clients[name].call_tool("big", {"size": BIG_BYTES})
+                big_times[name].append((time.perf_counter() - started) * 1000)
                 assert len(result.content[0].text) == BIG_BYTES
-            out["big_p50_ms"] = statistics.median(big_times)
+    out: dict[str, dict[str, float]] = {}
+    for name in chosen:
+        out[name] = {
+            "cold_ms": statistics.median(colds[name]),
+            "p50_ms": statistics.median(times[name]),
+            "p95_ms": _percentile(times[name], 0.95),
+        }
+        if name in big_times:
+            out[name]["big_p50_ms"] = statistics.median(big_times[name])
     return out
 
 
@@ -136,29 +154,27 @@ def main() -> int:
     parser.add_argument("--calls", type=int, default=300)
     parser.add_argument("--cold", type=int, default=7)
     parser.add_argument("--only", nargs="*", help="bridges to run (default: all)")
+    parser.add_argument(
+        "--nodelay", action="store_true", help="backend with TCP_NODELAY (default: stock uvicorn, Nagle on)"
+    )
     args = parser.parse_args()
     install_peers()
     os.environ.setdefault("PLUGBOARD_HOME", tempfile.mkdtemp(prefix="bench-proxy-"))
-    results: dict[str, dict[str, float]] = {}
-    with Backend("http_mcp.py") as backend:
+    print(f"backend: http_mcp.py, {'TCP_NODELAY' if args.nodelay else 'stock uvicorn (Nagle on)'}")
+    with Backend("http_mcp.py", *(["--nodelay"] if args.nodelay else [])) as backend:
+        chosen: dict[str, list[str] | None] = {}
         for name, argv in bridges(backend.url).items():
             if args.only and name not in args.only:
                 continue
             if argv == []:
                 print(f"{name:13s} not installed; left out", flush=True)
                 continue
-            try:
-                results[name] = anyio.run(
-                    measure, backend.url, argv, args.calls, args.cold, name in ("direct", "plugboard")
-                )
-            except Exception as exc:  # a peer that breaks is reported, not fatal
-                print(f"{name:13s} failed: {type(exc).__name__}: {exc}", flush=True)
-                continue
-            r = results[name]
-            print(
-                f"{name:13s} p50 {r['p50_ms']:6.2f} ms  p95 {r['p95_ms']:6.2f} ms  cold {r['cold_ms']:7.1f} ms",
-                flush=True,
-            )
+            chosen[name] = argv
+        results = anyio.run(measure_all, backend.url, chosen, args.calls, args.cold)
+    for name, r in results.items():
+        print(
+            f"{name:13s} p50 {r['p50_ms']:6.2f} ms  p95 {r['p95_ms']:6.2f} ms  cold {r['cold_ms']:7.1f} ms", flush=True
+        )
     direct, ours = results.get("direct"), results.get("plugboard")
     if not direct or not ours:
         print("direct or plugboard missing: no verdict")

@@ -1,6 +1,6 @@
 """An MCP SDK server over Streamable HTTP (or the legacy HTTP+SSE transport), run as its own process for proxy tests.
 
-`python http_mcp.py [--port N] [--stateless] [--json] [--legacy] [--bearer TOKEN] [--resumable]` binds 127.0.0.1
+`python http_mcp.py [--port N] [--stateless] [--json] [--legacy] [--bearer TOKEN] [--nodelay]` binds 127.0.0.1
 (port 0 = free port) *before* printing the port on stdout, so a client connecting right after reading it waits in
 the backlog. `--port N` lets a test restart "the same backend" on the same port (a restarted server has lost every
 session: exactly what the proxy's re-initialisation must hide).
@@ -102,6 +102,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--legacy", action="store_true")
     parser.add_argument("--bearer")
+    parser.add_argument("--nodelay", action="store_true", help="TCP_NODELAY on every connection (Linux inherits it)")
     args = parser.parse_args()
     server = build()
     if args.legacy:
@@ -112,6 +113,10 @@ def main() -> None:
         app = _Bearer(app, args.bearer)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if args.nodelay:
+        # Stock uvicorn on a passed-in socket leaves Nagle on (measured: a ~40 ms stall per answer against
+        # clients that delay ACKs); accepted sockets inherit the listener's TCP_NODELAY on Linux.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind(("127.0.0.1", args.port))
     sock.listen(128)
     print(sock.getsockname()[1], flush=True)

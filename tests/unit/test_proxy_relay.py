@@ -370,3 +370,30 @@ def test_a_refusal_answers_every_request_with_the_reason_and_contacts_no_server(
     (error,) = client.wait_for(1)
     assert "missing secret API_KEY" in error["error"]["message"]
     assert server.requests == []
+
+
+def test_closing_while_the_standalone_stream_is_being_opened_ends_the_listener_quietly(make: Any) -> None:
+    opening = threading.Event()
+    holder: dict[str, Proxy] = {}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            opening.set()
+            # Answer only once close() has begun: the listener then reads a stream close() already shut.
+            assert holder["proxy"]._stop.wait(WAIT_S)
+            return httpx.Response(200, content=iter([b"data: {}\n\n"]), headers={"content-type": "text/event-stream"})
+        return standard(request)
+
+    proxy, client, _server = make(handler)
+    holder["proxy"] = proxy
+    handshake(proxy, client)
+    assert opening.wait(WAIT_S)
+    errors: list[BaseException] = []
+    previous = threading.excepthook
+    threading.excepthook = lambda hook_args: errors.append(hook_args.exc_value)  # type: ignore[assignment]
+    try:
+        proxy.close()
+    finally:
+        threading.excepthook = previous
+    assert errors == []
+    assert proxy._listener is not None and not proxy._listener.is_alive()

@@ -91,7 +91,7 @@ class LegacySession:
                         self._endpoint_seen.set()
                     elif event.event == "message":
                         self._relay(event.data)
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.StreamError) as exc:
             why = f"the event stream broke ({type(exc).__name__})"
         with self._lock:
             self._broken = why

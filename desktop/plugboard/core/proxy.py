@@ -367,14 +367,17 @@ class Proxy:
                     body = response.read()
                 except httpx.TimeoutException:
                     return self._timed_out()
-                except httpx.HTTPError as exc:
+                except (httpx.HTTPError, httpx.StreamError) as exc:
                     return self._connection_failed(exc)
                 if not body.strip():
                     return f"the remote server accepted the request (HTTP {status}) but sent no answer"
                 if ctype != "application/json":
                     return f"the remote server answered with {ctype or 'no content type'}, not JSON or SSE"
                 if method == "initialize":
-                    self._take_initialize(response, json.loads(body))
+                    try:
+                        self._take_initialize(response, json.loads(body))
+                    except ValueError:
+                        return "the remote server's answer to initialize is not valid JSON"
                 self._emit(body)
                 return None
 
@@ -397,7 +400,7 @@ class Proxy:
                         return self._timed_out()
             except httpx.TimeoutException:
                 return self._timed_out()
-            except httpx.HTTPError as exc:
+            except (httpx.HTTPError, httpx.StreamError) as exc:
                 if not parser.last_event_id or self._stop.is_set():
                     return self._connection_failed(exc)
             if answered:
@@ -492,7 +495,10 @@ class Proxy:
                 if status >= 400:
                     self.log(f"the server refused {method or 'a response'} (HTTP {status})")
                     return
-                self._drain_one_way(response)
+                try:
+                    self._drain_one_way(response)
+                except (httpx.HTTPError, httpx.StreamError) as exc:
+                    self.log(f"lost the server's reply to {method or 'a response'} ({_describe(exc)})")
             if method == "notifications/initialized":
                 self._set_state(READY)
                 self._start_listener()
@@ -543,7 +549,11 @@ class Proxy:
                 if response.status_code >= 400:
                     self._set_state(READY)
                     return f"the remote server refused a new session (HTTP {response.status_code})"
-                answer = self._read_single_answer(response, key)
+                try:
+                    answer = self._read_single_answer(response, key)
+                except (httpx.HTTPError, httpx.StreamError) as exc:
+                    self._set_state(READY)
+                    return self._connection_failed(exc)
             result = answer.get("result") if isinstance(answer, dict) else None
             if not isinstance(result, dict):
                 self._set_state(READY)
@@ -622,7 +632,7 @@ class Proxy:
                             continue
                     elif status == 200:
                         parser = SSEParser()
-                        with contextlib.suppress(httpx.HTTPError):
+                        with contextlib.suppress(httpx.HTTPError, httpx.StreamError):
                             for chunk in response.iter_bytes():
                                 for event in parser.feed(chunk):
                                     attempt = 0
