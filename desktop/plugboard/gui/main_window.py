@@ -28,6 +28,7 @@ from plugboard.core.settings import Settings
 from plugboard.gui.connectors_model import Row
 from plugboard.gui.connectors_page import ConnectorsPage
 from plugboard.gui.icons import app_icon
+from plugboard.gui.logs_page import LogsPage
 from plugboard.gui.settings_page import SettingsPage
 from plugboard.gui.tray import Tray, overall_state
 
@@ -46,16 +47,17 @@ class MainWindow(QMainWindow):
 
         self.page = ConnectorsPage(self.connectors, claude or ClaudeApp(config_override=chosen), self)
         self.page.wrote.connect(self._own_write)
+        self.logs_page = LogsPage(self.connectors, self)
         self.settings_page = SettingsPage(self.settings, self.connectors.discovery, self)
         self.settings_page.config_chosen.connect(self.use_config)
         self.nav = QListWidget()
         self.nav.setAccessibleName("Pages")
         self.nav.setMaximumWidth(150)
         self.stack = QStackedWidget()
-        for title, page in (("Connectors", self.page), ("Settings", self.settings_page)):
+        for title, page in (("Connectors", self.page), ("Logs", self.logs_page), ("Settings", self.settings_page)):
             self.nav.addItem(title)
             self.stack.addWidget(page)
-        self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
+        self.nav.currentRowChanged.connect(self._page_changed)
         self.nav.setCurrentRow(0)
         body = QWidget()
         row = QHBoxLayout(body)
@@ -82,12 +84,25 @@ class MainWindow(QMainWindow):
         self._last_seen = self._read()
         self._watch()
 
+    def _page_changed(self, row: int) -> None:
+        self.stack.setCurrentIndex(row)
+        # Logs are followed only while their page is shown: one tail thread per connector is not free.
+        if self.stack.currentWidget() is self.logs_page:
+            self.logs_page.refresh_names()
+        else:
+            self.logs_page.stop_following()
+
+    def show_page(self, title: str) -> None:
+        titles = [self.nav.item(i).text() for i in range(self.nav.count())]
+        self.nav.setCurrentRow(titles.index(title))
+
     # -- Claude's config file ------------------------------------------------------------------------------------
 
     def use_config(self, path: str | None) -> None:
         """Switch to another Claude config file (chosen in Settings)."""
         self.connectors = Connectors(discover(self.config_override or path))
         self.page.connectors = self.connectors
+        self.logs_page.connectors = self.connectors
         if self.watcher.files() or self.watcher.directories():
             self.watcher.removePaths(self.watcher.files() + self.watcher.directories())
         self._own_write()
@@ -156,6 +171,7 @@ class MainWindow(QMainWindow):
             self.tray.notify("Plugboard is still running", "It keeps watching your connectors from the tray.")
             return
         self.page.shutdown()
+        self.logs_page.shutdown()
         if self.tray is not None:
             self.tray.hide()
         super().closeEvent(event)
