@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sys
 import time
 from typing import Any
@@ -29,7 +30,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from plugboard.core.connector_log import ConnectorLog
 from plugboard.core.errors import PlugboardError
-from plugboard.core.status import EXITED, FAILED, RUNNING, ConnectorStatus, write_status
+from plugboard.core.status import EXITED, FAILED, RUNNING, STOPPED, ConnectorStatus, write_status
 
 # The first connection of a tunnel: TCP + SSH handshake + auth to a remote host, a few seconds on a bad link.
 # We do not wait for it before serving (Claude would time out our start); requests wait for it instead.
@@ -156,17 +157,35 @@ def main(
         unreachable_hint=tunnel_hint,
         upstream_ready=tunnel_ready if tunnel is not None else None,
     )
+    stopped_by: list[int] = []
+
+    def on_signal(number: int, _frame: object) -> None:
+        # Claude (or the user) asks us to stop: unwind out of the stdin read so close() DELETEs the session and
+        # the status record says "stopped", instead of dying mid-write.
+        if stopped_by:
+            return  # already unwinding; a second signal must not cut the clean-up short
+        stopped_by.append(number)
+        raise SystemExit(128 + number)
+
+    for name_ in ("SIGTERM", "SIGHUP", "SIGINT"):
+        if hasattr(signal, name_):
+            signal.signal(getattr(signal, name_), on_signal)
     try:
         proxy.run(sys.stdin.buffer)
+    except SystemExit:
+        if not stopped_by:
+            raise
     finally:
         proxy.close()
         if tunnel is not None:
             tunnel.close()
-        if record.state == RUNNING:
+        if record.state == RUNNING and stopped_by:
+            record.state, record.signal = STOPPED, stopped_by[0]
+        elif record.state == RUNNING:
             record.state, record.exit_code = EXITED, 0
         record.ended = time.time()
         with contextlib.suppress(OSError, PlugboardError):
             write_status(record)
-        log("stopped: the client closed the connection")
+        log(f"stopped by {signal.Signals(stopped_by[0]).name}" if stopped_by else "stopped: the client closed stdin")
         log.file.close()
-    return 0
+    return 128 + stopped_by[0] if stopped_by else 0
