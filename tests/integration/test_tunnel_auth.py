@@ -265,3 +265,25 @@ def test_many_concurrent_connections_each_get_their_own_bytes(
         for thread in threads:
             thread.join(IO_TIMEOUT_S * 2)
     assert results == {i: bytes([i]) * 200_000 for i in range(16)}
+
+
+def test_opt_in_pty_marks_the_connection_interactive_and_the_tunnel_still_forwards(
+    sshd: SshServer, echo_target: Target, user_known_hosts: Path
+):
+    trust(sshd, user_known_hosts)
+    with Tunnel(profile_for(sshd, echo_target, pty_nodelay=True)) as tunnel:
+        tunnel.start()
+        assert tunnel.wait_up(UP_TIMEOUT_S), tunnel.state.describe()
+        assert echo_through(tunnel.local_port or 0, b"pty") == b"pty"
+    assert sshd.wait_log("Starting session: command on pts/")
+
+
+def test_opt_in_pty_works_for_an_account_whose_shell_refuses_commands(
+    sshd: SshServer, password_user: PasswordUser, echo_target: Target, user_known_hosts: Path
+):
+    trust(sshd, user_known_hosts)
+    profile = profile_for(sshd, echo_target, auth="password", key_file=None, user=password_user.name, pty_nodelay=True)
+    with Tunnel(profile, get_secret=lambda _c, _k: password_user.password) as tunnel:
+        tunnel.start()
+        assert tunnel.wait_up(UP_TIMEOUT_S), tunnel.state.describe()
+        assert echo_through(tunnel.local_port or 0, b"nologin") == b"nologin"

@@ -57,6 +57,12 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     p.add_argument("--jump", metavar="[USER@]HOST[:PORT]", help="reach the server through this jump host")
     p.add_argument("--from-ssh-config", metavar="ALIAS", help="take host, user, port, key, jump from ~/.ssh/config")
     p.add_argument("--auto-start", action="store_true", help="bring this tunnel up when Plugboard starts")
+    p.add_argument(
+        "--pty-nodelay",
+        action="store_true",
+        help="run `true` in a pty once per connection so sshd turns Nagle off (for macOS/Windows, where "
+        "Plugboard cannot re-arm TCP_QUICKACK; the server logs a short terminal login)",
+    )
     p.add_argument("--keepalive-interval", type=float, metavar="S", help="seconds between liveness probes")
     p.add_argument("--keepalive-count", type=int, metavar="N", help="unanswered intervals before reconnecting")
     p.add_argument("--passphrase-stdin", action="store_true", help="read the key passphrase from stdin")
@@ -128,6 +134,8 @@ def cmd_add(args: argparse.Namespace) -> int:
         changes["jump"] = args.jump
     if args.auto_start:
         changes["auto_start"] = True
+    if args.pty_nodelay:
+        changes["pty_nodelay"] = True
     if args.keepalive_interval is not None:
         changes["keepalive_interval_s"] = args.keepalive_interval
     if args.keepalive_count is not None:

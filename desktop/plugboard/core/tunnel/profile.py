@@ -92,6 +92,9 @@ class TunnelProfile:
     key_file: str | None = None
     jump: str | None = None
     auto_start: bool = False
+    # Opt-in: run `true` in a pty once per connection so sshd turns Nagle off (see session._mark_interactive);
+    # for macOS and Windows, which have no TCP_QUICKACK to re-arm.
+    pty_nodelay: bool = False
     keepalive_interval_s: float = DEFAULT_KEEPALIVE_INTERVAL_S
     keepalive_count: int = DEFAULT_KEEPALIVE_COUNT
     extra: dict[str, Any] = field(default_factory=dict, compare=False)

@@ -142,6 +142,8 @@ class SessionOpener:
             jump = self._open_one(jump_endpoint.host, jump_endpoint.port, jump_endpoint.user or self.profile.user)
         try:
             session = self._open_one(self.profile.host, self.profile.port, self.profile.user, via=jump)
+            if self.profile.pty_nodelay:
+                self._mark_interactive(session)
         except BaseException:
             if jump is not None:
                 jump.close()
@@ -199,6 +201,27 @@ class SessionOpener:
             raise
         self._untrack(session)
         return session
+
+    def _mark_interactive(self, session: SshSession) -> None:
+        """Make sshd turn Nagle off on its side of the connection (opt-in; for platforms without TCP_QUICKACK).
+
+        OpenSSH sets TCP_NODELAY on a connection only when it runs a session with a pty (`do_exec_pty` →
+        `ssh_packet_set_interactive`), and the setting stays for the connection's life, forwards included. So we
+        run `true` once with a pty and close the channel. Side effects the user accepts by opting in: the server
+        logs a short login with a terminal (utmp/wtmp), and accounts whose shell refuses commands still work
+        (the flag is set before the shell runs).
+        """
+        try:
+            channel = session.transport.open_session(timeout=CHANNEL_OPEN_TIMEOUT_S)
+            try:
+                channel.settimeout(CHANNEL_OPEN_TIMEOUT_S)
+                channel.get_pty(term="dumb", width=80, height=24)
+                channel.exec_command("true")
+            finally:
+                channel.close()
+        except (paramiko.SSHException, OSError, EOFError) as exc:
+            # Not fatal: the tunnel works, it only keeps the delayed-ACK stall.
+            log.warning("could not mark the SSH connection interactive (pty refused?): %s", exc)
 
     def _check_host_key(self, host: str, port: int, key: paramiko.PKey) -> None:
         try:
