@@ -2,6 +2,7 @@
 
 import json
 import sys
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
@@ -120,4 +121,33 @@ def test_duplicate_opens_the_form_with_a_free_name(qtbot, window):
     dialog = page.duplicate_connector()
     assert dialog.name.text() == "time copy"
     assert dialog.original is None
+    dialog.reject()
+
+
+SERVERS = Path(__file__).resolve().parents[1] / "servers"
+
+
+def test_the_test_button_shows_what_a_healthy_server_offers(qtbot, window):
+    dialog = window.page.add_connector()
+    dialog.name.setText("healthy")
+    dialog.command.setText(sys.executable)
+    dialog._add_arg(str(SERVERS / "healthy_server.py"))
+    qtbot.mouseClick(dialog.test_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.test_button.isEnabled(), timeout=60000)
+    result = dialog.test_output.toPlainText()
+    assert "healthy: OK" in result
+    assert "tools (2): add, echo" in result
+    dialog.reject()
+
+
+def test_the_test_button_explains_a_server_that_crashes_at_start(qtbot, window):
+    dialog = window.page.add_connector()
+    dialog.name.setText("crashy")
+    dialog.command.setText(sys.executable)
+    dialog._add_arg(str(SERVERS / "crash_at_start_server.py"))
+    qtbot.mouseClick(dialog.test_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.test_button.isEnabled(), timeout=60000)
+    result = dialog.test_output.toPlainText()
+    assert "exit code 3" in result
+    assert "fatal: DATABASE_URL is not set" in result
     dialog.reject()

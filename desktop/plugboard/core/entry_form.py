@@ -12,10 +12,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from plugboard.core.connectors import Connector, Connectors
 from plugboard.core.errors import PlugboardError
+
+if TYPE_CHECKING:
+    from plugboard.core.doctor import DoctorReport
 
 ENV_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -87,6 +90,21 @@ class ConnectorForm:
             if unset and has_secret is not None and not has_secret(self.name, var.key):
                 found.append(f"Enter a value for the secret {var.key}.")
         return found
+
+    def test(self, *, initialize_timeout_s: float | None = None) -> DoctorReport:
+        """Run the doctor on the form as it is: typed secret values are used before the keyring's."""
+        from plugboard.core import doctor, secrets
+        from plugboard.core.supervisor import ServerSpec
+
+        typed = {v.key: v.value for v in self.env if v.secret and v.value}
+
+        def get_secret(connector: str, key: str) -> str | None:
+            return typed.get(key) or secrets.get_secret(connector, key)
+
+        plain = {v.key: v.value for v in self.env if not v.secret}
+        spec = ServerSpec(self.name or "new", self.command, list(self.args), secrets=self.secret_keys, env=plain)
+        options: dict[str, Any] = {} if initialize_timeout_s is None else {"initialize_timeout_s": initialize_timeout_s}
+        return doctor.examine(spec, get_secret=get_secret, **options)
 
     def save(self, connectors: Connectors, original: str | None = None) -> None:
         """Store new secret values, then write the entry: add, or replace `original` (renaming when it changed)."""

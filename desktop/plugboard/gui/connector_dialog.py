@@ -101,7 +101,16 @@ class ConnectorDialog(QDialog):
         self.preview.setAccessibleName("Entry in Claude's config")
         self.preview.setMaximumHeight(140)
 
+        self.test_output = QPlainTextEdit()
+        self.test_output.setReadOnly(True)
+        self.test_output.setAccessibleName("Test result")
+        self.test_output.setPlaceholderText(
+            "Test starts the server on its own and shows what it offers, or what is wrong."
+        )
+        self.test_output.setMaximumHeight(160)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        self.test_button = self.buttons.addButton("&Test", QDialogButtonBox.ButtonRole.ActionRole)
+        self.test_button.clicked.connect(self.run_test)
         self.buttons.accepted.connect(self.save)
         self.buttons.rejected.connect(self.reject)
 
@@ -112,6 +121,7 @@ class ConnectorDialog(QDialog):
         layout.addRow("Environment", env_box)
         layout.addRow(self.problem_label)
         layout.addRow("Entry in Claude's config", self.preview)
+        layout.addRow("Test", self.test_output)
         layout.addRow(self.buttons)
         self.resize(620, 640)
 
@@ -232,6 +242,24 @@ class ConnectorDialog(QDialog):
         self.problems = problems
         self.problem_label.setText("\n".join(problems) if problems else "Ready to save.")
         self.buttons.button(QDialogButtonBox.StandardButton.Save).setEnabled(not problems)
+
+    # -- testing -------------------------------------------------------------------------------------------------
+
+    def run_test(self) -> None:
+        from plugboard.core.doctor import render
+
+        form = self.form()
+        self.test_button.setEnabled(False)
+        self.test_output.setPlainText(f"Starting {form.command} and asking what it offers…")
+        worker = Worker("test", lambda: render(form.test()), self)
+        worker.done.connect(self._tested)
+        worker.failed.connect(self._tested)
+        self._workers = [w for w in self._workers if w.is_running()] + [worker]
+        worker.start()
+
+    def _tested(self, text: str) -> None:
+        self.test_button.setEnabled(True)
+        self.test_output.setPlainText(text)
 
     # -- saving --------------------------------------------------------------------------------------------------
 
