@@ -125,38 +125,9 @@ def default_path(
 
 def strip_jsonc(text: str) -> str:
     """`text` without // and /* */ comments and trailing commas (outside strings), for JSONC files."""
-    out: list[str] = []
-    i, n = 0, len(text)
-    while i < n:
-        ch = text[i]
-        if ch == '"':
-            j = i + 1
-            while j < n and text[j] != '"':
-                j += 2 if text[j] == "\\" else 1
-            out.append(text[i : j + 1])
-            i = j + 1
-        elif text.startswith("//", i):
-            while i < n and text[i] not in "\r\n":
-                i += 1
-        elif text.startswith("/*", i):
-            end = text.find("*/", i + 2)
-            i = n if end < 0 else end + 2
-        elif ch == ",":
-            j = i + 1
-            while j < n and text[j] in " \t\r\n":
-                j += 1
-            if j < n and text[j] in "}]":
-                i += 1  # a trailing comma
-            elif text.startswith(("//", "/*"), j):
-                out.append(ch)  # decide after the comment; a comma before a comment then `}` is rare
-                i += 1
-            else:
-                out.append(ch)
-                i += 1
-        else:
-            out.append(ch)
-            i += 1
-    return "".join(out)
+    from plugboard.core.repair import strip_comments_and_trailing_commas
+
+    return strip_comments_and_trailing_commas(text)[0]
 
 
 def read_json_file(path: Path) -> dict[str, Any]:

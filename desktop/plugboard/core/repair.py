@@ -34,7 +34,7 @@ def plan_repair(path: Path, raw: bytes) -> RepairPlan:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise PlugboardError(f"{path}: is not UTF-8 text; Plugboard cannot repair it (restore a backup)") from exc
-    text, comments, commas = _strip_comments_and_trailing_commas(text)
+    text, comments, commas = strip_comments_and_trailing_commas(text)
     if comments:
         actions.append(f"remove {comments} comment{'s' if comments > 1 else ''}")
     if commas:
@@ -59,7 +59,8 @@ def plan_repair(path: Path, raw: bytes) -> RepairPlan:
     return RepairPlan(data, tuple(actions))
 
 
-def _strip_comments_and_trailing_commas(text: str) -> tuple[str, int, int]:
+def strip_comments_and_trailing_commas(text: str) -> tuple[str, int, int]:
+    """`text` without comments and trailing commas outside strings, and how many of each were removed."""
     out: list[str] = []
     comments = commas = 0
     i, n = 0, len(text)
