@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from plugboard.core.connectors import Connector
 from plugboard.core.errors import NotFoundError, PlugboardError
 from plugboard.core.secrets import KEY_PATTERN
 
@@ -96,6 +97,17 @@ class CatalogItem:
     docs: str
     keywords: tuple[str, ...] = ()
 
+    @property
+    def package(self) -> str | None:
+        """What the item runs: its first argument that is neither a flag nor a template (an npm/PyPI package or
+        an image), or None (Plugboard's own proxy)."""
+        fixed = [a for a in self.args if isinstance(a, str) and "{" not in a]
+        if self.command == "plugboard":
+            return None
+        if self.command == "docker":  # docker run [options] IMAGE: the image comes last
+            return fixed[-1] if fixed else None
+        return next((a for a in fixed if not a.startswith("-")), None)
+
     def input(self, input_id: str) -> CatalogInput:
         for item in self.inputs:
             if item.id == input_id:
@@ -145,6 +157,38 @@ class Catalog:
 
         found = [i for i in self.items if all(w in haystack(i) for w in words)]
         return sorted(found, key=lambda i: 0 if any(w in f"{i.id} {i.name}".lower() for w in words) else 1)
+
+    def match(self, server_command: list[str]) -> CatalogItem | None:
+        """The item whose package (its first fixed, non-flag argument) the command runs, if any."""
+        words = {_bare_package(w) for w in server_command[1:]}
+        for item in self.items:
+            package = item.package
+            if package and _bare_package(package) in words:
+                return item
+        return None
+
+
+def _bare_package(word: str) -> str:
+    """`@scope/name@1.2` → `@scope/name`, `name@latest` → `name` (a version does not change what it is)."""
+    at = word.rfind("@")
+    return word[:at] if at > 0 else word
+
+
+def describe(connector: Connector, catalog: Catalog | None = None) -> str:
+    """One line saying what a connector is, for people: the catalog's sentence when it is a known server."""
+    if connector.via_plugboard == "proxy" and len(connector.args) >= 3:
+        url = connector.args[2]
+        via = connector.args[connector.args.index("--ssh") + 1] if "--ssh" in connector.args[:-1] else None
+        return f"Remote server at {url}" + (f" through the SSH tunnel {via}" if via else "")
+    try:
+        item = (catalog or load_catalog()).match(connector.server_command)
+    except PlugboardError:
+        item = None
+    if item is not None:
+        return item.description
+    program, *rest = connector.server_command or [""]
+    first = next((w for w in rest if not w.startswith("-")), "")
+    return f"Runs {Path(program).name} {first}".strip()
 
 
 # -- loading and validation -------------------------------------------------------------------------------------

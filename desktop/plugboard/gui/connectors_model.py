@@ -10,17 +10,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QColor
 
 from plugboard.core.connectors import Connector
+from plugboard.gui.icons import status_dot
 
-COLUMNS = ("", "Name", "Kind", "Command", "On")
-STATUS, NAME, KIND, COMMAND, SWITCH = range(len(COLUMNS))
+COLUMNS = ("", "Name", "What it does", "Kind", "On")
+STATUS, NAME, DESCRIPTION, KIND, SWITCH = range(len(COLUMNS))
 Index = QModelIndex | QPersistentModelIndex
 SWITCH_ROLE = Qt.ItemDataRole.UserRole + 1
 
 # Status light colours: green running, red failing, grey stopped/unknown.
-LIGHTS = {"ok": QColor("#2e9d4c"), "bad": QColor("#d0342c"), "off": QColor("#9aa0a6")}
+LIGHTS = {"ok": "#2e9d4c", "bad": "#d0342c", "off": "#9aa0a6"}
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,8 @@ class Row:
     """"ok", "bad" or "off"."""
     pending: bool | None = None
     """The switch position the user chose but that is not applied yet, or None."""
+    description: str = ""
+    """One line for people (the catalog's sentence for a known server)."""
 
     @property
     def shown_enabled(self) -> bool:
@@ -76,22 +78,24 @@ class ConnectorsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return {
                 NAME: item.name,
+                DESCRIPTION: row.description,
                 KIND: item.kind.capitalize(),
-                COMMAND: " ".join(item.server_command),
                 SWITCH: ("On" if row.shown_enabled else "Off") + (" (pending)" if row.pending is not None else ""),
             }.get(column)
         if role == Qt.ItemDataRole.DecorationRole and column == STATUS:
-            return LIGHTS[row.light]
+            return status_dot(LIGHTS[row.light])
         if role == Qt.ItemDataRole.ToolTipRole:
             if column in (STATUS, NAME):
                 return row.status
-            if column == COMMAND:
-                return " ".join([item.command, *item.args])
+            if column == DESCRIPTION:
+                return " ".join(item.server_command)
             if column == SWITCH and row.pending is not None:
                 return "Applies when Claude Desktop restarts"
         if role == Qt.ItemDataRole.AccessibleTextRole:
             if column == STATUS:
                 return row.status
+            if column == DESCRIPTION:
+                return row.description
             if column == SWITCH:
                 return f"{item.name} {'on' if row.shown_enabled else 'off'}"
         if role == SWITCH_ROLE:

@@ -31,12 +31,14 @@ from PySide6.QtWidgets import (
 from plugboard.core import status as status_records
 from plugboard.core import undo
 from plugboard.core.apply import WIPE_GUARD_S, ApplyOutcome, PendingChanges, apply_changes
+from plugboard.core.catalog import describe as describe_connector
+from plugboard.core.catalog import load_catalog
 from plugboard.core.claude_app import ClaudeApp, ClaudeStatus
 from plugboard.core.connectors import Connector, Connectors
 from plugboard.core.entry_form import ConnectorForm
 from plugboard.core.errors import PlugboardError
 from plugboard.gui.connector_dialog import ConnectorDialog
-from plugboard.gui.connectors_model import COMMAND, NAME, STATUS, SWITCH, ConnectorsModel, Row
+from plugboard.gui.connectors_model import DESCRIPTION, KIND, NAME, STATUS, SWITCH, ConnectorsModel, Row
 from plugboard.gui.toggle_delegate import ToggleDelegate
 from plugboard.gui.worker import Worker
 
@@ -76,6 +78,7 @@ class ConnectorsPage(QWidget):
         self.claude_running = False
         self.claude_known = False
         self.guard_seconds = WIPE_GUARD_S
+        self.catalog = load_catalog()
         self.unloaded = 0
         """Changes written while Claude runs: it loads them at its next start."""
         self.last_undo: undo.Undo | None = None
@@ -112,7 +115,8 @@ class ConnectorsPage(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(STATUS, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(COMMAND, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(DESCRIPTION, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(KIND, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(SWITCH, QHeaderView.ResizeMode.ResizeToContents)
         self.table.installEventFilter(self)
 
@@ -179,7 +183,15 @@ class ConnectorsPage(QWidget):
         rows = []
         for connector in self.connectors.all():
             phrase, light = describe(connector)
-            rows.append(Row(connector, phrase, light, self.pending.wanted(connector.name)))
+            rows.append(
+                Row(
+                    connector,
+                    phrase,
+                    light,
+                    self.pending.wanted(connector.name),
+                    describe_connector(connector, self.catalog),
+                )
+            )
         if rows == [self.model.row(i) for i in range(self.model.rowCount())]:
             return
         self.model.set_rows(rows)

@@ -6,6 +6,8 @@ The mark: two sockets joined by a cord on a rounded tile; the tile's colour is t
 
 from __future__ import annotations
 
+import functools
+
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPainterPath, QPen, QPixmap
 
@@ -43,3 +45,17 @@ def app_icon(state: str = "ok") -> QIcon:
     for size in SIZES:
         icon.addPixmap(_draw(size, colour))
     return icon
+
+
+@functools.cache
+def status_dot(colour: str, size: int = 14) -> QIcon:
+    """A round status light."""
+    pixmap = QPixmap(size, size)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pixmap)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(QColor(colour))
+    p.drawEllipse(QRectF(1, 1, size - 2, size - 2))
+    p.end()
+    return QIcon(pixmap)

@@ -57,6 +57,7 @@ class SettingsPage(QWidget):
         self.retention.setSuffix(" days")
         self.retention.setValue(settings.log_retention_days)
         self.retention.setAccessibleName("Keep logs for")
+        self.retention.setMaximumWidth(140)
         self.retention.valueChanged.connect(self._retention)
         self.message = QLabel()
         self.message.setWordWrap(True)
