@@ -269,3 +269,37 @@ def test_first_run_states_are_told_apart(claude_config):
     assert "no config file yet" in (setup.message or "")
     claude_config.write_text("{}")
     assert claude_setup(Connectors.open().discovery).message is None
+
+
+def test_a_connector_is_described_by_the_catalog_item_whose_package_it_runs():
+    from plugboard.core.catalog import describe
+    from plugboard.core.connectors import Connector
+
+    catalog = load_catalog()
+    launcher = {
+        "command": "/x/plugboard",
+        "args": [
+            "run",
+            "gh",
+            "--secret",
+            "T",
+            "--",
+            "docker",
+            "run",
+            "-i",
+            "--rm",
+            "-e",
+            "T",
+            "ghcr.io/github/github-mcp-server",
+        ],
+    }
+    assert describe(Connector("gh", True, launcher), catalog) == catalog.get("github").description
+    versioned = {"command": "npx", "args": ["-y", "@playwright/mcp@0.0.9"]}
+    assert describe(Connector("pw", True, versioned), catalog) == catalog.get("playwright").description
+    remote = {"command": "/x/plugboard", "args": ["proxy", "c", "http://127.0.0.1:5000/mcp", "--ssh", "droplet"]}
+    assert describe(Connector("c", True, remote), catalog) == (
+        "Remote server at http://127.0.0.1:5000/mcp through the SSH tunnel droplet"
+    )
+    assert (
+        describe(Connector("mine", True, {"command": "node", "args": ["/opt/s.js"]}), catalog) == "Runs node /opt/s.js"
+    )
