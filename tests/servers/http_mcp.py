@@ -44,7 +44,9 @@ def build() -> MCPServer:
     @app.tool()
     async def slow(seconds: float) -> str:
         """Answer after `seconds`."""
-        await anyio.sleep(seconds)
+        # A server that takes its time: wait on an event nobody sets, bounded by `seconds`.
+        with anyio.move_on_after(seconds):
+            await anyio.Event().wait()
         return "done"
 
     @app.tool()
