@@ -164,3 +164,20 @@ def test_an_unknown_tool_gets_the_servers_own_error_not_a_proxy_one() -> None:
                     assert "no_such_tool" in _text(result)
 
     anyio.run(scenario)
+
+
+def test_an_answer_stream_the_server_cuts_is_resumed_with_last_event_id() -> None:
+    progress: list[str | None] = []
+
+    async def on_progress(_value: float, _total: float | None, message: str | None) -> None:
+        progress.append(message)
+
+    async def scenario() -> None:
+        with Backend("http_mcp.py", "--resumable") as backend, anyio.fail_after(CALL_DEADLINE_S):
+            async with through_proxy(backend.url) as client:
+                result = await client.call_tool("interrupted", {}, progress_callback=on_progress)
+                assert _text(result) == "resumed"
+
+    anyio.run(scenario)
+    assert progress == ["before the cut", "after the cut"]
+    assert "answer stream ended early; resuming after event" in plugboard_dirs().connector_log("remote").read_text()

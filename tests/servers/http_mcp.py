@@ -1,24 +1,28 @@
 """An MCP SDK server over Streamable HTTP (or the legacy HTTP+SSE transport), run as its own process for proxy tests.
 
-`python http_mcp.py [--port N] [--stateless] [--json] [--legacy] [--bearer TOKEN] [--nodelay]` binds 127.0.0.1
-(port 0 = free port) *before* printing the port on stdout, so a client connecting right after reading it waits in
-the backlog. `--port N` lets a test restart "the same backend" on the same port (a restarted server has lost every
-session: exactly what the proxy's re-initialisation must hide).
+`python http_mcp.py [--port N] [--stateless] [--json] [--legacy] [--bearer TOKEN] [--nodelay] [--resumable]` binds
+127.0.0.1 (port 0 = free port) *before* printing the port on stdout, so a client connecting right after reading it
+waits in the backlog. `--port N` lets a test restart "the same backend" on the same port (a restarted server has
+lost every session: exactly what the proxy's re-initialisation must hide).
 
-Tools: add, echo, big (a payload of N bytes), slow (sleeps), progress (progress notifications), shout (logging
-notifications), ask_llm (a sampling request to the client). A resource `note://hello`, a prompt `greet`.
-`--bearer TOKEN` answers 401 to any request without `Authorization: Bearer TOKEN`.
+Tools: add, echo, big (a payload of N bytes), slow (answers late), progress (progress notifications), shout
+(logging notifications), ask_llm (a sampling request to the client), interrupted (with `--resumable`, an in-memory
+event store: closes its own SSE answer stream midway, so the answer only arrives through a GET with
+Last-Event-ID). A resource `note://hello`, a prompt `greet`. `--bearer TOKEN` answers 401 to any request without
+`Authorization: Bearer TOKEN`; `--nodelay` sets TCP_NODELAY on every connection.
 """
 
 from __future__ import annotations
 
 import argparse
 import socket
+from typing import Any
 
 import anyio
 import uvicorn
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
+from mcp.server.streamable_http import EventMessage, EventStore
 from mcp.types import SamplingMessage, TextContent
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -71,6 +75,17 @@ def build() -> MCPServer:
         content = result.content
         return content.text if isinstance(content, TextContent) else str(content)
 
+    @app.tool()
+    async def interrupted(ctx: Context) -> str:
+        """Send a notification, close this answer's SSE stream (with --resumable), then answer: the client must
+        resume with Last-Event-ID to get the answer."""
+        await ctx.report_progress(1, 2, "before the cut")
+        await ctx.close_sse_stream()
+        with anyio.move_on_after(0.2):  # let the client notice the cut before the answer is stored
+            await anyio.Event().wait()
+        await ctx.report_progress(2, 2, "after the cut")
+        return "resumed"
+
     @app.resource("note://hello")
     def hello() -> str:
         """A note."""
@@ -82,6 +97,28 @@ def build() -> MCPServer:
         return f"Hello, {name}!"
 
     return app
+
+
+class MemoryEventStore(EventStore):
+    """Every event of every stream, in memory, for Last-Event-ID replay (the SDK ships only the interface)."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, str, Any]] = []  # (event id, stream id, message or None)
+
+    async def store_event(self, stream_id: str, message: Any) -> str:
+        event_id = str(len(self.events) + 1)
+        self.events.append((event_id, stream_id, message))
+        return event_id
+
+    async def replay_events_after(self, last_event_id: str, send_callback: Any) -> str | None:
+        found = [i for i, (eid, _, _) in enumerate(self.events) if eid == last_event_id]
+        if not found:
+            return None
+        stream_id = self.events[found[0]][1]
+        for event_id, sid, message in self.events[found[0] + 1 :]:
+            if sid == stream_id and message is not None:
+                await send_callback(EventMessage(message, event_id))
+        return stream_id
 
 
 class _Bearer:
@@ -104,13 +141,15 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--legacy", action="store_true")
     parser.add_argument("--bearer")
+    parser.add_argument("--resumable", action="store_true", help="event store + retry, for Last-Event-ID tests")
     parser.add_argument("--nodelay", action="store_true", help="TCP_NODELAY on every connection (Linux inherits it)")
     args = parser.parse_args()
     server = build()
     if args.legacy:
         app: ASGIApp = server.sse_app(sse_path="/mcp")
     else:
-        app = server.streamable_http_app(json_response=args.json, stateless_http=args.stateless)
+        resumable: dict[str, Any] = {"event_store": MemoryEventStore(), "retry_interval": 100} if args.resumable else {}
+        app = server.streamable_http_app(json_response=args.json, stateless_http=args.stateless, **resumable)
     if args.bearer:
         app = _Bearer(app, args.bearer)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
