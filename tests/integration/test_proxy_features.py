@@ -181,3 +181,25 @@ def test_an_answer_stream_the_server_cuts_is_resumed_with_last_event_id() -> Non
     anyio.run(scenario)
     assert progress == ["before the cut", "after the cut"]
     assert "answer stream ended early; resuming after event" in plugboard_dirs().connector_log("remote").read_text()
+
+
+def test_notifications_on_the_standalone_get_stream_reach_the_client(everything_http_server: str) -> None:
+    # server-everything's simulated logging sends with no related request, so the TS SDK routes it to the
+    # standalone GET stream (and drops it if none is open): receiving one proves the proxy holds that stream.
+    logged: list[str] = []
+
+    async def scenario() -> None:
+        arrived = anyio.Event()
+
+        async def on_log(params: LoggingMessageNotificationParams) -> None:
+            logged.append(str(params.data))
+            arrived.set()
+
+        with anyio.fail_after(CALL_DEADLINE_S):
+            async with through_proxy(everything_http_server, logging_callback=on_log) as client:
+                await client.call_tool("toggle-simulated-logging", {})
+                await arrived.wait()
+                await client.call_tool("toggle-simulated-logging", {})
+
+    anyio.run(scenario)
+    assert any("message" in line for line in logged)
