@@ -66,3 +66,30 @@ def test_an_unknown_tunnel_profile_is_explained_to_the_client() -> None:
             return await initialize_error("http://127.0.0.1:5000/mcp", "--ssh", "nope")
 
     assert "tunnel nope: no tunnel named 'nope'" in anyio.run(scenario)
+
+
+def test_while_sshd_is_down_a_call_says_the_tunnel_is_reconnecting_and_calls_work_once_it_is_back(
+    droplet: SshServer,
+) -> None:
+    from mcp.shared.exceptions import MCPError
+
+    async def scenario() -> None:
+        with Backend("http_mcp.py") as backend, anyio.fail_after(CALL_DEADLINE_S * 2):
+            async with through_proxy(backend.url, "--ssh", "droplet") as client:
+                assert _text(await client.call_tool("add", {"a": 1, "b": 2})) == "3"
+                droplet.stop()  # the listener and the live session: the tunnel starts reconnecting
+                with pytest.raises(MCPError, match="the SSH tunnel 'droplet' is reconnecting"):
+                    await client.call_tool("add", {"a": 1, "b": 2})
+                droplet.start()
+                # The tunnel's next try comes after its backoff; each call waits up to the proxy's connect window,
+                # so a few calls span it. Bounded by the fail_after above.
+                answer = None
+                for _attempt in range(6):
+                    try:
+                        answer = _text(await client.call_tool("add", {"a": 5, "b": 5}))
+                        break
+                    except MCPError as exc:
+                        assert "tunnel 'droplet'" in str(exc)
+                assert answer == "10"
+
+    anyio.run(scenario)
