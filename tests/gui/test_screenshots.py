@@ -43,7 +43,11 @@ def test_every_page_renders_on_a_real_x_server(xvfb_display, tmp_path):
     env = dict(os.environ, DISPLAY=xvfb_display, QT_QPA_PLATFORM="xcb")
     env.pop("WAYLAND_DISPLAY", None)
     done = subprocess.run(
-        [sys.executable, str(SCRIPT), str(tmp_path / "shots")], env=env, capture_output=True, text=True, timeout=APP_RUN_S
+        [sys.executable, str(SCRIPT), str(tmp_path / "shots")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=APP_RUN_S,
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["connectors.png", "logs.png", "settings.png"]

@@ -32,17 +32,9 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     p.set_defaults(handler=cmd_doctor)
 
 
-def server_spec(connector: Any) -> Any:
-    """The `ServerSpec` to start for a connector, as Claude (through the launcher, if used) would."""
-    from plugboard.core.supervisor import ServerSpec
-
-    command, *args = connector.server_command
-    return ServerSpec(connector.name, command, args, secrets=connector.secret_keys, env=connector.env)
-
-
 def cmd_doctor(args: argparse.Namespace) -> int:
     from plugboard.core.connectors import Connectors
-    from plugboard.core.doctor import DOCTOR_INITIALIZE_TIMEOUT_S, examine, render
+    from plugboard.core.doctor import DOCTOR_INITIALIZE_TIMEOUT_S, examine_connector, render
     from plugboard.core.errors import PlugboardError
 
     connectors = Connectors.open(args.config)
@@ -55,14 +47,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     timeout = args.timeout if args.timeout and args.timeout > 0 else DOCTOR_INITIALIZE_TIMEOUT_S
     reports = []
     for connector in chosen:
-        spec = server_spec(connector)
-        report = examine(
-            spec,
-            entry_command=[connector.command, *connector.args],
-            via_plugboard=connector.via_plugboard,
-            logs_dir=connectors.discovery.logs_dir,
-            initialize_timeout_s=timeout,
-        )
+        report = examine_connector(connector, logs_dir=connectors.discovery.logs_dir, initialize_timeout_s=timeout)
         reports.append(report)
         if not args.json:
             print(render(report), flush=True)

@@ -26,6 +26,7 @@ from typing import Any
 from plugboard.core import diagnosis as dx
 from plugboard.core import supervisor as sv
 from plugboard.core.claude_logs import ClaudeLogEntry, last_error
+from plugboard.core.connectors import Connector
 from plugboard.core.errors import PlugboardError
 from plugboard.core.log_model import iso_time
 
@@ -129,6 +130,25 @@ def list_all(supervisor: sv.Supervisor, method: str, key: str, model: str, show:
             break
         seen.add(cursor)
     return names
+
+
+def server_spec(connector: Connector) -> sv.ServerSpec:
+    """The `ServerSpec` to start for a connector, as Claude (through the launcher, if used) would."""
+    command, *args = connector.server_command
+    return sv.ServerSpec(connector.name, command, args, secrets=connector.secret_keys, env=connector.env)
+
+
+def examine_connector(
+    connector: Connector, *, logs_dir: Path | None = None, initialize_timeout_s: float = DOCTOR_INITIALIZE_TIMEOUT_S
+) -> DoctorReport:
+    """`examine` a connector of Claude's config as Claude would start it."""
+    return examine(
+        server_spec(connector),
+        entry_command=[connector.command, *connector.args],
+        via_plugboard=connector.via_plugboard,
+        logs_dir=logs_dir,
+        initialize_timeout_s=initialize_timeout_s,
+    )
 
 
 def examine(

@@ -35,8 +35,10 @@ from plugboard.core.catalog import describe as describe_connector
 from plugboard.core.catalog import load_catalog
 from plugboard.core.claude_app import ClaudeApp, ClaudeStatus
 from plugboard.core.connectors import Connector, Connectors
+from plugboard.core.doctor import DoctorReport, examine_connector
 from plugboard.core.entry_form import ConnectorForm
 from plugboard.core.errors import PlugboardError
+from plugboard.gui.catalog_dialog import CatalogDialog
 from plugboard.gui.connector_dialog import ConnectorDialog
 from plugboard.gui.connectors_model import DESCRIPTION, KIND, NAME, STATUS, SWITCH, ConnectorsModel, Row
 from plugboard.gui.toggle_delegate import ToggleDelegate
@@ -82,6 +84,8 @@ class ConnectorsPage(QWidget):
         self.unloaded = 0
         """Changes written while Claude runs: it loads them at its next start."""
         self.last_undo: undo.Undo | None = None
+        self.testing: str | None = None
+        """The connector the doctor is examining right now, if any."""
         self._workers: list[Worker] = []
 
         self.restart_banner = QFrame()
@@ -120,18 +124,27 @@ class ConnectorsPage(QWidget):
         header.setSectionResizeMode(SWITCH, QHeaderView.ResizeMode.ResizeToContents)
         self.table.installEventFilter(self)
 
-        self.add_button = QPushButton("&Add…")
+        self.catalog_button = QPushButton("Add from &catalog…")
+        self.catalog_button.setDefault(True)
+        self.add_button = QPushButton("Add &custom…")
         self.edit_button = QPushButton("&Edit…")
         self.duplicate_button = QPushButton("D&uplicate")
         self.remove_button = QPushButton("&Remove")
         self.undo_button = QPushButton("U&ndo")
+        self.catalog_button.clicked.connect(self.add_from_catalog)
         self.add_button.clicked.connect(self.add_connector)
         self.edit_button.clicked.connect(self.edit_connector)
         self.duplicate_button.clicked.connect(self.duplicate_connector)
         self.remove_button.clicked.connect(self.remove_connector)
         self.undo_button.clicked.connect(self.undo_last)
         tools = QHBoxLayout()
-        for button in (self.add_button, self.edit_button, self.duplicate_button, self.remove_button):
+        for button in (
+            self.catalog_button,
+            self.add_button,
+            self.edit_button,
+            self.duplicate_button,
+            self.remove_button,
+        ):
             tools.addWidget(button)
         tools.addStretch(1)
         tools.addWidget(self.undo_button)
@@ -301,6 +314,49 @@ class ConnectorsPage(QWidget):
         dialog.finished.connect(saved)
         dialog.open()
         return dialog
+
+    def add_from_catalog(self) -> CatalogDialog:
+        """The guided add for everyone: pick, fill, add; then the new connector is tested right away."""
+        dialog = CatalogDialog(self.connectors, self)
+
+        def added(result: int) -> None:
+            if result != QDialog.DialogCode.Accepted or dialog.added is None:
+                return
+            name = dialog.added
+            self._changed(undo.after_add(name))
+            self.reload(f'Added "{name}". Testing it…')
+            self.test_connector(name)
+
+        dialog.finished.connect(added)
+        dialog.open()
+        return dialog
+
+    def test_connector(self, name: str) -> None:
+        """Run the doctor on one connector (worker thread) and say in the note what it found."""
+        connector = self.connectors.get(name)
+        logs_dir = self.connectors.discovery.logs_dir
+        self.testing = name
+        self._start(
+            "doctor",
+            lambda: examine_connector(connector, logs_dir=logs_dir),
+            on_done=self._tested,
+            on_failed=self._test_failed,
+        )
+
+    def _tested(self, report: DoctorReport) -> None:
+        self.testing = None
+        if report.ok:
+            tools = report.tools or []
+            offer = f"{len(tools)} tool{'s' if len(tools) != 1 else ''}"
+            text = f'"{report.name}" works: it offers {offer}.'
+        else:
+            first = report.problems[0].summary if report.problems else report.reason.text
+            text = f'"{report.name}" does not work yet: {first}'
+        self.reload(text + self._restart_hint())
+
+    def _test_failed(self, message: str) -> None:
+        self.testing = None
+        self.reload(message)
 
     def add_connector(self) -> ConnectorDialog:
         return self.open_dialog(None, None)

@@ -1,0 +1,87 @@
+"""Onboarding walkthrough: from the main window, a catalog connector with a secret in ≤ 3 clicks + 1 paste.
+
+Real keyring (run inside scripts/test-session.sh), real config engine, and the real doctor run that follows (it
+starts the server with npx, which fetches the package from the npm registry the first time).
+"""
+
+import json
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication
+
+from plugboard.core import secrets
+from plugboard.gui.catalog_dialog import CatalogDialog
+from plugboard.gui.main_window import MainWindow
+
+TOKEN = "BSA-test-token-0123456789"
+# npx may download the server the first time; the doctor's own initialize bound is 60 s.
+DOCTOR_DONE_MS = 150_000
+
+
+class NotRunning:
+    def status(self):
+        return type("Status", (), {"running": False})()
+
+
+@pytest.fixture
+def window(qtbot, claude_config):
+    window = MainWindow(str(claude_config), claude=NotRunning())
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    qtbot.waitUntil(lambda: window.page.claude_known, timeout=5000)
+    yield window
+    window.close()
+
+
+def test_add_brave_search_with_its_key_in_three_clicks_and_one_paste(qtbot, window, claude_config, secret_service):
+    clicks = pastes = 0
+
+    def click(widget, pos=None):
+        nonlocal clicks
+        if pos is None:
+            qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
+        else:
+            qtbot.mouseClick(widget, Qt.MouseButton.LeftButton, pos=pos)
+        clicks += 1
+
+    click(window.page.catalog_button)
+    qtbot.waitUntil(lambda: any(isinstance(w, CatalogDialog) and w.isVisible() for w in QApplication.topLevelWidgets()))
+    dialog = next(w for w in QApplication.topLevelWidgets() if isinstance(w, CatalogDialog))
+    qtbot.waitExposed(dialog)
+    row = next(
+        dialog.list.item(i) for i in range(dialog.list.count()) if dialog.list.item(i).text().startswith("Brave")
+    )
+    click(dialog.list.viewport(), dialog.list.visualItemRect(row).center())
+    assert dialog.title.text() == "<b>Brave web search</b>"
+    assert "Node.js is installed" in dialog.runtime.text()
+
+    QGuiApplication.clipboard().setText(TOKEN)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is dialog.fields["BRAVE_API_KEY"], timeout=2000)
+    focused = QApplication.focusWidget()  # the key field waits for the paste, no click needed
+    qtbot.keyClick(focused, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    pastes += 1
+    assert dialog.add_button.isEnabled()
+    click(dialog.add_button)
+
+    assert (clicks, pastes) == (3, 1)
+    entry = json.loads(claude_config.read_text())["mcpServers"]["brave-search"]
+    assert entry["args"][:4] == ["run", "brave-search", "--secret", "BRAVE_API_KEY"]
+    assert entry["args"][-2:] == ["-y", "@brave/brave-search-mcp-server"]
+    assert TOKEN not in claude_config.read_text()
+    assert secrets.get_secret("brave-search", "BRAVE_API_KEY") == TOKEN
+    page = window.page
+    qtbot.waitUntil(lambda: page.testing is None, timeout=DOCTOR_DONE_MS)
+    assert '"brave-search" works: it offers' in page.note.text(), page.note.text()
+
+
+def test_a_missing_runtime_is_named_with_where_to_get_it(qtbot, window, monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.setenv("HOME", "/nonexistent")
+    dialog = window.page.add_from_catalog()
+    dialog.select("time")
+    assert "needs uv" in dialog.runtime.text() and "https://" in dialog.runtime.text()
+    assert not dialog.add_button.isEnabled()
+    dialog.reject()
