@@ -61,9 +61,10 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         return 0
     if not items:
-        where = connectors.path
-        hint = "" if where.exists() else " (the file does not exist yet)"
-        print(f"No connectors in {where}{hint}. Add one with: plugboard add NAME -- COMMAND [ARGS...]")
+        from plugboard.core.first_run import claude_setup
+
+        print(claude_setup(connectors.discovery).message or f"No connectors in {connectors.path}.")
+        print("Add one with `plugboard catalog add ID` (see `plugboard catalog`) or `plugboard add NAME -- COMMAND`.")
         return 0
     rows_text = [
         (
