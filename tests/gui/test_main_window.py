@@ -111,3 +111,16 @@ def test_a_change_on_disk_reloads_the_list_and_says_so(qtbot, window, claude_con
     claude_config.write_text('{"mcpServers": {}}')
     qtbot.waitUntil(lambda: window.page.model.rowCount() == 0, timeout=5000)
     assert "changed on disk" in window.page.note.text()
+
+
+def test_first_run_without_claude_installed_says_what_to_do(qtbot, tmp_path, monkeypatch):
+    monkeypatch.delenv("PLUGBOARD_CLAUDE_CONFIG")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "home" / ".config"))
+    window = MainWindow(None, claude=FakeClaude(False))
+    qtbot.addWidget(window)
+    note = window.page.note.text()
+    assert "Claude Desktop does not look installed" in note
+    assert "https://claude.ai/download" in note
+    qtbot.waitUntil(lambda: window.page.claude_known, timeout=5000)
+    window.close()
