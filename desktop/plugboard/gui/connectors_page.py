@@ -38,6 +38,7 @@ from plugboard.core.connectors import Connector, Connectors
 from plugboard.core.doctor import DoctorReport, examine_connector
 from plugboard.core.entry_form import ConnectorForm
 from plugboard.core.errors import PlugboardError
+from plugboard.core.first_run import claude_setup
 from plugboard.gui.catalog_dialog import CatalogDialog
 from plugboard.gui.connector_dialog import ConnectorDialog
 from plugboard.gui.connectors_model import DESCRIPTION, KIND, NAME, STATUS, SWITCH, ConnectorsModel, Row
@@ -181,10 +182,8 @@ class ConnectorsPage(QWidget):
             return
         if note:
             self.show_note(note)
-        elif not path.exists():
-            self.show_note(
-                "Claude Desktop's config file does not exist yet; Plugboard creates it when you add a connector."
-            )
+        elif (first_run := claude_setup(self.connectors.discovery).message) is not None:
+            self.show_note(first_run.replace("--config PATH", "Settings").replace("--config", "Settings"))
         else:
             self.note.hide()
         self._update_banner()
