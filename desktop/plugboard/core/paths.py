@@ -68,7 +68,15 @@ def plugboard_dirs(env: Mapping[str, str] | None = None) -> PlugboardDirs:
 
 
 def ensure_dir(path: Path) -> Path:
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    """Create `path` and any missing parents, each one private (0700): `mkdir(parents=True)` would give the
+    parents it creates the default 0755, and on Linux the log folder sits inside the state folder."""
+    missing = []
+    folder = path
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    for folder in reversed(missing):
+        folder.mkdir(mode=0o700, exist_ok=True)
     return path
 
 
