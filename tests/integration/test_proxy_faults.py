@@ -146,3 +146,17 @@ def test_the_status_record_says_running_then_exited() -> None:
     assert seen == ["running"]
     assert final is not None
     assert (final.state, final.exit_code) == ("exited", 0)
+
+
+def test_a_legacy_sse_server_restarted_mid_session_gets_a_new_session_transparently() -> None:
+    async def scenario() -> None:
+        with Backend("http_mcp.py", "--legacy") as backend, anyio.fail_after(CALL_DEADLINE_S):
+            async with through_proxy(backend.url) as client:
+                assert _text(await client.call_tool("add", {"a": 1, "b": 1})) == "2"
+                backend.restart()
+                assert _text(await client.call_tool("add", {"a": 2, "b": 2})) == "4"
+                assert _text(await client.call_tool("echo", {"text": "again"})) == "again"
+
+    anyio.run(scenario)
+    log = _log()
+    assert "legacy SSE transport: re-initialized on a new stream" in log

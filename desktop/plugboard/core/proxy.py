@@ -531,15 +531,12 @@ class Proxy:
         with self._reinit_lock:
             if http.session_id != failed_session:
                 return None  # another thread already did it
-            if self._init_msg is None:
+            messages = self._replay_messages()
+            if messages is None:
                 return "the remote server ended the session and the client never initialized one"
             self._set_state(REINITIALIZING)
             self.log("the remote server no longer knows our session (HTTP 404); re-initializing transparently")
-            self._reinit_count += 1
-            replay = dict(self._init_msg)
-            replay["id"] = f"plugboard-reinit-{self._reinit_count}"
-            key = request_key(replay["id"])
-            body = json.dumps(replay, separators=(",", ":")).encode()
+            body, key, initialized = messages
             try:
                 response, _sid = http.post(body, with_session=False)
             except httpx.HTTPError as exc:
@@ -560,7 +557,6 @@ class Proxy:
                 return "the remote server did not accept a new session after it restarted"
             version = result.get("protocolVersion")
             http.set_session(response.headers.get("mcp-session-id"), version if isinstance(version, str) else None)
-            initialized = self._initialized_raw or b'{"jsonrpc":"2.0","method":"notifications/initialized"}'
             try:
                 with self._tracked(http.post(initialized)[0]) as ack:
                     ack.read()
@@ -592,6 +588,18 @@ class Proxy:
                     return msg
                 self._emit(event.data.encode())
         return None
+
+    def _replay_messages(self) -> tuple[bytes, str, bytes] | None:
+        """(the client's initialize with an id of ours, that id's key, its notifications/initialized) to open a
+        new session the way the client opened the first; None if the client never initialized."""
+        if self._init_msg is None:
+            return None
+        with self._lock:
+            self._reinit_count += 1
+            replay = dict(self._init_msg)
+            replay["id"] = f"plugboard-reinit-{self._reinit_count}"
+        initialized = self._initialized_raw or b'{"jsonrpc":"2.0","method":"notifications/initialized"}'
+        return json.dumps(replay, separators=(",", ":")).encode(), request_key(replay["id"]), initialized
 
     # -- the standalone GET stream -----------------------------------------------------------------------------
 
@@ -661,6 +669,9 @@ class Proxy:
                     emit=self._emit,
                     log=self.log,
                     host_header=self._host_header,
+                    replay=self._replay_messages,
+                    backoff=self.backoff,
+                    connect_window_s=self.connect_retry_window_s,
                 )
                 problem = legacy.connect(self.request_timeout_s)
                 if problem is not None:
