@@ -60,3 +60,29 @@ def test_the_default_transport_installs_its_quickack_backend_on_httpx_pool() -> 
             assert type(backend).__name__ == "QuickAckBackend"
     finally:
         client.close()
+
+
+def test_the_config_entry_has_the_design_shape_and_names_secrets_only() -> None:
+    from plugboard.core.proxy_run import proxy_entry
+
+    entry = proxy_entry(
+        "catalyst",
+        "http://127.0.0.1:5000/mcp",
+        ssh="droplet",
+        headers=["X-Team: ${secret:TEAM}"],
+        bearer_secret="API_KEY",
+    )
+    assert entry["command"].endswith("plugboard")
+    assert entry["args"] == [
+        "proxy",
+        "catalyst",
+        "http://127.0.0.1:5000/mcp",
+        "--ssh",
+        "droplet",
+        "--header",
+        "X-Team: ${secret:TEAM}",
+        "--bearer-secret",
+        "API_KEY",
+    ]
+    with pytest.raises(PlugboardError):
+        proxy_entry("catalyst", "http://x/mcp", headers=["Mcp-Session-Id: forged"])

@@ -37,6 +37,33 @@ from plugboard.core.status import EXITED, FAILED, RUNNING, STOPPED, ConnectorSta
 TUNNEL_FIRST_UP_S = 15.0
 
 
+def proxy_entry(
+    name: str,
+    url: str,
+    *,
+    ssh: str | None = None,
+    headers: list[str] | None = None,
+    bearer_secret: str | None = None,
+    timeout_s: float | None = None,
+) -> dict[str, Any]:
+    """The Claude config entry that bridges connector `name` to `url` (DESIGN.md entry shape). Header values may
+    only name secrets (`${secret:KEY}`); the caller stores the values with `secrets.set_secret(name, KEY, ...)`."""
+    from plugboard.core.launcher import plugboard_executable
+    from plugboard.core.proxy_headers import parse_header
+
+    args = ["proxy", name, url]
+    if ssh:
+        args += ["--ssh", ssh]
+    for spec in headers or []:
+        parse_header(spec)  # refuse a malformed or protocol-owned header before it reaches Claude's file
+        args += ["--header", spec]
+    if bearer_secret:
+        args += ["--bearer-secret", bearer_secret]
+    if timeout_s:
+        args += ["--timeout", f"{timeout_s:g}"]
+    return {"command": plugboard_executable(), "args": args}
+
+
 def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
