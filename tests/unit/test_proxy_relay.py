@@ -397,3 +397,26 @@ def test_closing_while_the_standalone_stream_is_being_opened_ends_the_listener_q
         threading.excepthook = previous
     assert errors == []
     assert proxy._listener is not None and not proxy._listener.is_alive()
+
+
+def test_the_standalone_stream_reconnects_with_the_last_event_id_and_relays_each_event_once(make: Any) -> None:
+    gets: list[str | None] = []
+    third = threading.Event()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            gets.append(request.headers.get("last-event-id"))
+            n = len(gets)
+            if n >= 3:
+                third.set()
+                return httpx.Response(405)
+            body = f'retry: 5\nid: g{n}\ndata: {{"jsonrpc":"2.0","method":"notifications/tools/list_changed","params":{{"n":{n}}}}}\n\n'
+            return httpx.Response(200, content=body.encode(), headers={"content-type": "text/event-stream"})
+        return standard(request)
+
+    proxy, client, _server = make(handler)
+    handshake(proxy, client)
+    assert third.wait(WAIT_S)
+    messages = client.wait_for(3)
+    assert gets == [None, "g1", "g2"]
+    assert [m["params"]["n"] for m in messages[1:]] == [1, 2]
