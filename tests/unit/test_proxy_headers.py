@@ -6,7 +6,8 @@ import pytest
 
 from plugboard.core.errors import PlugboardError
 from plugboard.core.http_session import new_client
-from plugboard.core.proxy_headers import MissingHeaderSecrets, resolve_headers
+from plugboard.core.proxy_headers import resolve_headers
+from plugboard.core.secrets import MissingSecrets
 
 SECRETS = {("catalyst", "API_KEY"): "k-123", ("catalyst", "TOKEN"): "t-456"}
 
@@ -30,7 +31,7 @@ def test_bearer_secret_becomes_an_authorization_header() -> None:
 
 
 def test_a_missing_secret_names_the_command_that_sets_it() -> None:
-    with pytest.raises(MissingHeaderSecrets) as caught:
+    with pytest.raises(MissingSecrets) as caught:
         resolve_headers("catalyst", ["X-A: ${secret:NOPE}"], "ALSO_NOPE", lookup)
     assert "plugboard secret set catalyst ALSO_NOPE" in str(caught.value)
     assert "plugboard secret set catalyst NOPE" in str(caught.value)

@@ -58,6 +58,7 @@ from plugboard.core.connector_log import ConnectorLog
 from plugboard.core.errors import PlugboardError
 from plugboard.core.paths import PlugboardDirs, plugboard_dirs
 from plugboard.core.redact import Redactor
+from plugboard.core.secrets import MissingSecrets, read_secrets
 from plugboard.core.status import (
     CRASHED,
     EXITED,
@@ -142,54 +143,12 @@ def split_server_words(words: list[str]) -> tuple[list[str], list[str]]:
     return secrets, []
 
 
-class MissingSecrets(PlugboardError):
-    """A `--secret` the connector needs is not in the keyring; the server is not started."""
-
-    def __init__(self, reason: str, message: str, keys: Sequence[str] = ()) -> None:
-        super().__init__(message)
-        self.reason = reason
-        self.keys = list(keys)
-
-
 @dataclass
 class LaunchSpec:
     name: str
     command: str
     args: list[str] = field(default_factory=list)
     secrets: list[str] = field(default_factory=list)
-
-
-def read_secrets(
-    name: str, keys: Sequence[str], get_secret: Callable[[str, str], str | None] | None = None
-) -> dict[str, str]:
-    """Connector `name`'s secrets `keys` as environment variables; `MissingSecrets` if any is not in the keyring.
-
-    Shared by the launcher and the supervisor (`plugboard doctor`), so both read secrets the same way.
-    """
-    if not keys:
-        return {}
-    if get_secret is None:
-        from plugboard.core import secrets
-
-        get_secret = secrets.get_secret
-    values: dict[str, str] = {}
-    missing: list[str] = []
-    for key in keys:
-        value = get_secret(name, key)
-        if value:
-            values[key] = value
-        else:
-            missing.append(key)
-    if missing:
-        joined = ", ".join(missing)
-        how = "; ".join(f"plugboard secret set {name} {k}" for k in missing)
-        word = "secret" if len(missing) == 1 else "secrets"
-        raise MissingSecrets(
-            f"missing {word} {joined}",
-            f"{name}: missing {word} {joined} in the keyring; set it with `{how}` (value on stdin)",
-            missing,
-        )
-    return values
 
 
 def _write_all(fd: int, data: bytes) -> bool:

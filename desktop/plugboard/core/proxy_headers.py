@@ -9,7 +9,7 @@ Syntax (stable; it is written into Claude's config):
   literal `${`. Any other `$` is literal.
 - `--bearer-secret KEY` is shorthand for `--header 'Authorization: Bearer ${secret:KEY}'`.
 
-A referenced secret missing from the keyring is a `MissingHeaderSecrets` naming the command that sets it. Header
+A referenced secret missing from the keyring is a `secrets.MissingSecrets` naming the command that sets it. Header
 names that the transport owns (Accept, Content-Type, Mcp-Session-Id, MCP-Protocol-Version, Last-Event-ID, Host)
 are refused: overriding them would break the protocol. Values are returned to the caller only; the list of secret
 values is returned too, so every log line can be redacted against them.
@@ -22,17 +22,12 @@ from collections.abc import Callable
 
 from plugboard.core.errors import PlugboardError
 from plugboard.core.http_session import RESERVED_HEADERS
+from plugboard.core.secrets import read_secrets
 
 SecretLookup = Callable[[str, str], str | None]
 
 _REFERENCE = re.compile(r"\$\$\{|\$\{secret:([A-Za-z_][A-Za-z0-9_]*)\}")
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # RFC 9110 field-name
-
-
-class MissingHeaderSecrets(PlugboardError):
-    def __init__(self, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
 
 
 def parse_header(spec: str) -> tuple[str, str]:
@@ -52,33 +47,14 @@ def secret_keys(value: str) -> list[str]:
 def resolve_headers(
     connector: str, specs: list[str], bearer_secret: str | None, get_secret: SecretLookup | None = None
 ) -> tuple[dict[str, str], list[str]]:
-    """(headers to send, secret values used). Raises `MissingHeaderSecrets` or `PlugboardError`."""
+    """(headers to send, secret values used). Raises `secrets.MissingSecrets` or `PlugboardError`."""
     parsed = [parse_header(spec) for spec in specs]
     if bearer_secret:
         if any(name.lower() == "authorization" for name, _ in parsed):
             raise PlugboardError("use either --bearer-secret or an Authorization --header, not both")
         parsed.append(("Authorization", f"Bearer ${{secret:{bearer_secret}}}"))
     wanted = sorted({key for _, value in parsed for key in secret_keys(value)})
-    values: dict[str, str] = {}
-    if wanted:
-        if get_secret is None:
-            from plugboard.core.secrets import get_secret as keyring_get
-
-            get_secret = keyring_get
-        missing = []
-        for key in wanted:
-            found = get_secret(connector, key)
-            if found:
-                values[key] = found
-            else:
-                missing.append(key)
-        if missing:
-            joined = ", ".join(missing)
-            how = "; ".join(f"plugboard secret set {connector} {k}" for k in missing)
-            word = "secret" if len(missing) == 1 else "secrets"
-            raise MissingHeaderSecrets(
-                f"missing {word} {joined}", f"missing {word} {joined} in the keyring; set it with `{how}`"
-            )
+    values = read_secrets(connector, wanted, get_secret)
 
     def fill(match: re.Match[str]) -> str:
         return "${" if match.group(1) is None else values[match.group(1)]

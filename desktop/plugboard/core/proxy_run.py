@@ -117,7 +117,8 @@ def main(
     timeout_s: float | None,
 ) -> int:
     from plugboard.core.proxy import DEFAULT_REQUEST_TIMEOUT_S, Proxy
-    from plugboard.core.proxy_headers import MissingHeaderSecrets, resolve_headers
+    from plugboard.core.proxy_headers import resolve_headers
+    from plugboard.core.secrets import MissingSecrets
 
     started = time.time()
     parts = urlsplit(url)
@@ -137,7 +138,7 @@ def main(
     secret_values: list[str] = []
     try:
         headers, secret_values = resolve_headers(name, header_specs, bearer_secret)
-    except MissingHeaderSecrets as exc:
+    except MissingSecrets as exc:
         refusal, record.state, record.reason = str(exc), FAILED, exc.reason
     except PlugboardError as exc:
         refusal, record.state, record.reason = str(exc), FAILED, str(exc)

@@ -27,7 +27,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -221,3 +221,43 @@ def _index_update(connector: str, *, add: str | None = None, remove: str | None 
             section.pop(connector, None)
 
     Store().update(change)
+
+
+class MissingSecrets(PlugboardError):
+    """A `--secret` the connector needs is not in the keyring; the server is not started."""
+
+    def __init__(self, reason: str, message: str, keys: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.keys = list(keys)
+
+
+def read_secrets(
+    name: str, keys: Sequence[str], lookup: Callable[[str, str], str | None] | None = None
+) -> dict[str, str]:
+    """Connector `name`'s secrets `keys` as environment variables; `MissingSecrets` if any is not in the keyring.
+
+    Shared by the launcher, the supervisor (`plugboard doctor`) and the proxy's headers, so all read secrets the
+    same way and say the same thing when one is missing.
+    """
+    if not keys:
+        return {}
+    lookup = lookup or get_secret
+    values: dict[str, str] = {}
+    missing: list[str] = []
+    for key in keys:
+        value = lookup(name, key)
+        if value:
+            values[key] = value
+        else:
+            missing.append(key)
+    if missing:
+        joined = ", ".join(missing)
+        how = "; ".join(f"plugboard secret set {name} {k}" for k in missing)
+        word = "secret" if len(missing) == 1 else "secrets"
+        raise MissingSecrets(
+            f"missing {word} {joined}",
+            f"{name}: missing {word} {joined} in the keyring; set it with `{how}` (value on stdin)",
+            missing,
+        )
+    return values

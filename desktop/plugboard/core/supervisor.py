@@ -1,6 +1,6 @@
 """The owner of one MCP server process that Plugboard starts itself (to test a connector, to show what it offers).
 
-A `Supervisor` starts a connector's server the way the launcher does (`launcher.read_secrets` for the keyring,
+A `Supervisor` starts a connector's server the way the launcher does (`secrets.read_secrets` for the keyring,
 `resolve.resolve_command` + `resolve.child_path` for the program and PATH, working directory `/` because that is
 where Claude Desktop may start servers, FACTS.md §A 7), speaks MCP to it over its stdin/stdout, and records what
 happened as an explicit state with a reason:
@@ -52,10 +52,11 @@ from typing import Any
 
 from plugboard.core.connector_log import ConnectorLog
 from plugboard.core.errors import PlugboardError
-from plugboard.core.launcher import KILL_GRACE_S, STDIN_EOF_GRACE_S, MissingSecrets, read_secrets
+from plugboard.core.launcher import KILL_GRACE_S, STDIN_EOF_GRACE_S
 from plugboard.core.log_model import SUPERVISOR, WARNING, LineSplitter, LogLine, stream_lines
 from plugboard.core.paths import PlugboardDirs, plugboard_dirs
 from plugboard.core.redact import Redactor
+from plugboard.core.secrets import MissingSecrets, read_secrets
 from plugboard.core.tunnel.backoff import Backoff
 
 _log = logging.getLogger(__name__)
