@@ -9,6 +9,8 @@ open never delays other clients) and two threads, one per direction, each a bloc
 simpler and faster in CPython than one select loop (each blocking call releases the GIL), and a half-close
 (EOF one way) is passed on as a half-close. Every socket gets TCP_NODELAY. `close()` closes channels before
 sockets and joins every thread with a deadline (FACTS.md §C.9); nothing is left to garbage collection.
+`Forwarder.traffic()` counts the bytes carried each way (the app's traffic counters): plain per-connection
+integers, each written by one pump thread, so the hot loop takes no lock.
 """
 
 from __future__ import annotations
@@ -92,6 +94,9 @@ class _Pipe:
         self._finished = 0
         self._expected = 1
         self._closed = False
+        # Bytes carried each way; each is written by its own pump thread only, so no lock is needed.
+        self.sent = 0
+        self.received = 0
         self._up_thread = threading.Thread(target=self._up, name=f"plugboard-pump-up-{peer[1]}", daemon=True)
         self._down_thread = threading.Thread(target=self._down, name=f"plugboard-pump-down-{peer[1]}", daemon=True)
 
@@ -127,6 +132,7 @@ class _Pipe:
                     channel.shutdown_write()
                     break
                 channel.sendall(data)
+                self.sent += len(data)
         except (OSError, EOFError, paramiko.SSHException):
             self.close()
         finally:
@@ -143,6 +149,7 @@ class _Pipe:
                         self.client.shutdown(socket.SHUT_WR)
                     break
                 self.client.sendall(data)
+                self.received += len(data)
         except (OSError, EOFError, paramiko.SSHException):
             self.close()
         finally:
@@ -188,6 +195,7 @@ class Forwarder:
         self._lock = threading.Lock()
         self._pipes: set[_Pipe] = set()
         self._done: list[_Pipe] = []
+        self._carried = [0, 0]  # bytes (sent, received) by connections that have finished
         self.port: int = listener.getsockname()[1]
         self._thread = threading.Thread(target=self._accept_loop, name=f"plugboard-accept-{name}", daemon=True)
 
@@ -226,10 +234,19 @@ class Forwarder:
             self._pipes.add(pipe)
         pipe.start()
 
+    def traffic(self) -> tuple[int, int]:
+        """Bytes (sent to the remote, received from it) over this forwarder's life, open connections included."""
+        with self._lock:
+            pipes = list(self._pipes)
+            sent, received = self._carried
+        return sent + sum(p.sent for p in pipes), received + sum(p.received for p in pipes)
+
     def _finished(self, pipe: _Pipe) -> None:
         with self._lock:
             self._pipes.discard(pipe)
             self._done.append(pipe)
+            self._carried[0] += pipe.sent
+            self._carried[1] += pipe.received
 
     def _reap(self) -> None:
         """Join the threads of finished pipes (they are already returning) so none outlives its connection."""

@@ -1,0 +1,397 @@
+"""The Remote page: SSH tunnel profiles with live state lights and traffic, add / edit / remove, connect /
+disconnect, and the host-key consent dialog.
+
+Shape, and why:
+- One `Tunnel` (core) per connected profile, owned by this page. A tunnel reports states from its own threads;
+  the page's subscription only re-emits them as a Qt signal (queued onto the GUI thread), where the row is
+  updated. Subscriptions are made before `start()`, and dropped once the tunnel is closed.
+- `Tunnel.start()` only binds 127.0.0.1 and starts a thread, so it runs on the GUI thread; `close()` joins
+  threads with deadlines, so it runs on a `Worker`.
+- Host keys: the tunnel asks through `HostKeyConsent` (a dialog, Cancel by default) and a changed key is shown
+  through `ConsentKnownHosts`; both live as long as the page.
+- Tunnels whose profile says auto_start are connected when the page is created.
+- A one-second timer repaints countdowns and reads traffic counters, and runs only while a tunnel is live, so
+  an idle app costs nothing.
+- These tunnels are the app's own (for checking a server, or for other programs on this machine); Claude's
+  connectors do not depend on them: `plugboard proxy --ssh` opens its own tunnel, so it works with the app
+  closed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import (
+    QDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from plugboard.core import secrets
+from plugboard.core.connectors import Connectors
+from plugboard.core.errors import PlugboardError
+from plugboard.core.paths import plugboard_dirs
+from plugboard.core.tunnel.profile import PASSPHRASE_KEY, PASSWORD_KEY, TunnelProfile, delete_profile, load_profiles
+from plugboard.core.tunnel.state import TunnelState
+from plugboard.core.tunnel.tunnel import Tunnel, keyring_secret
+from plugboard.gui.host_key_dialog import ConsentKnownHosts, HostKeyConsent
+from plugboard.gui.tunnel_dialog import TunnelDialog
+from plugboard.gui.tunnels_model import AUTO, NAME, ROUTE, STATE, TRAFFIC, TunnelRow, TunnelsModel
+from plugboard.gui.worker import Worker
+
+# Repaint countdowns ("next try in 4 s") and read traffic counters this often while a tunnel is live: a
+# counter that moves once a second reads as live; faster would only cost CPU.
+TICK_MS = 1000
+# Closing a tunnel joins its threads with deadlines (core.tunnel.tunnel.SUPERVISOR_JOIN_S = 14 s in the worst
+# case, a TCP connect that cannot be interrupted); the page waits a little longer than that when it shuts down.
+CLOSE_JOIN_S = 16.0
+
+
+def _traffic(tunnel: Tunnel) -> tuple[int, int] | None:
+    # Tunnel keeps its forwarder private; until it offers `traffic` itself, read the forwarder's counters.
+    forwarder = getattr(tunnel, "_forwarder", None)
+    return forwarder.traffic() if forwarder is not None else None
+
+
+class RemotePage(QWidget):
+    state_shown = Signal(str, object)
+    """A tunnel's row now shows this `TunnelState` (name, state) — for the tray and for tests."""
+    _state_arrived = Signal(str, object, object)
+
+    def __init__(
+        self,
+        connectors: Connectors,
+        parent: QWidget | None = None,
+        *,
+        ssh_config: Path | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.connectors = connectors
+        self.ssh_config = ssh_config
+        self.tunnels: dict[str, Tunnel] = {}
+        self._unsubscribe: dict[Tunnel, Callable[[], None]] = {}
+        self._workers: list[Worker] = []
+        self._shut = False
+        self.consent = HostKeyConsent(self)
+        self.known_hosts = ConsentKnownHosts(plugboard_dirs().known_hosts, on_changed=self.consent.report_changed)
+        self._state_arrived.connect(self._show_state)
+
+        self.add_button = QPushButton("&Add tunnel…")
+        self.edit_button = QPushButton("&Edit…")
+        self.remove_button = QPushButton("&Remove")
+        self.connect_button = QPushButton("&Connect")
+        self.disconnect_button = QPushButton("&Disconnect")
+        self.wizard_button = QPushButton("Remote &connector…")
+        self.wizard_button.setToolTip("Set up a connector for an MCP server on your own server, over SSH")
+        self.add_button.clicked.connect(self.add_tunnel)
+        self.edit_button.clicked.connect(self.edit_tunnel)
+        self.remove_button.clicked.connect(self.remove_tunnel)
+        self.connect_button.clicked.connect(lambda: self._on_selected(self.connect_tunnel))
+        self.disconnect_button.clicked.connect(lambda: self._on_selected(self.disconnect_tunnel))
+        self.wizard_button.clicked.connect(self.open_wizard)
+        tools = QHBoxLayout()
+        for button in (self.add_button, self.edit_button, self.remove_button):
+            tools.addWidget(button)
+        tools.addSpacing(16)
+        tools.addWidget(self.connect_button)
+        tools.addWidget(self.disconnect_button)
+        tools.addStretch(1)
+        tools.addWidget(self.wizard_button)
+
+        self.note = QLabel()
+        self.note.setObjectName("note")
+        self.note.setWordWrap(True)
+        self.note.hide()
+        self.empty = QLabel(
+            "No tunnels yet. A tunnel reaches a service on your server (an MCP server on a droplet, say) through "
+            "SSH. Add one, or use Remote connector… to set up a connector for Claude in one go."
+        )
+        self.empty.setWordWrap(True)
+
+        self.model = TunnelsModel()
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setAccessibleName("Tunnels")
+        self.table.verticalHeader().hide()
+        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QTableView.SelectionMode.SingleSelection)
+        self.table.setShowGrid(False)
+        self.table.setWordWrap(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(STATE, QHeaderView.ResizeMode.Stretch)
+        for column in (NAME, ROUTE, TRAFFIC, AUTO):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.doubleClicked.connect(lambda _index: self.edit_tunnel())
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(tools)
+        layout.addWidget(self.note)
+        layout.addWidget(self.empty)
+        layout.addWidget(self.table, 1)
+
+        self.timer = QTimer(self)
+        self.timer.setInterval(TICK_MS)
+        self.timer.timeout.connect(self._tick)
+
+        self.reload()
+        for row in self.model.rows():
+            if row.profile.auto_start:
+                self.connect_tunnel(row.name)
+
+    # -- showing ---------------------------------------------------------------------------------------------------
+
+    def reload(self, note: str | None = None) -> None:
+        """Re-read the profiles from the store, keeping the live state of connected tunnels."""
+        try:
+            profiles = load_profiles()
+        except PlugboardError as exc:
+            profiles = {}
+            note = str(exc)
+        old = {row.name: row for row in self.model.rows()}
+        selected = self.selected_name()
+        rows = []
+        for name, profile in profiles.items():
+            before = old.get(name)
+            rows.append(
+                TunnelRow(profile, before.state, before.since, before.traffic)
+                if before is not None
+                else TunnelRow(profile)
+            )
+        self.model.set_rows(rows)
+        if selected is not None and (index := self.model.find(selected)) is not None:
+            self.table.selectRow(index)
+        self.empty.setVisible(not rows)
+        self.table.setVisible(bool(rows))
+        if note:
+            self.show_note(note)
+        self._update_buttons()
+
+    def show_note(self, text: str) -> None:
+        self.note.setText(text)
+        self.note.show()
+
+    def selected_name(self) -> str | None:
+        index = self.table.currentIndex()
+        if not index.isValid() or not self.table.selectionModel().isSelected(index):
+            return None
+        return self.model.row(index.row()).name
+
+    def select(self, name: str) -> None:
+        index = self.model.find(name)
+        if index is not None:
+            self.table.selectRow(index)
+
+    def is_live(self, name: str) -> bool:
+        tunnel = self.tunnels.get(name)
+        return tunnel is not None and not tunnel.state.final
+
+    def _update_buttons(self) -> None:
+        name = self.selected_name()
+        for button in (self.edit_button, self.remove_button):
+            button.setEnabled(name is not None)
+        self.connect_button.setEnabled(name is not None and not self.is_live(name))
+        self.disconnect_button.setEnabled(name is not None and self.is_live(name))
+
+    def _on_selected(self, action: Callable[[str], None]) -> None:
+        name = self.selected_name()
+        if name is not None:
+            action(name)
+
+    def _show_state(self, name: str, tunnel: Tunnel, state: TunnelState) -> None:
+        current = self.tunnels.get(name)
+        if current is not None and current is not tunnel:
+            return  # a late event (its "stopped", say) from a tunnel this page already replaced
+        row = self.model.update(name, state=state, since=time.monotonic(), traffic=_traffic(tunnel))
+        if row is None:
+            return
+        if not state.final and not self.timer.isActive():
+            self.timer.start()
+        self._update_buttons()
+        self.state_shown.emit(name, state)
+
+    def _tick(self) -> None:
+        live = False
+        for name, tunnel in self.tunnels.items():
+            if not tunnel.state.final:
+                live = True
+                self.model.update(name, traffic=_traffic(tunnel))
+        self.model.tick()
+        if not live:
+            self.timer.stop()
+
+    # -- connecting ------------------------------------------------------------------------------------------------
+
+    def connect_tunnel(self, name: str) -> None:
+        """Bring a tunnel up (in the background); its row follows its state."""
+        if self._shut or self.is_live(name):
+            return
+        old = self.tunnels.pop(name, None)
+        if old is not None:
+            self._close_in_background(name, old)  # a failed one: its threads are done, this only tidies up
+        try:
+            profile = load_profiles()[name]
+        except (PlugboardError, KeyError) as exc:
+            self.show_note(f"Cannot connect {name}: {exc}")
+            return
+        tunnel = self._make_tunnel(profile)
+        self.tunnels[name] = tunnel
+        # Subscribe before start: start() itself reports "connecting" (or "failed" for a taken port).
+        self._unsubscribe[tunnel] = tunnel.subscribe(lambda state: self._state_arrived.emit(name, tunnel, state))
+        tunnel.start()
+        self._update_buttons()
+
+    def _make_tunnel(self, profile: TunnelProfile) -> Tunnel:
+        return Tunnel(
+            profile,
+            get_secret=keyring_secret,
+            confirm_host_key=self.consent.confirm,
+            known_hosts=self.known_hosts,
+        )
+
+    def disconnect_tunnel(self, name: str, then: Callable[[], None] | None = None) -> None:
+        """Close a tunnel (on a worker: closing joins threads); `then` runs on the GUI thread afterwards."""
+        tunnel = self.tunnels.pop(name, None)
+        if tunnel is None:
+            if then is not None:
+                then()
+            return
+        self.consent.cancel_all()  # a question from this tunnel would otherwise hold its thread
+        self._close_in_background(name, tunnel, then)
+        self._update_buttons()
+
+    def _close_in_background(self, name: str, tunnel: Tunnel, then: Callable[[], None] | None = None) -> None:
+        unsubscribe = self._unsubscribe.pop(tunnel, None)
+
+        def close() -> None:
+            tunnel.close()  # reports "stopped" to the subscription, which shows it
+            if unsubscribe is not None:
+                unsubscribe()
+
+        def closed(_result: object) -> None:
+            if name not in self.tunnels:
+                self.model.update(name, state=TunnelState("stopped"), since=time.monotonic())
+            self._update_buttons()
+            if then is not None:
+                then()
+
+        self._start(f"close-{name}", close, closed)
+
+    # -- add / edit / remove -------------------------------------------------------------------------------------
+
+    def _dialog(self, profile: TunnelProfile | None) -> TunnelDialog:
+        taken = {row.name for row in self.model.rows()}
+        dialog = TunnelDialog(profile, taken=taken, ssh_config=self.ssh_config, parent=self)
+
+        def finished(result: int) -> None:
+            saved = dialog.saved
+            if result != QDialog.DialogCode.Accepted or saved is None:
+                return
+            self.reload(f'Saved tunnel "{saved.name}".')
+            self.select(saved.name)
+            if self.is_live(saved.name):
+                # Reconnect with the new settings once the old connection has let go of its port.
+                self.show_note(f'Saved tunnel "{saved.name}"; reconnecting with the changes.')
+                self.disconnect_tunnel(saved.name, then=lambda: self.connect_tunnel(saved.name))
+
+        dialog.finished.connect(finished)
+        dialog.open()
+        return dialog
+
+    def add_tunnel(self) -> TunnelDialog:
+        return self._dialog(None)
+
+    def edit_tunnel(self) -> TunnelDialog | None:
+        name = self.selected_name()
+        if name is None:
+            return None
+        index = self.model.find(name)
+        assert index is not None
+        return self._dialog(self.model.row(index).profile)
+
+    def remove_tunnel(self) -> None:
+        name = self.selected_name()
+        if name is None:
+            return
+        users = [c.name for c in self._connectors_using(name)]
+        index = self.model.find(name)
+        assert index is not None
+        connector = self.model.row(index).profile.secret_connector
+        try:
+            delete_profile(name)
+        except PlugboardError as exc:
+            self.show_note(str(exc))
+            return
+        self.disconnect_tunnel(name)
+
+        def forget_secrets() -> None:
+            for key in (PASSPHRASE_KEY, PASSWORD_KEY):
+                secrets.delete_secret(connector, key)
+
+        self._start(f"forget-{name}", forget_secrets, lambda _r: None, self.show_note)
+        warning = f" Connectors that still use it: {', '.join(users)}." if users else ""
+        self.reload(f'Removed tunnel "{name}".{warning}')
+
+    def _connectors_using(self, name: str) -> list[Any]:
+        try:
+            everything = self.connectors.all()
+        except PlugboardError:
+            return []
+        found = []
+        for connector in everything:
+            args = connector.args
+            if connector.via_plugboard == "proxy" and any(
+                a == "--ssh" and i + 1 < len(args) and args[i + 1] == name for i, a in enumerate(args)
+            ):
+                found.append(connector)
+        return found
+
+    # -- the wizard ---------------------------------------------------------------------------------------------
+
+    def open_wizard(self) -> QDialog:
+        from plugboard.gui.remote_wizard import RemoteWizard
+
+        wizard = RemoteWizard(self.connectors, self)
+
+        def finished(_result: int) -> None:
+            self.reload(f'Added connector "{wizard.added}".' if wizard.added else None)
+
+        wizard.finished.connect(finished)
+        wizard.open()
+        return wizard
+
+    # -- workers and shutdown --------------------------------------------------------------------------------------
+
+    def _start(
+        self,
+        name: str,
+        work: Callable[[], Any],
+        on_done: Callable[[Any], None],
+        on_failed: Callable[[str], None] | None = None,
+    ) -> None:
+        self._workers = [w for w in self._workers if w.is_running()]
+        worker = Worker(name, work, self)
+        worker.done.connect(on_done)  # connected before start: a fast worker must not report to nobody
+        worker.failed.connect(on_failed or self.show_note)
+        self._workers.append(worker)
+        worker.start()
+
+    def shutdown(self) -> None:
+        """Close every tunnel (in parallel, bounded) and stop the timer; safe to call twice."""
+        self._shut = True
+        self.timer.stop()
+        self.consent.cancel_all(closing=True)
+        for name in list(self.tunnels):
+            self.disconnect_tunnel(name)
+        deadline = time.monotonic() + CLOSE_JOIN_S
+        for worker in self._workers:
+            worker.join(max(0.0, deadline - time.monotonic()))

@@ -1,0 +1,165 @@
+"""A table model for the Remote page: one row per tunnel profile with its live state, light and traffic.
+
+No rules here: the page hands it profiles and the latest `TunnelState` per tunnel (already on the GUI thread),
+and the model only phrases them. The phrases are plain functions (`state_phrase`, `traffic_phrase`) so the
+tests and the tray can use the same words.
+
+The countdown in "reconnecting (attempt n, next try in s)" is computed from when the state arrived, so the page
+only has to ask the model to repaint once a second while a tunnel is live; nothing polls the tunnel for it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+
+from plugboard.core.tunnel.profile import TunnelProfile
+from plugboard.core.tunnel.state import ProblemKind, TunnelState
+from plugboard.gui.icons import status_dot
+
+COLUMNS = ("State", "Name", "Route", "Traffic", "Starts")
+STATE, NAME, ROUTE, TRAFFIC, AUTO = range(len(COLUMNS))
+Index = QModelIndex | QPersistentModelIndex
+
+# Lights: green up, amber on its way (connecting, reconnecting), red failed, grey stopped.
+LIGHTS = {"up": "#2e9d4c", "busy": "#d98e04", "bad": "#d0342c", "off": "#9aa0a6"}
+
+PROBLEM_LABELS: dict[ProblemKind, str] = {
+    "auth": "login refused",
+    "hostkey": "host key",
+    "network": "network",
+    "port": "local port in use",
+    "remote": "remote port refused",
+}
+
+
+def state_phrase(state: TunnelState | None, waited_s: float = 0.0) -> str:
+    """What the state column says; `waited_s` is the time since the state arrived (for the countdown)."""
+    if state is None or state.kind in ("idle", "stopped"):
+        return "Stopped"
+    if state.kind == "connecting":
+        return "Connecting…" if state.attempt <= 1 else f"Connecting… (attempt {state.attempt})"
+    if state.kind == "up":
+        return f"Up on 127.0.0.1:{state.local_port}"
+    if state.kind == "reconnecting":
+        left = max(0.0, (state.next_try_s or 0.0) - waited_s)
+        why = f": {state.problem.message}" if state.problem else ""
+        return f"Reconnecting (attempt {state.attempt}, next try in {left:.0f} s){why}"
+    if state.problem is None:
+        return "Failed"
+    return f"Failed ({PROBLEM_LABELS[state.problem.kind]}): {state.problem.message}"
+
+
+def light(state: TunnelState | None) -> str:
+    if state is None or state.kind in ("idle", "stopped"):
+        return "off"
+    if state.kind == "up":
+        return "up"
+    if state.kind == "failed":
+        return "bad"
+    return "busy"
+
+
+def _size(count: int) -> str:
+    value = float(count)
+    for unit in ("B", "kB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    raise AssertionError("unreachable")
+
+
+def traffic_phrase(traffic: tuple[int, int] | None) -> str:
+    if traffic is None:
+        return ""
+    sent, received = traffic
+    return f"↑ {_size(sent)}  ↓ {_size(received)}"
+
+
+@dataclass(frozen=True)
+class TunnelRow:
+    profile: TunnelProfile
+    state: TunnelState | None = None
+    since: float = 0.0
+    """time.monotonic() when `state` arrived."""
+    traffic: tuple[int, int] | None = None
+
+    @property
+    def name(self) -> str:
+        return self.profile.name
+
+    def phrase(self, now: float | None = None) -> str:
+        return state_phrase(self.state, (now if now is not None else time.monotonic()) - self.since)
+
+
+class TunnelsModel(QAbstractTableModel):
+    def __init__(self) -> None:
+        super().__init__()
+        self._rows: list[TunnelRow] = []
+
+    def set_rows(self, rows: list[TunnelRow]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def rows(self) -> list[TunnelRow]:
+        return list(self._rows)
+
+    def row(self, index: int) -> TunnelRow:
+        return self._rows[index]
+
+    def find(self, name: str) -> int | None:
+        for i, row in enumerate(self._rows):
+            if row.name == name:
+                return i
+        return None
+
+    def update(self, name: str, **changes: Any) -> TunnelRow | None:
+        """Change one row's state/traffic in place (no reset: selection and scroll stay)."""
+        i = self.find(name)
+        if i is None:
+            return None
+        self._rows[i] = replace(self._rows[i], **changes)
+        self.dataChanged.emit(self.index(i, STATE), self.index(i, TRAFFIC))
+        return self._rows[i]
+
+    def tick(self) -> None:
+        """Repaint the live columns (countdowns)."""
+        if self._rows:
+            self.dataChanged.emit(self.index(0, STATE), self.index(len(self._rows) - 1, STATE))
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row = self._rows[index.row()]
+        column = index.column()
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.AccessibleTextRole):
+            if column == STATE:
+                return row.phrase()
+            if column == NAME:
+                return row.name
+            if column == ROUTE:
+                return row.profile.describe()
+            if column == TRAFFIC:
+                if role == Qt.ItemDataRole.DisplayRole:
+                    return traffic_phrase(row.traffic)
+                return "Bytes sent and received through the tunnel" if row.traffic else None
+            if column == AUTO:
+                return "With Plugboard" if row.profile.auto_start else "By hand"
+        if role == Qt.ItemDataRole.DecorationRole and column == STATE:
+            return status_dot(LIGHTS[light(row.state)])
+        return None
