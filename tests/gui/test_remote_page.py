@@ -170,6 +170,7 @@ def test_a_wrong_key_shows_failed_with_the_login_refused(qtbot, known, echo_targ
     assert state_text(page).startswith("Failed (login refused): root@127.0.0.1:")
     assert light(row_state(page)) == "bad"
     page.select("droplet")
+    assert page.details.text().startswith(f"droplet: {state_text(page)}\n")  # the whole reason, not elided
     assert page.connect_button.isEnabled()  # a failed tunnel can be tried again
 
 

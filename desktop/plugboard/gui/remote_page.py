@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -132,12 +132,19 @@ class RemotePage(QWidget):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         self.table.doubleClicked.connect(lambda _index: self.edit_tunnel())
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
+        # The state column is elided when a reason is long; the selected tunnel's whole story is shown here.
+        self.details = QLabel()
+        self.details.setObjectName("details")
+        self.details.setWordWrap(True)
+        self.details.setAccessibleName("Selected tunnel")
+        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         layout = QVBoxLayout(self)
         layout.addLayout(tools)
         layout.addWidget(self.note)
         layout.addWidget(self.empty)
         layout.addWidget(self.table, 1)
+        layout.addWidget(self.details)
 
         self.timer = QTimer(self)
         self.timer.setInterval(TICK_MS)
@@ -201,6 +208,16 @@ class RemotePage(QWidget):
             button.setEnabled(name is not None)
         self.connect_button.setEnabled(name is not None and not self.is_live(name))
         self.disconnect_button.setEnabled(name is not None and self.is_live(name))
+        self._update_details()
+
+    def _update_details(self) -> None:
+        name = self.selected_name()
+        index = self.model.find(name) if name is not None else None
+        if index is None:
+            self.details.setText("")
+            return
+        row = self.model.row(index)
+        self.details.setText(f"{row.name}: {row.phrase()}\n{row.profile.describe()}")
 
     def _on_selected(self, action: Callable[[str], None]) -> None:
         name = self.selected_name()
@@ -226,6 +243,7 @@ class RemotePage(QWidget):
                 live = True
                 self.model.update(name, traffic=_traffic(tunnel))
         self.model.tick()
+        self._update_details()
         if not live:
             self.timer.stop()
 

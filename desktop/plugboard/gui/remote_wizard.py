@@ -54,6 +54,7 @@ from plugboard.core.tunnel.profile import PASSPHRASE_KEY, TunnelProfile, delete_
 from plugboard.core.tunnel.state import TunnelState
 from plugboard.core.tunnel.tunnel import Tunnel, keyring_secret
 from plugboard.gui.host_key_dialog import ConsentKnownHosts, HostKeyConsent
+from plugboard.gui.tunnel_dialog import buddy_label
 from plugboard.gui.worker import Worker
 
 DEFAULT_URL = "http://127.0.0.1:5000/mcp"
@@ -295,9 +296,9 @@ class RemoteWizard(QWizard):
         key_row.addWidget(self.key_file, 1)
         key_row.addWidget(browse)
         server_form = QFormLayout(self.server_page)
-        server_form.addRow("Server &address", host_row)
+        server_form.addRow(buddy_label("Server &address", self.host), host_row)
         server_form.addRow("&User", self.user)
-        server_form.addRow("&Key file", key_row)
+        server_form.addRow(buddy_label("&Key file", self.key_file), key_row)
         server_form.addRow("&Passphrase", self.passphrase)
         server_form.addRow(self.server_page.problem)
         for widget in (self.host, self.user, self.key_file):

@@ -48,6 +48,13 @@ AUTH_LABELS = {"agent": "ssh-agent", "key": "Key file", "password": "Password"}
 DEFAULT_REMOTE_PORT = 5000
 
 
+def buddy_label(text: str, buddy: QWidget) -> QLabel:
+    """A form label whose &-mnemonic focuses `buddy` (QFormLayout only sets buddies for widget rows, not layouts)."""
+    label = QLabel(text)
+    label.setBuddy(buddy)
+    return label
+
+
 def ssh_config_aliases(path: Path) -> list[str]:
     """The Host aliases of an ssh config (Include followed), without wildcard patterns; [] when there is none.
 
@@ -131,7 +138,7 @@ class TunnelDialog(QDialog):
         self.secret = QLineEdit()
         self.secret.setEchoMode(QLineEdit.EchoMode.Password)
         self.secret.setAccessibleName("Passphrase or password")
-        self.secret_label = QLabel("Passphrase")
+        self.secret_label = buddy_label("&Passphrase", self.secret)
         self.remote_host = QLineEdit("127.0.0.1")
         self.remote_host.setAccessibleName("Remote host, as the server sees it")
         self.remote_port = QSpinBox()
@@ -157,12 +164,12 @@ class TunnelDialog(QDialog):
 
         form = QFormLayout()
         form.addRow("&Name", self.name)
-        form.addRow("&Server", server_row)
+        form.addRow(buddy_label("&Server", self.host), server_row)
         form.addRow("&User", self.user)
         form.addRow("Sign &in with", self.auth)
-        form.addRow("&Key file", key_row)
+        form.addRow(buddy_label("&Key file", self.key_file), key_row)
         form.addRow(self.secret_label, self.secret)
-        form.addRow("&Remote service", remote_row)
+        form.addRow(buddy_label("&Remote service", self.remote_host), remote_row)
         form.addRow("&Local port", self.local_port)
         form.addRow("&Jump host", self.jump)
         form.addRow("", self.auto_start)
@@ -259,7 +266,7 @@ class TunnelDialog(QDialog):
         self.key_file.setEnabled(uses_key)
         self.key_browse.setEnabled(uses_key)
         self.secret.setEnabled(method != "agent")
-        self.secret_label.setText("Password" if method == "password" else "Passphrase")
+        self.secret_label.setText("Pass&word" if method == "password" else "&Passphrase")
         stored = self.original is not None and self.original.auth == method and method != "agent"
         if method == "agent":
             self.secret.setPlaceholderText("the agent holds the key")

@@ -20,8 +20,8 @@ from plugboard.core.tunnel.profile import TunnelProfile
 from plugboard.core.tunnel.state import ProblemKind, TunnelState
 from plugboard.gui.icons import status_dot
 
-COLUMNS = ("State", "Name", "Route", "Traffic", "Starts")
-STATE, NAME, ROUTE, TRAFFIC, AUTO = range(len(COLUMNS))
+COLUMNS = ("Name", "State", "Route", "Traffic", "Starts")
+NAME, STATE, ROUTE, TRAFFIC, AUTO = range(len(COLUMNS))
 Index = QModelIndex | QPersistentModelIndex
 
 # Lights: green up, amber on its way (connecting, reconnecting), red failed, grey stopped.
@@ -123,7 +123,7 @@ class TunnelsModel(QAbstractTableModel):
         if i is None:
             return None
         self._rows[i] = replace(self._rows[i], **changes)
-        self.dataChanged.emit(self.index(i, STATE), self.index(i, TRAFFIC))
+        self.dataChanged.emit(self.index(i, NAME), self.index(i, TRAFFIC))
         return self._rows[i]
 
     def tick(self) -> None:
@@ -160,6 +160,6 @@ class TunnelsModel(QAbstractTableModel):
                 return "Bytes sent and received through the tunnel" if row.traffic else None
             if column == AUTO:
                 return "With Plugboard" if row.profile.auto_start else "By hand"
-        if role == Qt.ItemDataRole.DecorationRole and column == STATE:
+        if role == Qt.ItemDataRole.DecorationRole and column == NAME:
             return status_dot(LIGHTS[light(row.state)])
         return None
