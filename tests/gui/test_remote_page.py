@@ -129,6 +129,8 @@ def test_a_tunnel_shows_up_then_reconnecting_and_up_again_after_its_ssh_session_
     save_profile(profile_for(known, echo_target))
     page = make_page()
     texts = shown_texts(page)
+    notices: list[tuple[str, str, bool]] = []
+    page.notice.connect(lambda *notice: notices.append(notice))
     assert state_text(page) == "Stopped"
     page.select("droplet")
     assert page.connect_button.isEnabled() and not page.disconnect_button.isEnabled()
@@ -150,6 +152,10 @@ def test_a_tunnel_shows_up_then_reconnecting_and_up_again_after_its_ssh_session_
     assert re.match(r"Reconnecting \(attempt 1, next try in \d+ s\): the SSH connection closed", reconnecting)
     qtbot.waitUntil(lambda: texts[-1] == f"Up on 127.0.0.1:{port}", timeout=RECOVER_MS)
     assert known.wait_log("Accepted publickey", count=2)
+    assert notices == [
+        ("Tunnel droplet dropped", "the SSH connection closed. Plugboard is reconnecting.", True),
+        ("Tunnel droplet is back", f"Up again on 127.0.0.1:{port}.", False),
+    ]
     # The local port and the counters outlive the reconnect.
     assert echo(port, b"y" * 500) == b"y" * 500
     qtbot.waitUntil(lambda: traffic_cell.data() == "↑ 2.0 kB  ↓ 2.0 kB", timeout=5000)
@@ -165,10 +171,13 @@ def test_a_wrong_key_shows_failed_with_the_login_refused(qtbot, known, echo_targ
     )
     save_profile(profile_for(known, echo_target, key_file=str(stranger)))
     page = make_page()
+    notices: list[tuple[str, str, bool]] = []
+    page.notice.connect(lambda *notice: notices.append(notice))
     page.connect_tunnel("droplet")
     qtbot.waitUntil(lambda: state_text(page).startswith("Failed"), timeout=UP_MS)
     assert state_text(page).startswith("Failed (login refused): root@127.0.0.1:")
     assert light(row_state(page)) == "bad"
+    assert notices[-1][0] == "Tunnel droplet failed" and notices[-1][2]
     page.select("droplet")
     assert page.details.text().startswith(f"droplet: {state_text(page)}\n")  # the whole reason, not elided
     assert page.connect_button.isEnabled()  # a failed tunnel can be tried again

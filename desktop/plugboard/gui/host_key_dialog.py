@@ -211,12 +211,21 @@ class HostKeyConsent(QObject):
         with self._lock:
             if closing:
                 self._closed = True
-            questions = list(self._open)
+        self._cancel(lambda _problem: True)
+
+    def cancel_for(self, host: str, port: int) -> None:
+        """Answer "no" to the questions (and close the dialogs) about one server, e.g. when its tunnel is closed."""
+        self._cancel(lambda problem: (problem.host, problem.port) == (host, port))
+
+    def _cancel(self, about: Callable[[HostKeyProblem], bool]) -> None:
+        with self._lock:
+            questions = [q for q in self._open if about(q.problem)]
         for question in questions:
             question.accepted = False
             question.answered.set()
         for dialog in list(self.dialogs):
-            dialog.reject()
+            if about(dialog.problem):
+                dialog.reject()
 
 
 class ConsentKnownHosts(KnownHosts):

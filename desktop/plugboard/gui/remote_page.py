@@ -45,7 +45,7 @@ from plugboard.core.tunnel.state import TunnelState
 from plugboard.core.tunnel.tunnel import Tunnel, keyring_secret
 from plugboard.gui.host_key_dialog import ConsentKnownHosts, HostKeyConsent
 from plugboard.gui.tunnel_dialog import TunnelDialog
-from plugboard.gui.tunnels_model import AUTO, NAME, ROUTE, STATE, TRAFFIC, TunnelRow, TunnelsModel
+from plugboard.gui.tunnels_model import AUTO, NAME, ROUTE, STATE, TRAFFIC, TunnelRow, TunnelsModel, tunnel_notice
 from plugboard.gui.worker import Worker
 
 # Repaint countdowns ("next try in 4 s") and read traffic counters this often while a tunnel is live: a
@@ -65,6 +65,8 @@ def _traffic(tunnel: Tunnel) -> tuple[int, int] | None:
 class RemotePage(QWidget):
     state_shown = Signal(str, object)
     """A tunnel's row now shows this `TunnelState` (name, state) — for the tray and for tests."""
+    notice = Signal(str, str, bool)
+    """(title, text, bad): a tunnel dropped or came back — for the tray's notifications."""
     _state_arrived = Signal(str, object, object)
 
     def __init__(
@@ -81,6 +83,8 @@ class RemotePage(QWidget):
         self._unsubscribe: dict[Tunnel, Callable[[], None]] = {}
         self._workers: list[Worker] = []
         self._shut = False
+        self._dropped: set[str] = set()
+        """Tunnels that went down from "up" and are not up again yet (for the "is back" notice)."""
         self.consent = HostKeyConsent(self)
         self.known_hosts = ConsentKnownHosts(plugboard_dirs().known_hosts, on_changed=self.consent.report_changed)
         self._state_arrived.connect(self._show_state)
@@ -228,9 +232,18 @@ class RemotePage(QWidget):
         current = self.tunnels.get(name)
         if current is not None and current is not tunnel:
             return  # a late event (its "stopped", say) from a tunnel this page already replaced
+        index = self.model.find(name)
+        before = self.model.row(index).state if index is not None else None
         row = self.model.update(name, state=state, since=time.monotonic(), traffic=_traffic(tunnel))
         if row is None:
             return
+        message = tunnel_notice(name, before, state, dropped=name in self._dropped)
+        if before is not None and before.kind == "up" and state.kind in ("reconnecting", "failed"):
+            self._dropped.add(name)
+        elif state.kind in ("up", "stopped"):
+            self._dropped.discard(name)
+        if message is not None:
+            self.notice.emit(*message)
         if not state.final and not self.timer.isActive():
             self.timer.start()
         self._update_buttons()
@@ -283,7 +296,8 @@ class RemotePage(QWidget):
             if then is not None:
                 then()
             return
-        self.consent.cancel_all()  # a question from this tunnel would otherwise hold its thread
+        # A host-key question from this tunnel would otherwise hold its thread until the dialog is answered.
+        self.consent.cancel_for(tunnel.profile.host, tunnel.profile.port)
         self._close_in_background(name, tunnel, then)
         self._update_buttons()
 

@@ -53,6 +53,25 @@ def state_phrase(state: TunnelState | None, waited_s: float = 0.0) -> str:
     return f"Failed ({PROBLEM_LABELS[state.problem.kind]}): {state.problem.message}"
 
 
+def tunnel_notice(
+    name: str, before: TunnelState | None, after: TunnelState, *, dropped: bool
+) -> tuple[str, str, bool] | None:
+    """The notification for a change users want to hear about, as (title, text, bad); None for the rest.
+
+    `dropped`: the tunnel went down from "up" earlier and has not been up since. Heard about: an up tunnel
+    dropping, a dropped one coming back, a tunnel failing for good. Not every retry in between.
+    """
+    was = before.kind if before is not None else None
+    why = after.problem.message if after.problem else after.describe()
+    if was == "up" and after.kind == "reconnecting":
+        return f"Tunnel {name} dropped", f"{why}. Plugboard is reconnecting.", True
+    if after.kind == "up" and dropped:
+        return f"Tunnel {name} is back", f"Up again on 127.0.0.1:{after.local_port}.", False
+    if after.kind == "failed" and was != "failed":
+        return f"Tunnel {name} failed", why, True
+    return None
+
+
 def light(state: TunnelState | None) -> str:
     if state is None or state.kind in ("idle", "stopped"):
         return "off"
