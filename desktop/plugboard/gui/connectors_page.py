@@ -45,9 +45,13 @@ from plugboard.gui.connectors_model import DESCRIPTION, KIND, NAME, STATUS, SWIT
 from plugboard.gui.toggle_delegate import ToggleDelegate
 from plugboard.gui.worker import Worker
 
-# How often to look whether Claude Desktop runs (a process-table scan on a worker thread): often enough that the
-# page switches between "write now" and "stage" before a user's next click, rare enough to cost nothing.
-CLAUDE_POLL_MS = 3000
+# Status lights come from small JSON files: re-read them every 3 s.
+STATUS_POLL_MS = 3000
+# Whether Claude Desktop runs is a process-table scan (~15 ms on a worker thread). A switch click always asks
+# afresh, so the poll only notices Claude quitting by itself (to write staged switches) and keeps the banner true:
+# every 10 s is enough, every 2 s while switches wait. (Scanning every 3 s cost ~0.5 % CPU idle.)
+CLAUDE_POLL_MS = 10_000
+CLAUDE_POLL_PENDING_MS = 2000
 # Closing the window waits this long for a running apply/poll to finish before leaving it to die with the app.
 WORKER_JOIN_S = 2.0
 
@@ -160,6 +164,10 @@ class ConnectorsPage(QWidget):
         layout.addWidget(self.source)
 
         self.claude_progress.connect(self._show_progress)
+        self.status_timer = QTimer(self)
+        self.status_timer.setInterval(STATUS_POLL_MS)
+        self.status_timer.timeout.connect(self._refresh_quietly)
+        self.status_timer.start()
         self.poll_timer = QTimer(self)
         self.poll_timer.setInterval(CLAUDE_POLL_MS)
         self.poll_timer.timeout.connect(self.poll_claude)
@@ -239,9 +247,8 @@ class ConnectorsPage(QWidget):
     # -- switching -------------------------------------------------------------------------------------------
 
     def toggle(self, name: str, wanted: bool) -> None:
-        if not self.claude_known:
-            # The first look is still under way: ask now rather than write under a running Claude.
-            self._claude_status(self.claude.status())
+        # Ask afresh: writing under a running Claude (which may rewrite the file from its cache) loses the change.
+        self._claude_status(self.claude.status())
         rows = (self.model.row(i) for i in range(self.model.rowCount()))
         connector = next(r.connector for r in rows if r.connector.name == name)
         if self.claude_running:
@@ -413,10 +420,13 @@ class ConnectorsPage(QWidget):
 
     # -- Claude Desktop's state --------------------------------------------------------------------------------
 
-    def poll_claude(self) -> None:
-        """Every few seconds: refresh status lights (small JSON files) and look whether Claude runs."""
+    def _refresh_quietly(self) -> None:
         with contextlib.suppress(PlugboardError):  # the standing note already says what is wrong with the file
             self.refresh_rows()
+
+    def poll_claude(self) -> None:
+        """Look whether Claude runs (on a worker thread)."""
+        self.poll_timer.setInterval(CLAUDE_POLL_PENDING_MS if len(self.pending) else CLAUDE_POLL_MS)
         if any(w.is_running() for w in self._workers):
             return  # an apply or the previous poll is still busy
         self._start("claude-status", self.claude.status, on_done=self._claude_status)
@@ -449,6 +459,7 @@ class ConnectorsPage(QWidget):
 
     def shutdown(self) -> None:
         self.poll_timer.stop()
+        self.status_timer.stop()
         for worker in self._workers:
             worker.join(WORKER_JOIN_S)
 
