@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialogButtonBox
+from PySide6.QtWidgets import QDialogButtonBox, QWizard
 
 from fixtures.sshd import SshServer, Target
 from plugboard.core import secrets
@@ -338,3 +338,14 @@ def test_removing_a_live_tunnel_stops_it_and_names_the_connectors_that_still_use
     assert load_profiles() == {}
     assert page.model.rowCount() == 0 and page.empty.isVisible()
     qtbot.waitUntil(lambda: tunnel.state.kind == "stopped", timeout=UP_MS)
+
+
+def test_the_remote_connector_button_opens_the_wizard_on_the_pages_connectors(qtbot, make_page):
+    page = make_page()
+    assert page.empty.isVisible() and not page.table.isVisible()
+    click(qtbot, page.wizard_button)
+    wizards = [w for w in page.findChildren(QWizard) if w.isVisible()]
+    assert len(wizards) == 1
+    assert wizards[0].connectors is page.connectors
+    wizards[0].reject()
+    assert page.note.isHidden()  # cancelled: nothing added, nothing to say

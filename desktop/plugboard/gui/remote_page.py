@@ -65,6 +65,8 @@ def _traffic(tunnel: Tunnel) -> tuple[int, int] | None:
 class RemotePage(QWidget):
     state_shown = Signal(str, object)
     """A tunnel's row now shows this `TunnelState` (name, state) — for the tray and for tests."""
+    connector_added = Signal(str)
+    """The wizard wrote a new connector into Claude's config (the window reloads the Connectors page)."""
     notice = Signal(str, str, bool)
     """(title, text, bad): a tunnel dropped or came back — for the tray's notifications."""
     _state_arrived = Signal(str, object, object)
@@ -396,6 +398,8 @@ class RemotePage(QWidget):
 
         def finished(_result: int) -> None:
             self.reload(f'Added connector "{wizard.added}".' if wizard.added else None)
+            if wizard.added:
+                self.connector_added.emit(wizard.added)
 
         wizard.finished.connect(finished)
         wizard.open()
