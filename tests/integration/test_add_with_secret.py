@@ -44,3 +44,36 @@ def test_an_empty_secret_is_refused_and_nothing_is_written(secret_service, claud
     assert "no value given for TOKEN" in capsys.readouterr().err
     assert claude_config.read_text() == '{"mcpServers": {}}'
     assert secrets.get_secret("gh", "TOKEN") is None
+
+
+def test_add_remote_writes_a_proxy_entry_and_keeps_the_bearer_token_in_the_keyring(
+    secret_service, claude_config, monkeypatch, capsys
+):
+    from plugboard.core.tunnel.profile import TunnelProfile, save_profile
+
+    save_profile(TunnelProfile(name="droplet", host="203.0.113.7", user="trader", remote_port=5000))
+    monkeypatch.setattr("sys.stdin", io.StringIO(VALUE + "\n"))
+    argv = [
+        "add",
+        "catalyst",
+        "--remote",
+        "http://127.0.0.1:5000/mcp",
+        "--ssh",
+        "droplet",
+        "--bearer-secret",
+        "API_KEY",
+    ]
+    assert main(argv) == 0
+    entry = json.loads(claude_config.read_text())["mcpServers"]["catalyst"]
+    assert entry == {
+        "command": plugboard_executable(),
+        "args": ["proxy", "catalyst", "http://127.0.0.1:5000/mcp", "--ssh", "droplet", "--bearer-secret", "API_KEY"],
+    }
+    assert secrets.get_secret("catalyst", "API_KEY") == VALUE
+    assert VALUE not in claude_config.read_text()
+
+
+def test_add_remote_through_an_unknown_tunnel_is_refused(secret_service, claude_config, capsys):
+    assert main(["add", "catalyst", "--remote", "http://127.0.0.1:5000/mcp", "--ssh", "nope"]) == 1
+    assert "no tunnel named 'nope'" in capsys.readouterr().err
+    assert not claude_config.exists()

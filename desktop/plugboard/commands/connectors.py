@@ -17,7 +17,8 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
         "add",
         parents=parents,
         help="add a connector: plugboard add NAME [--env K=V]... [--secret K]... -- COMMAND [ARGS...]",
-        usage="plugboard add NAME [--env K=V]... [--secret KEY]... -- COMMAND [ARGS...]",
+        usage="plugboard add NAME [--env K=V]... [--secret KEY]... -- COMMAND [ARGS...]\n"
+        "       plugboard add NAME --remote URL [--ssh PROFILE] [--header 'K: V']... [--bearer-secret KEY]",
         description="Add a connector to Claude's config. Secret values are read from a hidden prompt "
         "(or stdin), stored in the OS keyring, and passed to the server by `plugboard run`.",
     )
@@ -30,6 +31,17 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
         metavar="KEY",
         help="an environment variable kept in the OS keyring (asked for if not set yet)",
     )
+    remote = p.add_argument_group("a remote server (through `plugboard proxy`) instead of a command")
+    remote.add_argument(
+        "--remote", metavar="URL", help="the remote MCP server's address, e.g. http://127.0.0.1:5000/mcp"
+    )
+    remote.add_argument(
+        "--ssh", metavar="PROFILE", help="reach it through this tunnel profile (`plugboard tunnel add`)"
+    )
+    remote.add_argument(
+        "--header", action="append", default=[], metavar="'K: V'", help="a header; ${secret:KEY} for secrets"
+    )
+    remote.add_argument("--bearer-secret", metavar="KEY", help="send the keyring secret KEY as a bearer token")
     p.set_defaults(handler=cmd_add, command_line=[])
 
     for verb, text in (
@@ -93,6 +105,8 @@ def _statuses(items: list[Any]) -> dict[str, str]:
 def cmd_add(args: argparse.Namespace) -> int:
     from plugboard.core.errors import PlugboardError
 
+    if args.remote:
+        return _add_remote(args)
     argv = args.command_line
     if not argv:
         raise PlugboardError(
@@ -126,6 +140,33 @@ def cmd_add(args: argparse.Namespace) -> int:
             entry["env"] = env
     connectors.add(args.name, entry)
     print(f'Added "{args.name}" to {connectors.path}. Restart Claude Desktop to use it (plugboard claude restart).')
+    return 0
+
+
+def _add_remote(args: argparse.Namespace) -> int:
+    from plugboard.core import secrets
+    from plugboard.core.errors import PlugboardError
+    from plugboard.core.proxy_headers import secret_keys
+    from plugboard.core.proxy_run import proxy_entry
+
+    if args.command_line or args.env or args.secret:
+        raise PlugboardError("--remote takes no command, --env or --secret (use --header / --bearer-secret)")
+    if args.ssh:
+        from plugboard.core.tunnel.profile import load_profile
+
+        load_profile(args.ssh)  # a typo here would only show when Claude starts the connector
+    entry = proxy_entry(args.name, args.remote, ssh=args.ssh, headers=args.header, bearer_secret=args.bearer_secret)
+    wanted = [args.bearer_secret] if args.bearer_secret else []
+    wanted += [key for spec in args.header for key in secret_keys(spec)]
+    for key in wanted:
+        if secrets.get_secret(args.name, key) is None:
+            from plugboard.commands.prompts import read_secret_value
+
+            secrets.set_secret(args.name, key, read_secret_value(args.name, key))
+    connectors = _connectors(args)
+    connectors.add(args.name, entry)
+    via = f" through the tunnel {args.ssh}" if args.ssh else ""
+    print(f'Added "{args.name}" ({args.remote}{via}). Restart Claude Desktop to use it (plugboard claude restart).')
     return 0
 
 
