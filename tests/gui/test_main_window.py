@@ -124,3 +124,14 @@ def test_first_run_without_claude_installed_says_what_to_do(qtbot, tmp_path, mon
     assert "https://claude.ai/download" in note
     qtbot.waitUntil(lambda: window.page.claude_known, timeout=5000)
     window.close()
+
+
+def test_the_navigation_has_every_page_and_add_remote_opens_the_wizard(qtbot, window):
+    from plugboard.gui.remote_wizard import RemoteWizard
+
+    titles = [window.nav.item(i).text() for i in range(window.nav.count())]
+    assert titles == ["Connectors", "Logs", "Remote", "Settings"]
+    qtbot.mouseClick(window.page.remote_button, Qt.MouseButton.LeftButton)
+    wizard = window.remote_page.findChild(RemoteWizard)
+    assert wizard is not None and wizard.isVisible()
+    wizard.reject()

@@ -50,7 +50,7 @@ def test_every_page_renders_on_a_real_x_server(xvfb_display, tmp_path):
         timeout=APP_RUN_S,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["connectors.png", "logs.png", "settings.png"]
+    assert done.stdout.split() == ["connectors.png", "logs.png", "remote.png", "settings.png"]
     for name in done.stdout.split():
         image = QImage(str(tmp_path / "shots" / name))
         assert (image.width(), image.height()) == (980, 520)

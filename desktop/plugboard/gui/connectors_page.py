@@ -72,6 +72,8 @@ def describe(connector: Connector) -> tuple[str, str]:
 
 class ConnectorsPage(QWidget):
     claude_progress = Signal(float)
+    remote_requested = Signal()
+    """"Add remote…" was clicked: the window opens the Remote connector wizard (it lives on the Remote page)."""
     rows_changed = Signal(list)
     """The rows shown changed (for the tray's quick switches and notifications)."""
     wrote = Signal()
@@ -132,6 +134,9 @@ class ConnectorsPage(QWidget):
         self.catalog_button = QPushButton("Add from &catalog…")
         self.catalog_button.setDefault(True)
         self.add_button = QPushButton("Add &custom…")
+        self.remote_button = QPushButton("Add &remote…")
+        self.remote_button.setToolTip("A server on another machine, reached through SSH")
+        self.remote_button.clicked.connect(self.remote_requested.emit)
         self.edit_button = QPushButton("&Edit…")
         self.duplicate_button = QPushButton("D&uplicate")
         self.remove_button = QPushButton("&Remove")
@@ -146,6 +151,7 @@ class ConnectorsPage(QWidget):
         for button in (
             self.catalog_button,
             self.add_button,
+            self.remote_button,
             self.edit_button,
             self.duplicate_button,
             self.remove_button,
@@ -363,6 +369,11 @@ class ConnectorsPage(QWidget):
     def _test_failed(self, message: str) -> None:
         self.testing = None
         self.reload(message)
+
+    def note_added(self, name: str) -> None:
+        """A connector added elsewhere in the app (the Remote wizard, which tested it already)."""
+        self._changed(undo.after_add(name))
+        self.reload(f'Added "{name}".' + self._restart_hint())
 
     def add_connector(self) -> ConnectorDialog:
         return self.open_dialog(None, None)

@@ -4,7 +4,8 @@
   and its folder: an atomic rename replaces the file, and the watcher forgets a replaced file).
 - Closing the window keeps Plugboard in the tray when that setting is on and a tray exists; Quit (menu, tray,
   Ctrl+Q) really quits, stopping worker threads within a bound.
-- The tray shows the overall state and quick switches, and notifies when a connector starts failing.
+- The tray shows the overall state and quick switches, and notifies when a connector starts failing or a tunnel
+  drops and recovers (the Remote page's notices).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from plugboard.gui.connectors_model import Row
 from plugboard.gui.connectors_page import ConnectorsPage
 from plugboard.gui.icons import app_icon
 from plugboard.gui.logs_page import LogsPage
+from plugboard.gui.remote_page import RemotePage
 from plugboard.gui.settings_page import SettingsPage
 from plugboard.gui.tray import Tray, overall_state
 
@@ -48,13 +50,22 @@ class MainWindow(QMainWindow):
         self.page = ConnectorsPage(self.connectors, claude or ClaudeApp(config_override=chosen), self)
         self.page.wrote.connect(self._own_write)
         self.logs_page = LogsPage(self.connectors, self)
+        self.remote_page = RemotePage(self.connectors, self)
+        self.remote_page.connector_added.connect(self._remote_added)
+        self.page.remote_requested.connect(self.remote_page.open_wizard)
         self.settings_page = SettingsPage(self.settings, self.connectors.discovery, self)
         self.settings_page.config_chosen.connect(self.use_config)
         self.nav = QListWidget()
         self.nav.setAccessibleName("Pages")
         self.nav.setMaximumWidth(150)
         self.stack = QStackedWidget()
-        for title, page in (("Connectors", self.page), ("Logs", self.logs_page), ("Settings", self.settings_page)):
+        pages = (
+            ("Connectors", self.page),
+            ("Logs", self.logs_page),
+            ("Remote", self.remote_page),
+            ("Settings", self.settings_page),
+        )
+        for title, page in pages:
             self.nav.addItem(title)
             self.stack.addWidget(page)
         self.nav.currentRowChanged.connect(self._page_changed)
@@ -75,6 +86,7 @@ class MainWindow(QMainWindow):
         if QSystemTrayIcon.isSystemTrayAvailable():
             self.tray = Tray(self.show_window, self.page.toggle, self.quit, self)
             self.tray.show()
+            self.remote_page.notice.connect(self.tray.notify)
         self.page.rows_changed.connect(self._rows_changed)
         self._rows_changed([self.page.model.row(i) for i in range(self.page.model.rowCount())])
 
@@ -103,6 +115,7 @@ class MainWindow(QMainWindow):
         self.connectors = Connectors(discover(self.config_override or path))
         self.page.connectors = self.connectors
         self.logs_page.connectors = self.connectors
+        self.remote_page.connectors = self.connectors
         if self.watcher.files() or self.watcher.directories():
             self.watcher.removePaths(self.watcher.files() + self.watcher.directories())
         self._own_write()
@@ -121,6 +134,11 @@ class MainWindow(QMainWindow):
         missing = [p for p in wanted if p not in current]
         if missing:
             self.watcher.addPaths(missing)
+
+    def _remote_added(self, name: str) -> None:
+        """The Remote wizard wrote a connector: count it as the page's own change (undo, restart banner)."""
+        self.page.note_added(name)
+        self.show_page("Connectors")
 
     def _own_write(self) -> None:
         self._last_seen = self._read()
@@ -172,6 +190,7 @@ class MainWindow(QMainWindow):
             return
         self.page.shutdown()
         self.logs_page.shutdown()
+        self.remote_page.shutdown()
         if self.tray is not None:
             self.tray.hide()
         super().closeEvent(event)

@@ -56,12 +56,6 @@ TICK_MS = 1000
 CLOSE_JOIN_S = 16.0
 
 
-def _traffic(tunnel: Tunnel) -> tuple[int, int] | None:
-    # Tunnel keeps its forwarder private; until it offers `traffic` itself, read the forwarder's counters.
-    forwarder = getattr(tunnel, "_forwarder", None)
-    return forwarder.traffic() if forwarder is not None else None
-
-
 class RemotePage(QWidget):
     state_shown = Signal(str, object)
     """A tunnel's row now shows this `TunnelState` (name, state) — for the tray and for tests."""
@@ -236,7 +230,7 @@ class RemotePage(QWidget):
             return  # a late event (its "stopped", say) from a tunnel this page already replaced
         index = self.model.find(name)
         before = self.model.row(index).state if index is not None else None
-        row = self.model.update(name, state=state, since=time.monotonic(), traffic=_traffic(tunnel))
+        row = self.model.update(name, state=state, since=time.monotonic(), traffic=tunnel.traffic())
         if row is None:
             return
         message = tunnel_notice(name, before, state, dropped=name in self._dropped)
@@ -256,7 +250,7 @@ class RemotePage(QWidget):
         for name, tunnel in self.tunnels.items():
             if not tunnel.state.final:
                 live = True
-                self.model.update(name, traffic=_traffic(tunnel))
+                self.model.update(name, traffic=tunnel.traffic())
         self.model.tick()
         self._update_details()
         if not live:

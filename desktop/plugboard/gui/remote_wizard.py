@@ -16,17 +16,13 @@ the proxy's own tunnel in its own process; testing it end to end catches what a 
 keyring seen from a child process, the host key in Plugboard's known_hosts, the proxy's Host header).
 
 Cancel removes the tunnel profile (and passphrase) the wizard's test saved: nothing half-made stays behind.
-`check_remote` and `proxy_entry` import no Qt, so the CLI could share them.
+The rules (what is checked, what is written) are `core.remote`'s; this module only asks and shows.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -45,172 +41,17 @@ from PySide6.QtWidgets import (
 )
 
 from plugboard.core import secrets
-from plugboard.core.connectors import Connector, Connectors
+from plugboard.core.connectors import Connectors
 from plugboard.core.errors import PlugboardError
-from plugboard.core.launcher import plugboard_executable
 from plugboard.core.paths import plugboard_dirs
-from plugboard.core.tunnel.hostkeys import KnownHosts, UnknownHostKeyError
-from plugboard.core.tunnel.profile import PASSPHRASE_KEY, TunnelProfile, delete_profile, load_profiles, save_profile
-from plugboard.core.tunnel.state import TunnelState
-from plugboard.core.tunnel.tunnel import Tunnel, keyring_secret
+from plugboard.core.remote import DEFAULT_URL, CheckOutcome, RemotePlan, check_remote, url_problem
+from plugboard.core.tunnel.profile import PASSPHRASE_KEY, TunnelProfile, delete_profile, load_profiles
 from plugboard.gui.host_key_dialog import ConsentKnownHosts, HostKeyConsent
 from plugboard.gui.tunnel_dialog import buddy_label
 from plugboard.gui.worker import Worker
 
-DEFAULT_URL = "http://127.0.0.1:5000/mcp"
-# Bringing the test tunnel up: TCP connect + SSH handshake + login to a droplet across an ocean takes a few
-# seconds; 30 s also covers one quick retry after a dropped first attempt. Time spent in the host-key dialog
-# does not count.
-TUNNEL_UP_S = 30.0
-# The doctor's wait for the proxy's initialize answer. The proxy waits up to 15 s for its own tunnel
-# (proxy_run.TUNNEL_FIRST_UP_S) before its first relay, so 30 s is the tunnel plus a slow server start; the
-# CLI's doctor waits as long as Claude (60 s), but a wizard that hangs a minute on a typo feels broken.
-DOCTOR_INITIALIZE_S = 30.0
-# How often the test looks whether a host-key question is still open while waiting for the tunnel.
-WAIT_STEP_S = 0.5
 # Closing the wizard waits this long for a running test; a test always ends within its own deadlines.
 WORKER_JOIN_S = 2.0
-
-
-def proxy_entry(name: str, url: str, profile: str) -> dict[str, Any]:
-    """The Claude config entry for a remote MCP server behind an SSH tunnel (DESIGN.md entry shapes)."""
-    return {"command": plugboard_executable(), "args": ["proxy", name, url, "--ssh", profile]}
-
-
-def url_problem(url: str) -> str | None:
-    parts = urlsplit(url)
-    if parts.scheme != "http":
-        return "The address starts with http:// (the SSH tunnel already encrypts the connection)."
-    try:
-        port = parts.port
-    except ValueError:
-        return "The port in the address is not a number."
-    if not parts.hostname:
-        return "The address names no host (as the server sees it, usually 127.0.0.1)."
-    if port is None:
-        return "Add the port the MCP server listens on, such as :5000."
-    return None
-
-
-@dataclass(frozen=True)
-class RemotePlan:
-    """What the wizard collected; `passphrase` stays out of repr so it never reaches a log line."""
-
-    name: str
-    host: str
-    port: int
-    user: str
-    key_file: str
-    url: str
-    passphrase: str = field(default="", repr=False)
-
-    def profile(self) -> TunnelProfile:
-        parts = urlsplit(self.url)
-        return TunnelProfile(
-            name=self.name,
-            host=self.host,
-            port=self.port,
-            user=self.user,
-            auth="key",
-            key_file=str(Path(self.key_file).expanduser()),
-            remote_host=parts.hostname or "127.0.0.1",
-            remote_port=parts.port or 80,
-        )
-
-    def entry(self) -> dict[str, Any]:
-        return proxy_entry(self.name, self.url, self.name)
-
-
-@dataclass
-class CheckOutcome:
-    ok: bool
-    text: str
-    tools: list[str] = field(default_factory=list)
-    entry: dict[str, Any] | None = None
-
-
-def _tunnel_trouble(plan: RemotePlan, state: TunnelState) -> str:
-    problem = state.problem
-    where = f"{plan.user}@{plan.host}:{plan.port}"
-    if problem is None:
-        return f"The tunnel did not come up within {TUNNEL_UP_S:.0f} s ({state.describe()})."
-    if problem.kind == "auth":
-        return (
-            f"The server refused the login as {where}: {problem.message}\n"
-            "Check the user name, and that this key's .pub line is in ~/.ssh/authorized_keys on the server "
-            "(and the passphrase, if the key has one)."
-        )
-    if problem.kind == "hostkey":
-        if "CHANGED" in problem.message:
-            return f"Plugboard refused the server because its key changed: {problem.message}"
-        return "You did not trust the server's fingerprint, so Plugboard did not log in. Test again to decide anew."
-    if problem.kind == "remote":
-        return (
-            f"The SSH login works, but nothing answers at {plan.url} on the server: {problem.message}\n"
-            "Is the MCP server running there, and on that port?"
-        )
-    if problem.kind == "port":
-        return f"A local port problem stopped the tunnel: {problem.message}"
-    return (
-        f"Plugboard cannot reach {plan.host}:{plan.port}: {problem.message}\n"
-        "Check the address and the SSH port, and that the server is running."
-    )
-
-
-def check_remote(
-    plan: RemotePlan,
-    *,
-    confirm_host_key: Callable[[UnknownHostKeyError], bool],
-    known_hosts: KnownHosts,
-    consent_pending: Callable[[], bool],
-    progress: Callable[[str], None],
-    logs_dir: Path | None = None,
-    replace_profile: bool = False,
-) -> CheckOutcome:
-    """Save the profile, bring its tunnel up once, then run the doctor on the proxy entry. Blocking."""
-    from plugboard.core.doctor import examine_connector
-
-    profile = plan.profile()
-    if plan.passphrase:
-        progress("Keeping the key's passphrase in the keychain…")
-        secrets.set_secret(profile.secret_connector, PASSPHRASE_KEY, plan.passphrase)
-    save_profile(profile, replace_existing=replace_profile)
-    progress(f"Saved tunnel {profile.name}: {profile.describe()}")
-    progress(f"Connecting to {plan.user}@{plan.host}:{plan.port}…")
-    tunnel = Tunnel(profile, get_secret=keyring_secret, confirm_host_key=confirm_host_key, known_hosts=known_hosts)
-    try:
-        tunnel.start()
-        deadline = time.monotonic() + TUNNEL_UP_S
-        while True:
-            state = tunnel.wait_for(lambda s: s.kind in ("up", "reconnecting") or s.final, WAIT_STEP_S)
-            if state.kind in ("up", "reconnecting") or state.final:
-                break
-            if consent_pending():
-                deadline = time.monotonic() + TUNNEL_UP_S  # the user is reading the fingerprint
-            elif time.monotonic() >= deadline:
-                break
-    finally:
-        tunnel.close()
-    if state.kind != "up":
-        return CheckOutcome(False, _tunnel_trouble(plan, state))
-    progress("The tunnel works.")
-    entry = plan.entry()
-    progress(f"Starting the connector as Claude Desktop will ({' '.join(entry['args'])}) and asking what it offers…")
-    report = examine_connector(
-        Connector(plan.name, True, entry), logs_dir=logs_dir, initialize_timeout_s=DOCTOR_INITIALIZE_S
-    )
-    if report.ok:
-        tools = report.tools or []
-        listed = ", ".join(tools) if tools else "no tools"
-        noun = "tool" if len(tools) == 1 else "tools"
-        return CheckOutcome(True, f"It works. The server offers {len(tools)} {noun}: {listed}", tools, entry)
-    lines = ["The tunnel works, but the MCP server did not answer through it as it should."]
-    lines += [f"{p.summary} {p.fix}" for p in report.problems] or [report.reason.text]
-    tail = [line for line in report.stderr_tail if line.strip()][-5:]
-    if tail:
-        lines.append("Last lines from the connector:")
-        lines += [f"  {line}" for line in tail]
-    return CheckOutcome(False, "\n".join(lines), report.tools or [], entry)
 
 
 class _Page(QWizardPage):

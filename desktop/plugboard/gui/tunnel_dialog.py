@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import paramiko
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -41,7 +40,12 @@ from plugboard.core.tunnel.profile import (
     TunnelProfile,
     save_profile,
 )
-from plugboard.core.tunnel.sshconfig import default_ssh_config_path, expand_includes, from_ssh_command, from_ssh_config
+from plugboard.core.tunnel.sshconfig import (
+    default_ssh_config_path,
+    from_ssh_command,
+    from_ssh_config,
+    ssh_config_aliases,
+)
 
 AUTH_LABELS = {"agent": "ssh-agent", "key": "Key file", "password": "Password"}
 # The usual place of the MCP backend on a trader's droplet (issue 7: default http://127.0.0.1:5000/mcp).
@@ -53,20 +57,6 @@ def buddy_label(text: str, buddy: QWidget) -> QLabel:
     label = QLabel(text)
     label.setBuddy(buddy)
     return label
-
-
-def ssh_config_aliases(path: Path) -> list[str]:
-    """The Host aliases of an ssh config (Include followed), without wildcard patterns; [] when there is none.
-
-    Belongs with `core.tunnel.sshconfig`; kept here until that module offers it.
-    """
-    if not path.exists():
-        return []
-    try:
-        config = paramiko.SSHConfig.from_text(expand_includes(path))
-    except (OSError, UnicodeDecodeError, paramiko.ssh_exception.ConfigParseError, PlugboardError):
-        return []
-    return sorted(h for h in config.get_hostnames() if not set(h) & set("*?!"))
 
 
 class TunnelDialog(QDialog):

@@ -48,6 +48,17 @@ def _lookup(alias: str, config_path: Path | None) -> dict[str, Any]:
     return dict(config.lookup(alias))
 
 
+def ssh_config_aliases(path: Path) -> list[str]:
+    """The Host aliases of an ssh config (Include followed), without wildcard patterns; [] when there is none."""
+    if not path.exists():
+        return []
+    try:
+        config = paramiko.SSHConfig.from_text(expand_includes(path))
+    except (OSError, UnicodeDecodeError, paramiko.ssh_exception.ConfigParseError, PlugboardError):
+        return []
+    return sorted(h for h in config.get_hostnames() if not set(h) & set("*?!"))
+
+
 def expand_includes(path: Path, depth: int = 0) -> str:
     """The config text with every `Include` line replaced by the files it names, as OpenSSH reads them.
 

@@ -114,6 +114,11 @@ class Tunnel:
     # -- events
     # -------------------------------------------------------------------------------------------------
 
+    def traffic(self) -> tuple[int, int] | None:
+        """Bytes (sent to the remote, received from it) through this tunnel so far; None before it listens."""
+        forwarder = self._forwarder
+        return forwarder.traffic() if forwarder is not None else None
+
     @property
     def state(self) -> TunnelState:
         with self._lock:
