@@ -151,3 +151,17 @@ def test_the_test_button_explains_a_server_that_crashes_at_start(qtbot, window):
     assert "exit code 3" in result
     assert "fatal: DATABASE_URL is not set" in result
     dialog.reject()
+
+
+def test_restoring_a_backup_from_the_app_puts_the_earlier_file_back(qtbot, window, claude_config):
+    original = claude_config.read_text()
+    page = window.page
+    page.table.selectRow(0)
+    qtbot.mouseClick(page.remove_button, Qt.MouseButton.LeftButton)
+    assert json.loads(claude_config.read_text())["mcpServers"] == {}
+    dialog = page.open_backups()
+    assert dialog.list.count() == 1 and "before: remove time" in dialog.list.item(0).text()
+    dialog.list.setCurrentRow(0)
+    qtbot.mouseClick(dialog.restore_button, Qt.MouseButton.LeftButton)
+    assert claude_config.read_text() == original
+    assert "Restored the backup" in page.note.text()

@@ -39,6 +39,7 @@ from plugboard.core.doctor import DoctorReport, examine_connector
 from plugboard.core.entry_form import ConnectorForm
 from plugboard.core.errors import PlugboardError
 from plugboard.core.first_run import claude_setup
+from plugboard.gui.backups_dialog import BackupsDialog
 from plugboard.gui.catalog_dialog import CatalogDialog
 from plugboard.gui.connector_dialog import ConnectorDialog
 from plugboard.gui.connectors_model import DESCRIPTION, KIND, NAME, STATUS, SWITCH, ConnectorsModel, Row
@@ -141,6 +142,9 @@ class ConnectorsPage(QWidget):
         self.duplicate_button = QPushButton("D&uplicate")
         self.remove_button = QPushButton("&Remove")
         self.undo_button = QPushButton("U&ndo")
+        self.backups_button = QPushButton("&Backups…")
+        self.backups_button.setToolTip("Put back an earlier version of Claude's config")
+        self.backups_button.clicked.connect(self.open_backups)
         self.catalog_button.clicked.connect(self.add_from_catalog)
         self.add_button.clicked.connect(self.add_connector)
         self.edit_button.clicked.connect(self.edit_connector)
@@ -159,6 +163,7 @@ class ConnectorsPage(QWidget):
             tools.addWidget(button)
         tools.addStretch(1)
         tools.addWidget(self.undo_button)
+        tools.addWidget(self.backups_button)
         self.table.doubleClicked.connect(lambda _index: self.edit_connector())
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
 
@@ -369,6 +374,18 @@ class ConnectorsPage(QWidget):
     def _test_failed(self, message: str) -> None:
         self.testing = None
         self.reload(message)
+
+    def open_backups(self) -> BackupsDialog:
+        dialog = BackupsDialog(self.connectors, self)
+
+        def restored(result: int) -> None:
+            if result == QDialog.DialogCode.Accepted and dialog.restored:
+                self._changed(None)
+                self.reload(f"Restored the backup {dialog.restored}." + self._restart_hint())
+
+        dialog.finished.connect(restored)
+        dialog.open()
+        return dialog
 
     def note_added(self, name: str) -> None:
         """A connector added elsewhere in the app (the Remote wizard, which tested it already)."""
