@@ -80,6 +80,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PlugboardError as exc:
         print(f"plugboard: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:  # a disk or permission problem the code did not foresee: still one line, no traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"plugboard: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("plugboard: interrupted", file=sys.stderr)
         return 130

@@ -201,8 +201,9 @@ def test_a_secured_entry_still_gives_the_server_its_secret(claude_config: Path, 
     _plain_config(claude_config)
     assert plugboard("secure", "slack").returncode == 0
     entry = json.loads(claude_config.read_text())["mcpServers"]["slack"]
-    assert entry["args"][:6] == ["run", "slack", "--secret", "SLACK_BOT_TOKEN", "--secret", "SLACK_TEAM_ID"]
-    assert "env" not in entry
+    # Only the value that looks like a secret moves; the team id stays a plain, visible setting.
+    assert entry["args"][:5] == ["run", "slack", "--secret", "SLACK_BOT_TOKEN", "--"]
+    assert entry["env"] == {"SLACK_TEAM_ID": "T0123"}
 
     async def main() -> str:
         with anyio.fail_after(SESSION_DEADLINE_S), (tmp_path / "errlog").open("w") as errlog:
@@ -244,3 +245,18 @@ def test_a_user_chosen_keyring_backend_turns_the_fast_path_off(tmp_path: Path) -
     (tmp_path / "python_keyring").mkdir()
     (tmp_path / "python_keyring" / "keyringrc.cfg").write_text("[backend]\ndefault-keyring=x.y\n")
     assert secrets.keyring_configured({"XDG_CONFIG_HOME": str(tmp_path)})
+
+
+def test_secure_backups_stay_valid_json_and_keep_unrelated_equal_values(claude_config: Path) -> None:
+    """A harmless value equal to nothing secret, and numbers elsewhere, survive the scrubbed backup untouched."""
+    config = {
+        "preferences": {"quickEntryShortcut": 1, "note": "T0123"},
+        "mcpServers": {"slack": {"command": sys.executable, "args": [str(ENV_SERVER)], "env": {"SLACK_BOT_TOKEN": VALUE, "DEBUG": "1"}}},
+    }
+    claude_config.write_text(json.dumps(config, indent=2))
+    assert plugboard("secure", "slack").returncode == 0
+    backup = sorted((claude_config.parent.parent / "plugboard-home" / "state" / "backups").iterdir())[-1]
+    saved = json.loads(backup.read_text())
+    assert saved["preferences"] == {"quickEntryShortcut": 1, "note": "T0123"}
+    assert saved["mcpServers"]["slack"]["env"] == {"SLACK_BOT_TOKEN": "[moved to the keyring by Plugboard]", "DEBUG": "1"}
+    assert plugboard("restore", backup.name).returncode == 0

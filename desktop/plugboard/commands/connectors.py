@@ -128,7 +128,10 @@ def cmd_add(args: argparse.Namespace) -> int:
         from plugboard.core.launcher import launcher_entry
 
         for key in args.secret:
-            if secrets.get_secret(args.name, key) is None:
+            if secrets.get_secret(args.name, key) is not None:
+                change = f"plugboard secret set {args.name} {key}"
+                print(f"Using the {key} already in the keyring for {args.name} (to change it: {change}).")
+            else:
                 from plugboard.commands.prompts import read_secret_value
 
                 value = read_secret_value(args.name, key)
@@ -172,7 +175,11 @@ def _add_remote(args: argparse.Namespace) -> int:
 
 def cmd_change(args: argparse.Namespace) -> int:
     connectors = _connectors(args)
+    kept = connectors.get(args.name).secret_keys if args.verb == "remove" else []
     getattr(connectors, args.verb)(args.name)
+    if kept:
+        keys = ", ".join(kept)
+        print(f"Its secrets ({keys}) stay in the keyring; delete them with: plugboard secret delete {args.name} KEY")
     done = {"remove": "Removed", "enable": "Enabled", "disable": "Disabled"}[args.verb]
     print(f'{done} "{args.name}". Restart Claude Desktop to apply (plugboard claude restart).')
     return 0
@@ -207,6 +214,6 @@ def cmd_repair(args: argparse.Namespace) -> int:
         if answer not in ("y", "yes"):
             print("Nothing changed.")
             return 1
-    claude_config.write_bytes(path, plan.data, connectors.dirs, reason="before-repair")
+    claude_config.write_bytes(path, plan.data, connectors.dirs, reason="before-repair", expected=raw)
     print("Repaired. The previous version is in `plugboard backups`.")
     return 0

@@ -121,10 +121,18 @@ def plan_secure(
         raise PlugboardError(f"{name}'s `plugboard run` entry names no server command")
     existing = connector.secret_keys
     command, *args = connector.server_command
-    wanted = keys or sorted(env)
+    from plugboard.core.clients import looks_secret
+
+    # With no KEY named, only what looks like a secret moves (DEBUG=1 stays a plain, visible setting).
+    wanted = keys or sorted(k for k, v in env.items() if looks_secret(k, v))
     if not wanted:
         if existing:
             return None, {}, existing
+        if env:
+            raise PlugboardError(
+                f"none of {name}'s env values ({', '.join(sorted(env))}) look like secrets; "
+                f"name the ones to move: plugboard secure {name} KEY..."
+            )
         raise PlugboardError(f"{name} has no env values to move into the keyring")
     unknown = [k for k in wanted if k not in env]
     if unknown:
@@ -145,12 +153,11 @@ def plan_secure(
 
 
 def backups_holding(backups: list[Any], values: list[str]) -> list[Path]:
-    """Backup files whose bytes contain any of `values` (raw, or as JSON writes them)."""
+    """Backup files that hold any of `values` as a JSON string (what an `env` value is), either escaping."""
     needles = set()
     for value in values:
-        needles.add(value.encode("utf-8"))
-        needles.add(json.dumps(value)[1:-1].encode("utf-8"))
-        needles.add(json.dumps(value, ensure_ascii=False)[1:-1].encode("utf-8"))
+        needles.add(json.dumps(value).encode("utf-8"))
+        needles.add(json.dumps(value, ensure_ascii=False).encode("utf-8"))
     found: list[Path] = []
     for backup in backups:
         path = Path(backup.path)

@@ -4,6 +4,9 @@
 fsyncs it, gives it the target's mode (0600 for a new file: Claude's config and our store describe the user's
 tools), renames it over the target in one step and fsyncs the folder so the rename itself survives a power cut.
 A reader, or a process killed at any instant, sees the old bytes or the new bytes, never a mix or an empty file.
+
+Callers pass the real path of the file (`Connectors` resolves symbolic links first), so a config that is a link
+into a dotfiles repository stays a link and its target gets the new content.
 """
 
 from __future__ import annotations
@@ -38,7 +41,10 @@ def write_atomic(path: Path, data: bytes, *, mode: int | None = None) -> None:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
         raise
-    fsync_dir(folder)
+    # The new content is in place now; a folder that cannot be fsynced (some FUSE and network mounts answer
+    # EINVAL) only weakens durability across a power cut, so it must not turn a done write into a failure.
+    with contextlib.suppress(OSError):
+        fsync_dir(folder)
 
 
 def remove_stale_temps(path: Path) -> int:

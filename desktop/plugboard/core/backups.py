@@ -1,15 +1,19 @@
 """Backups of Claude's config, taken before every write Plugboard makes.
 
-One file per write in `plugboard_dirs().backups`, named `claude_desktop_config-YYYYmmdd-HHMMSS-ffffff-REASON.json`
-(UTC, sortable), mode 0600. The newest `KEEP` are kept; older ones are deleted after each new backup.
+One file per write in `plugboard_dirs().backups`, named
+`claude_desktop_config-SOURCE-YYYYmmdd-HHMMSS-ffffff-REASON.json` (UTC, sortable), mode 0600. SOURCE is a short
+hash of the config file's path: a Windows machine with both the Store and the classic file, or a `--config` user,
+has several configs, and a backup belongs to one of them (it is never listed for, or restored into, another).
+The newest `KEEP` per config are kept; older ones are deleted after each new backup.
 
 A backup is the exact old bytes, except for `scrub` values: plaintext secrets that a `secure` write moves to the
-keyring must not survive in a backup made from then on, so they are replaced by `SCRUBBED` inside their JSON string.
+keyring must not survive in a backup made from then on, so JSON strings equal to one are replaced by `SCRUBBED`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -24,7 +28,11 @@ from plugboard.core.paths import PlugboardDirs, ensure_dir
 KEEP = 20
 PREFIX = "claude_desktop_config-"
 SCRUBBED = "[moved to the keyring by Plugboard]"
-_NAME = re.compile(r"^claude_desktop_config-(\d{8}-\d{6}-\d{6})-([a-z0-9-]+)\.json$")
+_NAME = re.compile(r"^claude_desktop_config-([0-9a-f]{8})-(\d{8}-\d{6}-\d{6})-([a-z0-9-]+)\.json$")
+
+
+def source_tag(config: Path) -> str:
+    return hashlib.sha256(str(config).encode("utf-8")).hexdigest()[:8]
 
 
 @dataclass(frozen=True)
@@ -43,22 +51,26 @@ class Backup:
 
 
 class BackupSet:
-    def __init__(self, dirs: PlugboardDirs, keep: int = KEEP) -> None:
+    """The backups of one Claude config file."""
+
+    def __init__(self, dirs: PlugboardDirs, config: Path, keep: int = KEEP) -> None:
         self.folder = dirs.backups
+        self.tag = source_tag(config)
         self.keep = keep
 
     def save(self, data: bytes, *, reason: str, scrub: tuple[str, ...] = ()) -> Backup:
         for secret in scrub:
-            # Replace the value as it is spelled inside a JSON string, so the backup stays valid JSON.
-            data = data.replace(json.dumps(secret)[1:-1].encode("utf-8"), SCRUBBED.encode("utf-8"))
-            data = data.replace(json.dumps(secret, ensure_ascii=False)[1:-1].encode("utf-8"), SCRUBBED.encode("utf-8"))
+            # Replace whole JSON strings equal to the value (an env value is one), in either escaping: the backup
+            # stays valid JSON, and a number or a longer text that merely contains the value is left alone.
+            for spelled in {json.dumps(secret), json.dumps(secret, ensure_ascii=False)}:
+                data = data.replace(spelled.encode("utf-8"), json.dumps(SCRUBBED).encode("utf-8"))
         ensure_dir(self.folder)
         now = datetime.now(UTC)
         slug = re.sub(r"[^a-z0-9-]+", "-", reason.lower()).strip("-") or "edit"
-        path = self.folder / f"{PREFIX}{now:%Y%m%d-%H%M%S-%f}-{slug}.json"
+        path = self.folder / f"{PREFIX}{self.tag}-{now:%Y%m%d-%H%M%S-%f}-{slug}.json"
         while path.exists():  # two writes in the same microsecond
             now = now.replace(microsecond=(now.microsecond + 1) % 1_000_000)
-            path = self.folder / f"{PREFIX}{now:%Y%m%d-%H%M%S-%f}-{slug}.json"
+            path = self.folder / f"{PREFIX}{self.tag}-{now:%Y%m%d-%H%M%S-%f}-{slug}.json"
         write_atomic(path, data, mode=0o600)
         self._rotate()
         return Backup(path, now, slug)
@@ -70,9 +82,9 @@ class BackupSet:
         found: list[Backup] = []
         for path in self.folder.iterdir():
             match = _NAME.match(path.name)
-            if match:
-                created = datetime.strptime(match.group(1), "%Y%m%d-%H%M%S-%f").replace(tzinfo=UTC)
-                found.append(Backup(path, created, match.group(2)))
+            if match and match.group(1) == self.tag:
+                created = datetime.strptime(match.group(2), "%Y%m%d-%H%M%S-%f").replace(tzinfo=UTC)
+                found.append(Backup(path, created, match.group(3)))
         found.sort(key=lambda b: b.path.name, reverse=True)
         return found
 

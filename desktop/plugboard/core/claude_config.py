@@ -198,7 +198,7 @@ def apply_edit(
                     "or choose the file with --config)",
                 )
             if snapshot.raw is not None:
-                BackupSet(dirs).save(snapshot.raw, reason=reason, scrub=scrub)
+                BackupSet(dirs, path).save(snapshot.raw, reason=reason, scrub=scrub)
             if read_raw(path) != snapshot.raw:
                 continue  # written by someone else between our read and now: start over from the new content
             remove_stale_temps(path)
@@ -212,16 +212,24 @@ def apply_edit(
     raise ConflictError(f"{path} keeps changing on disk (is another program writing it?); nothing was written")
 
 
-def write_bytes(path: Path, data: bytes, dirs: PlugboardDirs, *, reason: str) -> None:
-    """Replace the file with exact bytes (restore, repair), backing up what is there first."""
+def write_bytes(
+    path: Path, data: bytes, dirs: PlugboardDirs, *, reason: str, expected: bytes | _Unset | None = UNSET
+) -> None:
+    """Replace the file with exact bytes (restore, repair), backing up what is there first.
+
+    `expected`: the content the caller decided on (a repair computed before asking "apply?"); if the file holds
+    something else now, nothing is written.
+    """
     with edit_lock(dirs):
         old = read_raw(path)
+        if not isinstance(expected, _Unset) and old != expected:
+            raise ConflictError(f"{path} changed on disk meanwhile; nothing was written (run the command again)")
         if old == data:
             return
         if not path.parent.is_dir():
             raise ConfigError(path, "its folder does not exist")
         if old is not None:
-            BackupSet(dirs).save(old, reason=reason)
+            BackupSet(dirs, path).save(old, reason=reason)
         remove_stale_temps(path)
         try:
             write_atomic(path, data)

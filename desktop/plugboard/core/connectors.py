@@ -13,6 +13,7 @@ Parked records carry the config path they came from, so parking in one Claude co
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -117,7 +118,9 @@ class Connectors:
 
     def __init__(self, discovery: Discovery, dirs: PlugboardDirs | None = None) -> None:
         self.discovery = discovery
-        self.path = discovery.path
+        # The real file: one spelling per file for parked records and backups (relative, `~`, via a link), and
+        # writes replace the link's target, not the link.
+        self.path = discovery.path.expanduser().resolve()
         self.dirs = dirs or plugboard_dirs()
         self.store = Store(self.dirs)
 
@@ -133,7 +136,14 @@ class Connectors:
     def _parked_records(self, store: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         data = store if store is not None else self.store.read()
         key = str(self.path)
-        return [r for r in data["parked"] if r.get("config") == key]
+        records = [r for r in data["parked"] if isinstance(r, dict) and r.get("config") == key]
+        for record in records:
+            if not isinstance(record.get("name"), str) or not isinstance(record.get("member_text"), str):
+                raise PlugboardError(
+                    f"{self.store.path}: a disabled connector's record is damaged (edited by hand?); "
+                    "it was left untouched — fix or remove it there"
+                )
+        return records
 
     def all(self) -> list[Connector]:
         """Live entries in file order, then parked ones by name."""
@@ -158,7 +168,7 @@ class Connectors:
         return doc.entry(record["name"]) is not None and doc.member_text(record["name"]) == record["member_text"]
 
     def backups(self) -> list[Backup]:
-        return BackupSet(self.dirs).list()
+        return BackupSet(self.dirs, self.path).list()
 
     # -- changes -----------------------------------------------------------------------------------------------
 
@@ -197,8 +207,9 @@ class Connectors:
                         raise NotFoundError(f'connector "{name}" is gone')
                     return doc.with_replaced(name, entry)
 
+                old_text = doc.member_text(name)
                 claude_config.apply_edit(self.path, edit, self.dirs, scrub=scrub, reason=f"edit-{name}")
-                self._drop_parked(name)  # a crash leftover would still hold the old text
+                self._drop_parked(name, only_text=old_text)  # a crash leftover of this entry, not another one
                 return
 
             def change(data: dict[str, Any]) -> None:
@@ -225,8 +236,10 @@ class Connectors:
                         raise NotFoundError(f'connector "{name}" is gone')
                     return doc.without(name)[0]
 
+                old_text = doc.member_text(name)
                 claude_config.apply_edit(self.path, edit, self.dirs, reason=f"remove-{name}")
-                self._drop_parked(name)
+                # A disabled connector of the same name is a different one: only a crash leftover goes too.
+                self._drop_parked(name, only_text=old_text)
                 return
             if not self._drop_parked(name):
                 raise NotFoundError(f'no connector called "{name}" in {self.path}; `plugboard list` shows them')
@@ -276,7 +289,11 @@ class Connectors:
             try:
                 claude_config.apply_edit(self.path, edit, self.dirs, base=snapshot.raw, reason=f"disable-{name}")
             except BaseException:
-                self._drop_parked(name)
+                # The write may have happened before the failure (a folder fsync, a Ctrl-C after the rename): drop
+                # the parked copy only if the entry is really still in the file, or it would be lost.
+                with contextlib.suppress(PlugboardError):
+                    if self.snapshot().doc.entry(name) is not None:
+                        self._drop_parked(name)
                 raise
 
     def enable(self, name: str) -> None:
@@ -303,19 +320,25 @@ class Connectors:
 
     def restore(self, ref: str) -> Backup:
         """Put a backup back (after backing up what is there now)."""
-        backup = BackupSet(self.dirs).find(ref)
+        backup = BackupSet(self.dirs, self.path).find(ref)
         data = backup.path.read_bytes()
         claude_config.parse(backup.path, data)  # refuse a backup Claude could not read
         claude_config.write_bytes(self.path, data, self.dirs, reason="before-restore")
         return backup
 
-    def _drop_parked(self, name: str) -> bool:
+    def _drop_parked(self, name: str, *, only_text: str | None = None) -> bool:
+        """Forget the parked record(s) of `name`; with `only_text`, only one holding exactly that entry text."""
         key = str(self.path)
-        if not any(r["name"] == name for r in self._parked_records()):
+
+        def doomed(record: dict[str, Any]) -> bool:
+            same = record.get("config") == key and record["name"] == name
+            return same and (only_text is None or record["member_text"] == only_text)
+
+        if not any(doomed(r) for r in self.store.read()["parked"]):
             return False
 
         def drop(data: dict[str, Any]) -> None:
-            data["parked"] = [r for r in data["parked"] if not (r.get("config") == key and r["name"] == name)]
+            data["parked"] = [r for r in data["parked"] if not doomed(r)]
 
         self.store.update(drop)
         return True

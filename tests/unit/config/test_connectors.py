@@ -8,6 +8,7 @@ import pytest
 
 from plugboard.cli import main
 from plugboard.core import claude_config
+from plugboard.core import claude_config as engine
 from plugboard.core.connectors import Connectors
 from plugboard.core.discovery import discover
 from plugboard.core.errors import ClashError, ConflictError
@@ -185,3 +186,61 @@ def test_the_store_never_holds_a_copy_when_the_config_write_fails(connectors, cl
     assert claude_config.read_text() == CONFIG
     assert not any(p.name.endswith(".plugboard-tmp") for p in claude_config.parent.iterdir())
     assert os.listdir(claude_config.parent) == [claude_config.name]
+
+
+def test_removing_a_live_connector_keeps_a_different_disabled_one_of_the_same_name(connectors, claude_config):
+    connectors.disable("github")
+    text = claude_config.read_text().replace('"files": {', '"github": {"command": "mine"},\n    "files": {')
+    claude_config.write_text(text)
+    connectors.remove("github")
+    parked = [c for c in connectors.all() if not c.enabled]
+    assert [(c.name, c.entry["args"][-1]) for c in parked] == [("github", "@modelcontextprotocol/server-github")]
+    connectors.enable("github")
+    assert claude_config.read_text() == CONFIG
+
+
+def test_a_config_reached_through_a_symlink_stays_a_link_and_its_target_changes(claude_config, tmp_path):
+    real = tmp_path / "dotfiles" / "claude.json"
+    real.parent.mkdir()
+    real.write_text(CONFIG)
+    claude_config.symlink_to(real)
+    connectors = Connectors(discover(str(claude_config)), plugboard_dirs())
+    connectors.disable("files")
+    assert claude_config.is_symlink()
+    assert "files" not in json.loads(real.read_text())["mcpServers"]
+    # The same file spelled another way sees the same parked connector.
+    again = Connectors(discover(str(real.parent / ".." / "dotfiles" / "claude.json")), plugboard_dirs())
+    assert [c.name for c in again.all() if not c.enabled] == ["files"]
+
+
+def test_backups_belong_to_their_own_config_file(connectors, tmp_path):
+    other_path = tmp_path / "other.json"
+    other_path.write_text('{"mcpServers": {}}')
+    other = Connectors(discover(str(other_path)), plugboard_dirs())
+    other.add("x", {"command": "y"})
+    connectors.disable("files")
+    assert [b.reason for b in connectors.backups()] == ["disable-files"]
+    assert [b.reason for b in other.backups()] == ["add-x"]
+    with pytest.raises(Exception, match="no backup called"):
+        connectors.restore(other.backups()[0].name)
+
+
+def test_a_repair_decided_on_old_content_is_not_written_over_newer_content(claude_config):
+    from plugboard.core.errors import ConflictError
+
+    claude_config.write_text('{"mcpServers": {},}')
+    seen = claude_config.read_bytes()
+    claude_config.write_text('{"mcpServers": {"new": {"command": "x"}},}')
+    with pytest.raises(ConflictError, match="changed on disk meanwhile"):
+        engine.write_bytes(claude_config, b'{"mcpServers": {}}', plugboard_dirs(), reason="r", expected=seen)
+    assert claude_config.read_text() == '{"mcpServers": {"new": {"command": "x"}},}'
+
+
+def test_a_folder_fsync_failure_after_the_rename_loses_nothing(connectors, claude_config, monkeypatch):
+    def cannot(_folder):
+        raise OSError(22, "Invalid argument")
+
+    monkeypatch.setattr("plugboard.core.atomic.fsync_dir", cannot)
+    connectors.disable("github")  # the content is written; the folder just cannot be fsynced here
+    assert "github" not in json.loads(claude_config.read_text())["mcpServers"]
+    assert [c.name for c in connectors.all() if not c.enabled] == ["github"]
