@@ -251,12 +251,21 @@ def test_secure_backups_stay_valid_json_and_keep_unrelated_equal_values(claude_c
     """A harmless value equal to nothing secret, and numbers elsewhere, survive the scrubbed backup untouched."""
     config = {
         "preferences": {"quickEntryShortcut": 1, "note": "T0123"},
-        "mcpServers": {"slack": {"command": sys.executable, "args": [str(ENV_SERVER)], "env": {"SLACK_BOT_TOKEN": VALUE, "DEBUG": "1"}}},
+        "mcpServers": {
+            "slack": {
+                "command": sys.executable,
+                "args": [str(ENV_SERVER)],
+                "env": {"SLACK_BOT_TOKEN": VALUE, "DEBUG": "1"},
+            }
+        },
     }
     claude_config.write_text(json.dumps(config, indent=2))
     assert plugboard("secure", "slack").returncode == 0
     backup = sorted((claude_config.parent.parent / "plugboard-home" / "state" / "backups").iterdir())[-1]
     saved = json.loads(backup.read_text())
     assert saved["preferences"] == {"quickEntryShortcut": 1, "note": "T0123"}
-    assert saved["mcpServers"]["slack"]["env"] == {"SLACK_BOT_TOKEN": "[moved to the keyring by Plugboard]", "DEBUG": "1"}
+    assert saved["mcpServers"]["slack"]["env"] == {
+        "SLACK_BOT_TOKEN": "[moved to the keyring by Plugboard]",
+        "DEBUG": "1",
+    }
     assert plugboard("restore", backup.name).returncode == 0
