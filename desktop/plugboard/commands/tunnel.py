@@ -177,14 +177,11 @@ def _read_secrets(args: argparse.Namespace, profile: Any) -> dict[str, str]:
     from plugboard.core.tunnel.profile import PASSPHRASE_KEY, PASSWORD_KEY
 
     wanted = [k for k, on in ((PASSPHRASE_KEY, args.passphrase_stdin), (PASSWORD_KEY, args.password_stdin)) if on]
+    from plugboard.commands.prompts import read_hidden
+
     values: dict[str, str] = {}
     for key in wanted:
-        if sys.stdin.isatty():
-            import getpass
-
-            value = getpass.getpass(f"{key} for {profile.user}@{profile.host}: ")
-        else:
-            value = sys.stdin.readline().rstrip("\r\n")
+        value = read_hidden(f"{key} for {profile.user}@{profile.host}", key)
         if not value:
             raise PlugboardError(f"no {key} given on stdin; nothing was saved")
         values[key] = value

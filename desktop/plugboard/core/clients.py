@@ -138,6 +138,12 @@ def read_json_file(path: Path) -> dict[str, Any]:
         raise NotFoundError(f"{path} does not exist") from None
     except OSError as exc:
         raise PlugboardError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    return parse_json_text(text, path)
+
+
+def parse_json_text(text: str, path: Path) -> dict[str, Any]:
+    """A client's config document (`text`, read from `path`) as an object; comments and trailing commas are
+    accepted."""
     try:
         data = json.loads(strip_jsonc(text))
     except json.JSONDecodeError as exc:

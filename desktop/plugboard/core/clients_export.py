@@ -15,7 +15,18 @@ Each connector is unwrapped to what really runs:
 
 Disabled connectors go out with `"disabled": true` where the format has that flag (Windsurf, Cline, shareable) and
 are left out elsewhere. Writing merges into the target file: other keys and other servers stay; a server of the
-same name that differs is kept unless `replace=True`. Comments in a JSONC target are not preserved.
+same name that differs is kept unless `replace=True`.
+
+The target belongs to another app, so writing it is careful:
+
+- A target with comments (VS Code's JSONC, a hand-annotated Cursor file) is refused: re-serialising it would drop
+  them. Exporting to a new file keeps theirs intact.
+- The bytes read at the start are read again right before the replace; if the file changed meanwhile (the other
+  app saved it), nothing is written. What is left is the instant between that check and the rename, which no
+  file API closes without the other app's cooperation.
+- No backup of the target is made. Another app's file may hold the user's own plaintext secrets (that is why the
+  importer exists), and Plugboard's rule is that a secret never reaches a backup. The refusals above are what
+  keep that file safe instead.
 """
 
 from __future__ import annotations
@@ -32,7 +43,7 @@ from plugboard.core.clients import (
     default_path,
     key_name,
     looks_secret,
-    read_json_file,
+    parse_json_text,
     value_looks_secret,
 )
 from plugboard.core.errors import PlugboardError
@@ -246,12 +257,39 @@ def write_export(
             f"the folder {target.parent} does not exist; is {fmt.label} installed? Give another PATH to export to"
         )
     exported = export_connectors(connectors, client_id)
-    base = read_json_file(target) if target.exists() else {}
+    original = _read_bytes(target)
+    base: dict[str, Any] = {}
+    if original is not None:
+        from plugboard.core.repair import strip_comments_and_trailing_commas
+
+        text = original.decode("utf-8-sig", "replace")
+        if strip_comments_and_trailing_commas(text)[1]:
+            raise PlugboardError(
+                f"{target} has comments, which writing it again would remove; nothing was written. Export to a "
+                f"new file instead (plugboard export {client_id} NEW_PATH): that keeps {fmt.label}'s file intact"
+            )
+        base = parse_json_text(text, target)
     found = base.get(fmt.servers_key)
     current: dict[str, Any] = found if isinstance(found, dict) else {}
     kept = [n for n, e in exported.servers.items() if n in current and current[n] != e and not replace]
     for name in kept:
         del exported.servers[name]
     doc, written = export_document(exported, client_id, base)
-    write_atomic(target, (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    data = (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    if _read_bytes(target) != original:
+        raise PlugboardError(
+            f"{target} changed while Plugboard was exporting (did {fmt.label} save it?); nothing was written. "
+            "Run the export again"
+        )
+    write_atomic(target, data)
     return ExportOutcome(target, written, kept, exported)
+
+
+def _read_bytes(path: Path) -> bytes | None:
+    """The file's bytes, None if there is none."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise PlugboardError(f"cannot read {path}: {exc.strerror or exc}") from exc

@@ -13,7 +13,9 @@ Process model (POSIX):
   starts `node`, `uv run` starts `python`): shutdown signals go to the whole group with `killpg`.
 - SIGTERM, SIGINT and SIGHUP sent to the launcher are forwarded to the server's group; if the group has not
   exited `KILL_GRACE_S` later, it is killed. The launcher exits with the server's exit code (128+N for signal
-  N).
+  N). A stop signal that arrives after the handlers are installed but before the server exists is kept: the
+  server is then not started at all, or (the signal came while it was being spawned) stopped as soon as it
+  exists, instead of running as if nobody had asked.
 - Claude closing the server's stdin is how MCP clients ask a stdio server to stop. The server sees the EOF
   itself (the descriptor is shared); a watcher thread polls our copy of stdin for hang-up (POLLHUP, and
   POLLRDHUP for the socket pairs Electron uses) without reading from it. A server that has not exited
@@ -56,7 +58,9 @@ from typing import Any
 
 from plugboard.core.connector_log import ConnectorLog
 from plugboard.core.errors import PlugboardError
+from plugboard.core.fd_io import write_all
 from plugboard.core.paths import PlugboardDirs, plugboard_dirs
+from plugboard.core.process_group import signal_group
 from plugboard.core.redact import Redactor
 from plugboard.core.secrets import MissingSecrets, read_secrets
 from plugboard.core.status import (
@@ -67,6 +71,7 @@ from plugboard.core.status import (
     STOPPED,
     TAIL_LINES,
     ConnectorStatus,
+    signal_name,
     write_status,
 )
 
@@ -153,13 +158,10 @@ class LaunchSpec:
 
 def _write_all(fd: int, data: bytes) -> bool:
     """Write everything to `fd`; False once it is closed (Claude stopped reading our stderr)."""
-    view = memoryview(data)
-    while view:
-        try:
-            written = os.write(fd, view)
-        except OSError:
-            return False
-        view = view[written:]
+    try:
+        write_all(fd, data)
+    except OSError:
+        return False
     return True
 
 
@@ -185,10 +187,12 @@ class _Run:
         self.child: subprocess.Popen[bytes] | None = None
         self.exited = threading.Event()
         self.forwarded: int | None = None  # the first stop signal we sent to the child
+        self.pending: int | None = None  # a stop signal that came before there was a child to send it to
         self.tail: collections.deque[bytes] = collections.deque(maxlen=TAIL_LINES)
         self._partial = b""
         self._stderr_open = True
-        self._lock = threading.Lock()
+        # Re-entrant: the signal handler runs on the main thread, possibly while the main thread holds this lock.
+        self._lock = threading.RLock()
         self._kill_timer: threading.Timer | None = None
         self._wake_r, self._wake_w = os.pipe()
 
@@ -241,19 +245,18 @@ class _Run:
     # -------------------------------------------------------------------------------------------------
 
     def _signal_group(self, sig: int) -> None:
-        child = self.child
-        if child is None:
-            return
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            if os.name == "posix":
-                os.killpg(child.pid, sig)
-            elif child.poll() is None:
-                child.send_signal(sig)
+        if self.child is not None:
+            signal_group(self.child, sig)
 
     def stop(self, sig: int, why: str) -> None:
-        """Send `sig` to the server's group; kill the group if it is still there `KILL_GRACE_S` later."""
+        """Send `sig` to the server's group; kill the group if it is still there `KILL_GRACE_S` later. With no
+        server yet, keep `sig` in `pending`: `run` acts on it once the server exists (or does not start it)."""
         with self._lock:
             if self.exited.is_set():
+                return
+            if self.child is None:
+                if self.pending is None:
+                    self.pending = sig
                 return
             first = self.forwarded is None
             if first:
@@ -272,7 +275,7 @@ class _Run:
             self._signal_group(signal.SIGKILL)
 
     def _on_signal(self, signum: int, _frame: object) -> None:
-        self.stop(signum, f"launcher received {signal.Signals(signum).name}")
+        self.stop(signum, f"launcher received {signal_name(signum)}")
 
     def install_signal_handlers(self) -> None:
         for name in _FORWARDED:
@@ -359,6 +362,8 @@ class _Run:
         env.update(secret_values)
         env["PATH"] = child_path(resolved.program, env)
         self.install_signal_handlers()
+        if self.pending is not None:
+            return self.stopped_before_start(self.pending)
         try:
             self.spawn(resolved.argv, env)
         except OSError as exc:
@@ -369,6 +374,11 @@ class _Run:
         assert self.child is not None
         self.log.note(f"started pid {self.child.pid}: {self.redactor.redact(' '.join(resolved.argv))}")
         self._save(self._record(RUNNING, pid=self.child.pid))
+        with self._lock:
+            # A signal that came while the server was being spawned had no child to go to: send it now.
+            late, self.pending = self.pending, None
+        if late is not None:
+            self.stop(late, f"launcher received {signal_name(late)} while starting the server")
         pump = threading.Thread(target=self.pump_stderr, name=f"stderr-{self.spec.name}", daemon=True)
         watcher = threading.Thread(target=self.watch_stdin, name=f"stdin-{self.spec.name}", daemon=True)
         pump.start()
@@ -387,6 +397,12 @@ class _Run:
             pump.join(STDERR_DRAIN_S)
         return self.finish(code)
 
+    def stopped_before_start(self, sig: int) -> int:
+        """A stop signal came before the server was started: do not start it."""
+        self.log.note(f"not started: the launcher received {signal_name(sig)} before the server started")
+        self._save(self._record(STOPPED, signal=sig, ended=time.time()))
+        return 128 + sig
+
     def finish(self, code: int) -> int:
         ended = time.time()
         if code >= 0:
@@ -395,7 +411,7 @@ class _Run:
             return code
         sig = -code
         state = STOPPED if self.forwarded is not None else CRASHED
-        name = _signal_name(sig)
+        name = signal_name(sig)
         self.log.note(f"the server was {'stopped' if state == STOPPED else 'killed'} by {name}")
         self._save(self._record(state, pid=self.child.pid if self.child else None, signal=sig, ended=ended))
         return 128 + sig
@@ -407,12 +423,6 @@ class _Run:
                 os.close(fd)
         if self.child is not None and self.child.stderr is not None:
             self.child.stderr.close()
-
-
-def _signal_name(sig: int) -> str:
-    with contextlib.suppress(ValueError):
-        return signal.Signals(sig).name
-    return f"signal {sig}"
 
 
 def _parent_death_signal() -> Callable[[], None] | None:

@@ -33,12 +33,19 @@ Correctness rules this module carries (FACTS.md §B; the header rules live in `h
 - DELETE with the session id at close.
 
 Logging goes to a callback (the command sends it to stderr and the connector log); nothing written there carries a
-header value: `log` redacts every configured secret value as a last guard.
+header value: `log` redacts every configured secret value as a last guard, and the same guard runs over every error
+message sent to the client. The address appears only as `remote_url.display_url` (no user info, no query); the
+user info and query of the configured URL are masked too, should a library's message quote the full URL.
+
+An HTTP error's body is explained, not passed on: a JSON-RPC error's message, or (an nginx 502 page, a login form)
+the HTML page's <title> or its tag-stripped text, on one line, at most `ERROR_DETAIL_CHARS` characters
+(`error_detail`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import html
 import json
 import re
 import threading
@@ -48,6 +55,7 @@ from typing import TYPE_CHECKING, Any
 
 from plugboard.core.http_session import HttpSession, abort, new_client
 from plugboard.core.redact import Redactor
+from plugboard.core.remote_url import display_url
 from plugboard.core.sse import SSEParser
 from plugboard.core.tunnel.backoff import Backoff
 
@@ -78,6 +86,9 @@ CLOSE_JOIN_S = 3.0
 RETRY_BACKOFF = Backoff(first_s=0.25, cap_s=15.0, jitter=0.5, stable_after_s=60.0)
 # How much of an error body we read to explain a failure: a JSON-RPC error or a short HTML page, never a dump.
 ERROR_BODY_BYTES = 4096
+# How much of an error body's text reaches Claude and the log: one readable sentence ("502 Bad Gateway", "upstream
+# timed out"), short enough for Claude's error banner; the rest is page furniture.
+ERROR_DETAIL_CHARS = 120
 
 # JSON-RPC "server error" range; -32000 = the remote could not be reached or did not answer.
 UPSTREAM_ERROR = -32000
@@ -112,6 +123,27 @@ def one_line(data: bytes) -> bytes:
 def error_response(request_id: Any, message: str, code: int = UPSTREAM_ERROR) -> bytes:
     body = {"jsonrpc": "2.0", "id": request_id, "error": {"code": code, "message": message}}
     return json.dumps(body, separators=(",", ":")).encode()
+
+
+_TITLE = re.compile(rb"<title[^>]*>(.*?)</title\s*>", re.I | re.S)
+_INVISIBLE = re.compile(rb"<(script|style|head)\b.*?</\1\s*>|<!--.*?-->", re.I | re.S)
+_TAG = re.compile(rb"<[^>]*>?")
+
+
+def error_detail(body: bytes, content_type: str = "") -> str:
+    """The readable part of an HTTP error body: an HTML page's <title> (else its text without tags), or plain text;
+    whitespace collapsed to one line, at most `ERROR_DETAIL_CHARS` characters."""
+    head = body.lstrip()[:64].lower()
+    if "html" in content_type.lower() or head.startswith((b"<!doctype", b"<html", b"<?xml", b"<head", b"<body")):
+        title = _TITLE.search(body)
+        text = title.group(1) if title and title.group(1).strip() else _TAG.sub(b" ", _INVISIBLE.sub(b" ", body))
+        detail = html.unescape(text.decode("utf-8", "replace"))
+    else:
+        detail = body.decode("utf-8", "replace")
+    detail = " ".join(detail.split())
+    if len(detail) > ERROR_DETAIL_CHARS:
+        detail = detail[: ERROR_DETAIL_CHARS - 1].rstrip() + "…"
+    return detail
 
 
 def _meta_version(msg: dict[str, Any]) -> str | None:
@@ -159,7 +191,7 @@ class Proxy:
         self.backoff = backoff
         self._write = write
         self._log = log
-        self._redactor = Redactor(secret_values or [])
+        self._redactor = Redactor([*(secret_values or []), *_url_secrets(url)])
         self._refusal = refusal
         self._unreachable_hint = unreachable_hint
         self._upstream_ready = upstream_ready
@@ -292,7 +324,7 @@ class Proxy:
             self._cancelled.discard(key)
         if problem is not None and not cancelled and not self._stop.is_set():
             self.log(f"{msg.get('method')}: {problem}")
-            self._emit(error_response(msg["id"], f"{self.name}: {problem}"))
+            self._emit(error_response(msg["id"], self._redactor.redact(f"{self.name}: {problem}")))
 
     def _emit(self, data: bytes) -> None:
         with self._out_lock:
@@ -684,7 +716,7 @@ class Proxy:
 
     def _unreachable(self, exc: Exception) -> str:
         hint = self._unreachable_hint() if self._unreachable_hint else None
-        why = hint or f"cannot connect to {self.url} ({_describe(exc)})"
+        why = hint or f"cannot connect to {display_url(self.url)} ({_describe(exc)})"
         return f"the remote MCP server is unreachable: {why}. Is it running? Check with `plugboard doctor {self.name}`"
 
     def _timed_out(self) -> str:
@@ -709,9 +741,9 @@ class Proxy:
             if _is_answer(parsed, request_key(msg["id"])):
                 self._emit(body)  # the server's own JSON-RPC error for this request says it best
                 return None
-            detail = str(parsed["error"]["message"])
+            detail = error_detail(str(parsed["error"]["message"]).encode("utf-8", "replace"))
         if not detail:
-            detail = body[:200].decode("utf-8", "replace").strip()
+            detail = error_detail(body, response.headers.get("content-type", ""))
         detail = f": {detail}" if detail else ""
         if status in (401, 403):
             word = "refused our credentials" if self._configured_auth else "requires credentials"
@@ -732,7 +764,8 @@ class Proxy:
     def _track(self, response: Any) -> None:
         with self._lock:
             self._responses.add(response)
-        if self._stop.is_set():
+            stopping = self._stop.is_set()
+        if stopping:
             abort(response)
 
     def _untrack(self, response: Any) -> None:
@@ -754,9 +787,11 @@ class Proxy:
             if self._closed:
                 return
             self._closed = True
+            # Set under the lock, before the copy: a thread that registers a response after the copy then sees the
+            # flag in `_track` and aborts it itself; set after the lock, that response would be in neither.
+            self._stop.set()
             responses = list(self._responses)
             threads = [*self._workers, *([self._listener] if self._listener else [])]
-        self._stop.set()
         for response in responses:
             abort(response)
         deadline = time.monotonic() + CLOSE_JOIN_S
@@ -771,6 +806,18 @@ class Proxy:
             self._client.close()
         with self._lock:
             self._state = CLOSED
+
+
+def _url_secrets(url: str) -> list[str]:
+    """The parts of a configured URL that may be credentials (user info, query), to mask wherever text goes."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return []
+    userinfo = parts.netloc.rpartition("@")[0]
+    return [part for part in (userinfo, parts.password or "", parts.query) if part]
 
 
 def _describe(exc: Exception) -> str:

@@ -14,6 +14,15 @@ tunnel forwards a private local port (always an ephemeral one, so it never colli
 the same profile) to that host and port, and requests keep `Host: 127.0.0.1:5000` (FACTS.md §B.14). While the tunnel
 reconnects, requests wait for it up to the proxy's connect window, then get an error that says it is reconnecting.
 
+The address is checked by the one rule (`remote_url.url_problem`): a refused address (not http(s), credentials in
+it) is a refusal like a missing secret. Everything this module writes about the address — the status record's
+command, the "relaying to" line, the refusal — shows `remote_url.display_url` (no user info, no query).
+
+Stopping: SIGTERM/SIGHUP/SIGINT while relaying unwind the stdin read (SystemExit) so the clean-up runs: the
+proxy's close (DELETE of the session), the tunnel's close, the final status record. Once that clean-up has
+started a signal is only recorded — raising inside it would skip the DELETE, leave the tunnel open and the status
+record saying "running".
+
 Start-up cost matters (cold start → initialized is a product goal, ≤ 400 ms): httpx is imported by the relay on the
 first message, paramiko only with `--ssh`, keyring only when a header names a secret.
 """
@@ -30,6 +39,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from plugboard.core.connector_log import ConnectorLog
 from plugboard.core.errors import PlugboardError
+from plugboard.core.fd_io import write_all
+from plugboard.core.remote_url import display_url, url_problem
 from plugboard.core.status import EXITED, FAILED, RUNNING, STOPPED, ConnectorStatus, write_status
 
 # The first connection of a tunnel: TCP + SSH handshake + auth to a remote host, a few seconds on a bad link.
@@ -47,28 +58,27 @@ def proxy_entry(
     timeout_s: float | None = None,
 ) -> dict[str, Any]:
     """The Claude config entry that bridges connector `name` to `url` (DESIGN.md entry shape). Header values may
-    only name secrets (`${secret:KEY}`); the caller stores the values with `secrets.set_secret(name, KEY, ...)`."""
+    only name secrets (`${secret:KEY}`); the caller stores the values with `secrets.set_secret(name, KEY, ...)`.
+    Refuses (`PlugboardError`) an address `remote_url.url_problem` refuses and a header holding a plaintext
+    secret, so neither reaches Claude's file."""
     from plugboard.core.launcher import plugboard_executable
-    from plugboard.core.proxy_headers import parse_header
+    from plugboard.core.proxy_headers import parse_header, refuse_plaintext_secret
 
+    problem = url_problem(url, tunnel=bool(ssh))
+    if problem is not None:
+        raise PlugboardError(problem)
     args = ["proxy", name, url]
     if ssh:
         args += ["--ssh", ssh]
-    for spec in headers or []:
-        parse_header(spec)  # refuse a malformed or protocol-owned header before it reaches Claude's file
+    for position, spec in enumerate(headers or [], 1):
+        # A malformed, protocol-owned or plaintext-secret header is refused before it reaches Claude's file.
+        refuse_plaintext_secret(*parse_header(spec, position), connector=name)
         args += ["--header", spec]
     if bearer_secret:
         args += ["--bearer-secret", bearer_secret]
     if timeout_s:
         args += ["--timeout", f"{timeout_s:g}"]
     return {"command": plugboard_executable(), "args": args}
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        written = os.write(fd, view)
-        view = view[written:]
 
 
 class _Notes:
@@ -80,7 +90,7 @@ class _Notes:
 
     def __call__(self, text: str) -> None:
         with contextlib.suppress(OSError):
-            _write_all(2, f"plugboard proxy {self.name}: {text}\n".encode("utf-8", "replace"))
+            write_all(2, f"plugboard proxy {self.name}: {text}\n".encode("utf-8", "replace"))
         self.file.note(text)
 
 
@@ -95,9 +105,10 @@ def _start_tunnel(profile_name: str, url: str, log: _Notes) -> Any:
     from plugboard.core.tunnel.profile import load_profile
     from plugboard.core.tunnel.tunnel import Tunnel
 
+    problem = url_problem(url, tunnel=True)
+    if problem is not None:
+        raise PlugboardError(problem)
     parts = urlsplit(url)
-    if parts.scheme != "http":
-        raise PlugboardError("--ssh needs an http:// URL (the SSH tunnel already encrypts the connection)")
     profile = load_profile(profile_name).with_changes(
         local_port=0, remote_host=parts.hostname or "127.0.0.1", remote_port=parts.port or 80
     )
@@ -121,14 +132,12 @@ def main(
     from plugboard.core.secrets import MissingSecrets
 
     started = time.time()
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise PlugboardError(f"{url!r} is not an http:// or https:// URL")
+    shown_url = display_url(url)
     log = _Notes(name)
     record = ConnectorStatus(
         name=name,
         state=RUNNING,
-        command=["proxy", url, *(["--ssh", ssh] if ssh else [])],
+        command=["proxy", shown_url, *(["--ssh", ssh] if ssh else [])],
         launcher_pid=os.getpid(),
         launcher_started=started,
         started=started,
@@ -137,6 +146,9 @@ def main(
     headers: dict[str, str] = {}
     secret_values: list[str] = []
     try:
+        problem = url_problem(url, tunnel=bool(ssh))
+        if problem is not None:
+            raise PlugboardError(f"the address {shown_url} in Claude's config is refused: {problem}")
         headers, secret_values = resolve_headers(name, header_specs, bearer_secret)
     except MissingSecrets as exc:
         refusal, record.state, record.reason = str(exc), FAILED, exc.reason
@@ -159,7 +171,7 @@ def main(
         log(f"not relaying: {refusal}")
     else:
         auth = ", ".join(sorted(headers)) or "no extra headers"
-        log(f"relaying to {url}{' via tunnel ' + ssh if ssh else ''} ({auth})")
+        log(f"relaying to {shown_url}{' via tunnel ' + ssh if ssh else ''} ({auth})")
     with contextlib.suppress(OSError, PlugboardError):
         write_status(record)
 
@@ -175,7 +187,7 @@ def main(
     proxy = Proxy(
         name,
         target,
-        write=lambda data: _write_all(1, data),
+        write=lambda data: write_all(1, data),
         log=log,
         headers=headers,
         secret_values=secret_values,
@@ -186,24 +198,32 @@ def main(
         upstream_ready=tunnel_ready if tunnel is not None else None,
     )
     stopped_by: list[int] = []
+    cleaning_up: list[bool] = []
 
     def on_signal(number: int, _frame: object) -> None:
         # Claude (or the user) asks us to stop: unwind out of the stdin read so close() DELETEs the session and
-        # the status record says "stopped", instead of dying mid-write.
+        # the status record says "stopped", instead of dying mid-write. Once the clean-up has begun, only note
+        # the signal: raising inside it would cut the DELETE, the tunnel's close and the final status short.
         if stopped_by:
             return  # already unwinding; a second signal must not cut the clean-up short
         stopped_by.append(number)
-        raise SystemExit(128 + number)
+        if not cleaning_up:
+            raise SystemExit(128 + number)
 
     for name_ in ("SIGTERM", "SIGHUP", "SIGINT"):
         if hasattr(signal, name_):
             signal.signal(getattr(signal, name_), on_signal)
     try:
-        proxy.run(sys.stdin.buffer)
+        # The read loop of `Proxy.run`, here, so the clean-up flag is up before `proxy.close()` starts: a signal
+        # before the flag raises inside this `try` (and is caught below), one after it is only recorded.
+        for line in iter(sys.stdin.buffer.readline, b""):
+            proxy.handle_line(line)
+        cleaning_up.append(True)
     except SystemExit:
         if not stopped_by:
             raise
     finally:
+        cleaning_up.append(True)
         proxy.close()
         if tunnel is not None:
             tunnel.close()

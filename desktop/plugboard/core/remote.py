@@ -42,18 +42,10 @@ WAIT_STEP_S = 0.5
 
 
 def url_problem(url: str) -> str | None:
-    parts = urlsplit(url)
-    if parts.scheme != "http":
-        return "The address starts with http:// (the SSH tunnel already encrypts the connection)."
-    try:
-        port = parts.port
-    except ValueError:
-        return "The port in the address is not a number."
-    if not parts.hostname:
-        return "The address names no host (as the server sees it, usually 127.0.0.1)."
-    if port is None:
-        return "Add the port the MCP server listens on, such as :5000."
-    return None
+    """The wizard's check of the MCP address as the SSH host sees it: the one rule, `remote_url.url_problem`."""
+    from plugboard.core.remote_url import url_problem as problem
+
+    return problem(url, tunnel=True)
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,12 @@ to `subscribe`d callbacks; a Qt model marshals them onto its own thread.
 Stopping (STYLE.md §4, the MCP stdio shutdown sequence): close stdin, wait `stdin_grace_s`, SIGTERM the process
 group, wait `kill_grace_s`, then SIGKILL every process of the tree (psutil finds descendants that left the
 group). Bounded, idempotent, safe from any thread.
+
+Which plain `env` values are masked in the logs and the stderr tail (`secret_values`): those that
+`clients.looks_secret(name, value)` calls secret — the same test that moves values to the keyring on import and
+keeps them out of exports, so "secret" means one thing everywhere. A URL value with a password in it
+(`DATABASE_URL=postgres://user:pw@host/db`) is masked whole, and its password on its own too, since a server may
+log the password without the rest of the URL.
 """
 
 from __future__ import annotations
@@ -40,7 +46,6 @@ import itertools
 import json
 import logging
 import os
-import re
 import signal
 import subprocess
 import threading
@@ -55,8 +60,10 @@ from plugboard.core.errors import PlugboardError
 from plugboard.core.launcher import KILL_GRACE_S, STDIN_EOF_GRACE_S
 from plugboard.core.log_model import SUPERVISOR, WARNING, LineSplitter, LogLine, stream_lines
 from plugboard.core.paths import PlugboardDirs, plugboard_dirs
+from plugboard.core.process_group import signal_group
 from plugboard.core.redact import Redactor
 from plugboard.core.secrets import MissingSecrets, read_secrets
+from plugboard.core.status import signal_name
 from plugboard.core.tunnel.backoff import Backoff
 
 _log = logging.getLogger(__name__)
@@ -114,11 +121,6 @@ TAIL_LINES = 20
 NOISE_LINES = 10
 # The stderr pipe's buffer on Linux: one read usually empties it.
 READ_CHUNK = 64 * 1024
-
-# Environment variables from a config entry's `env` block whose values are treated as secrets in logs.
-SECRET_NAME_RE = re.compile(
-    r"TOKEN|SECRET|PASSWORD|PASSWD|PASS\b|_KEY\b|^KEY$|APIKEY|API_KEY|AUTH|CREDENTIAL|COOKIE", re.I
-)
 
 CLIENT_INFO = {"name": "plugboard", "version": "0.1.0"}
 
@@ -236,8 +238,22 @@ class _Pending:
 
 
 def secret_values(secrets: Mapping[str, str], env: Mapping[str, str]) -> list[str]:
-    """Values to mask in logs: every keyring secret, and `env` values whose names say they are secret."""
-    return [*secrets.values(), *(v for k, v in env.items() if v and SECRET_NAME_RE.search(k))]
+    """Values to mask in logs: every keyring secret, and the `env` values `clients.looks_secret` calls secret
+    (plus the password inside a URL value, on its own)."""
+    from urllib.parse import urlsplit
+
+    from plugboard.core.clients import looks_secret
+
+    values = list(secrets.values())
+    for name, value in env.items():
+        if not looks_secret(name, value):
+            continue
+        values.append(value)
+        with contextlib.suppress(ValueError):
+            password = urlsplit(value).password
+            if password:
+                values.append(password)
+    return values
 
 
 def supervised_log_name(name: str) -> str:
@@ -547,7 +563,7 @@ class Supervisor:
             code = proc.wait()
         finally:
             # Whatever the server started and left in its group goes with it (as in the launcher).
-            _signal_group(proc, signal.SIGTERM)
+            signal_group(proc, signal.SIGTERM)
             for reader in readers:
                 reader.join(READER_JOIN_S)
             # A reader still blocked (a stray descendant holds the pipe) owns its pipe; closing it under the
@@ -559,7 +575,7 @@ class Supervisor:
                             stream.close()
         run.ended = time.monotonic()
         run.exit_code = code
-        self._note(log, f"the server ended with {'code ' + str(code) if code >= 0 else _signal_name(-code)}")
+        self._note(log, f"the server ended with {'code ' + str(code) if code >= 0 else signal_name(-code)}")
         if self._stop.is_set():
             return False
         if handshake is not None:
@@ -573,7 +589,7 @@ class Supervisor:
             self._set_state(EXITED, Reason(EXIT, "the server exited with code 0", exit_code=0))
             return True
         if code < 0:
-            text = f"the server was killed by {_signal_name(-code)}"
+            text = f"the server was killed by {signal_name(-code)}"
             reason = Reason(SIGNALLED if was_ready else EXIT_BEFORE_READY, text, signal=-code)
         else:
             text = f"the server exited with code {code}"
@@ -727,29 +743,15 @@ class Supervisor:
                     proc.wait(self.stdin_grace_s)
                 except subprocess.TimeoutExpired:
                     tree = _descendants(proc.pid) or tree
-                    _signal_group(proc, signal.SIGTERM)
+                    signal_group(proc, signal.SIGTERM)
                     try:
                         proc.wait(self.kill_grace_s)
                     except subprocess.TimeoutExpired:
-                        _signal_group(proc, signal.SIGKILL)
+                        signal_group(proc, signal.SIGKILL)
                         with contextlib.suppress(subprocess.TimeoutExpired):
                             proc.wait(KILL_WAIT_S)
             # Descendants that left the process group (setsid, daemonising) go too.
             _kill_all(tree)
-
-
-def _signal_name(sig: int) -> str:
-    with contextlib.suppress(ValueError):
-        return signal.Signals(sig).name
-    return f"signal {sig}"
-
-
-def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        if os.name == "posix":
-            os.killpg(proc.pid, sig)
-        elif proc.poll() is None:
-            proc.kill() if sig == getattr(signal, "SIGKILL", None) else proc.terminate()
 
 
 def _descendants(pid: int) -> list[Any]:
