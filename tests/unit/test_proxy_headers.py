@@ -87,3 +87,11 @@ def test_the_config_entry_has_the_design_shape_and_names_secrets_only() -> None:
     ]
     with pytest.raises(PlugboardError):
         proxy_entry("catalyst", "http://x/mcp", headers=["Mcp-Session-Id: forged"])
+
+
+@pytest.mark.parametrize("spec", ["Bearer abc123-Secret", "Bearer abc123-Secret: x", "abc123-Secret"])
+def test_a_malformed_header_is_named_by_its_position_never_by_its_text(spec: str) -> None:
+    with pytest.raises(PlugboardError) as caught:
+        resolve_headers("catalyst", ["X-Team: a", spec], None, lookup)
+    assert "abc123" not in str(caught.value)
+    assert "--header number 2" in str(caught.value)

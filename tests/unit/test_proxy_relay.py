@@ -420,3 +420,103 @@ def test_the_standalone_stream_reconnects_with_the_last_event_id_and_relays_each
     messages = client.wait_for(3)
     assert gets == [None, "g1", "g2"]
     assert [m["params"]["n"] for m in messages[1:]] == [1, 2]
+
+
+NGINX_502 = b"""<html>
+<head><title>502 Bad Gateway</title></head>
+<body>
+<center><h1>502 Bad Gateway</h1></center>
+<hr><center>nginx/1.24.0</center>
+</body>
+</html>
+"""
+
+
+@pytest.mark.parametrize(
+    ("body", "ctype", "expected"),
+    [
+        (NGINX_502, "text/html", "(HTTP 502: 502 Bad Gateway)"),
+        (
+            b"<!DOCTYPE html><html><head><style>p{color:red}</style></head><body><h1>Oops</h1>\n<p>Upstream"
+            b"   timed\n out &amp; gave up</p><script>var x = 1;</script></body></html>",
+            "text/html; charset=utf-8",
+            "(HTTP 502: Oops Upstream timed out & gave up)",
+        ),
+    ],
+)
+def test_an_html_error_page_becomes_its_title_or_text_on_one_short_line(
+    make: Any, body: bytes, ctype: str, expected: str
+) -> None:
+    logs: list[str] = []
+    proxy, client, _server = make(
+        lambda r: httpx.Response(502, content=body, headers={"content-type": ctype}), logs=logs
+    )
+    proxy.handle_line(line({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}))
+    (error,) = client.wait_for(1)
+    message = error["error"]["message"]
+    assert expected in message
+    for text in (message, *logs):
+        assert "<" not in text and "\n" not in text and "nginx" not in text
+
+
+def test_a_long_error_body_is_cut_to_one_readable_line() -> None:
+    from plugboard.core.proxy import ERROR_DETAIL_CHARS, error_detail
+
+    detail = error_detail(b"word " * 500)
+    assert len(detail) == ERROR_DETAIL_CHARS and detail.endswith("\u2026") and "\n" not in detail
+    assert error_detail(b"<html><body>" + b"<p>x</p>\n" * 300 + b"</body></html>").count("x") < 70
+
+
+def test_an_unreachable_server_is_named_without_the_credentials_in_its_address() -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("[Errno 111] Connection refused")
+
+    client, logs = Client(), list[str]()
+    proxy = Proxy(
+        "remote",
+        "http://ana:pw-Vx93kq@mcp.test:8080/mcp?api_key=k3y-Q7r",
+        write=client.write,
+        log=logs.append,
+        transport=httpx.MockTransport(refuse),
+        backoff=FAST,
+        connect_retry_window_s=0.05,
+    )
+    try:
+        proxy.handle_line(line(INIT))
+        (error,) = client.wait_for(1)
+    finally:
+        proxy.close()
+    assert "cannot connect to http://mcp.test:8080/mcp (connection refused)" in error["error"]["message"]
+    for text in (error["error"]["message"], *logs):
+        assert "pw-Vx93kq" not in text and "k3y-Q7r" not in text and "ana" not in text
+
+
+class _FakeResponse:
+    def __init__(self) -> None:
+        self.closed = threading.Event()
+
+    def close(self) -> None:
+        self.closed.set()
+
+
+def test_a_response_registered_while_close_runs_is_aborted_too(make: Any) -> None:
+    # close() copies the open responses and sets the stop flag; a worker registering a response between the two
+    # must still be woken. The stop flag's set() is where the worker gets its chance.
+    proxy, _client, _server = make(standard)
+    late = _FakeResponse()
+    worker = threading.Thread(target=proxy._track, args=(late,), name="late-worker")
+    # How long set() lets the worker run first: it finishes in microseconds unless close() holds the lock.
+    worker_chance_s = 0.2
+
+    class HookedEvent(threading.Event):
+        def set(self) -> None:
+            if not worker.is_alive() and worker.ident is None:
+                worker.start()
+                worker.join(worker_chance_s)
+            super().set()
+
+    proxy._stop = HookedEvent()
+    proxy.close()
+    worker.join(WAIT_S)
+    assert not worker.is_alive()
+    assert late.closed.is_set(), "a response registered during close() was never aborted"
