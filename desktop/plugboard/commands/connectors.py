@@ -169,7 +169,10 @@ def _add_remote(args: argparse.Namespace) -> int:
     connectors = _connectors(args)
     connectors.add(args.name, entry)
     via = f" through the tunnel {args.ssh}" if args.ssh else ""
-    print(f'Added "{args.name}" ({args.remote}{via}). Restart Claude Desktop to use it (plugboard claude restart).')
+    from plugboard.core.remote_url import display_url
+
+    where = display_url(args.remote) + via
+    print(f'Added "{args.name}" ({where}). Restart Claude Desktop to use it (plugboard claude restart).')
     return 0
 
 

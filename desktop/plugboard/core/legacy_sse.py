@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from plugboard.core.http_session import abort
+from plugboard.core.remote_url import display_url
 from plugboard.core.sse import SSEParser
 from plugboard.core.tunnel.backoff import Backoff
 
@@ -96,11 +97,11 @@ class LegacySession:
         try:
             response = self.client.send(self.client.build_request("GET", self.url, headers=headers), stream=True)
         except httpx.HTTPError as exc:
-            return f"GET {self.url} failed ({type(exc).__name__})"
+            return f"GET {display_url(self.url)} failed ({type(exc).__name__})"
         ctype = response.headers.get("content-type", "")
         if response.status_code != 200 or not ctype.startswith("text/event-stream"):
             response.close()
-            return f"GET {self.url} answered HTTP {response.status_code} {ctype or ''}".strip()
+            return f"GET {display_url(self.url)} answered HTTP {response.status_code} {ctype or ''}".strip()
         with self._lock:
             self._response = response
         if self._stop.is_set():
