@@ -43,6 +43,7 @@ from plugboard.gui.backups_dialog import BackupsDialog
 from plugboard.gui.catalog_dialog import CatalogDialog
 from plugboard.gui.connector_dialog import ConnectorDialog
 from plugboard.gui.connectors_model import DESCRIPTION, KIND, NAME, STATUS, SWITCH, ConnectorsModel, Row
+from plugboard.gui.import_dialog import ImportDialog
 from plugboard.gui.toggle_delegate import ToggleDelegate
 from plugboard.gui.worker import Worker
 
@@ -142,6 +143,9 @@ class ConnectorsPage(QWidget):
         self.duplicate_button = QPushButton("D&uplicate")
         self.remove_button = QPushButton("&Remove")
         self.undo_button = QPushButton("U&ndo")
+        self.import_button = QPushButton("&Import…")
+        self.import_button.setToolTip("Bring servers from Cursor, VS Code, Claude Code, Windsurf, Cline or LM Studio")
+        self.import_button.clicked.connect(self.open_import)
         self.backups_button = QPushButton("&Backups…")
         self.backups_button.setToolTip("Put back an earlier version of Claude's config")
         self.backups_button.clicked.connect(self.open_backups)
@@ -163,6 +167,7 @@ class ConnectorsPage(QWidget):
             tools.addWidget(button)
         tools.addStretch(1)
         tools.addWidget(self.undo_button)
+        tools.addWidget(self.import_button)
         tools.addWidget(self.backups_button)
         self.table.doubleClicked.connect(lambda _index: self.edit_connector())
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
@@ -374,6 +379,23 @@ class ConnectorsPage(QWidget):
     def _test_failed(self, message: str) -> None:
         self.testing = None
         self.reload(message)
+
+    def open_import(self) -> ImportDialog:
+        dialog = ImportDialog(self.connectors, self)
+
+        def imported(result: int) -> None:
+            done = dialog.outcome
+            if result != QDialog.DialogCode.Accepted or done is None:
+                return
+            self._changed(None)
+            names = ", ".join(f'"{n}"' for n in [*done.added, *done.parked]) or "nothing"
+            later = [f"plugboard secret set {c} {k}" for c, k in done.missing_secrets]
+            hint = f" Still to set: {'; '.join(later)}." if later else ""
+            self.reload(f"Imported {names}.{hint}" + self._restart_hint())
+
+        dialog.finished.connect(imported)
+        dialog.open()
+        return dialog
 
     def open_backups(self) -> BackupsDialog:
         dialog = BackupsDialog(self.connectors, self)
