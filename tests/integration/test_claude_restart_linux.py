@@ -30,10 +30,11 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="th
 
 # A stand-in exits within milliseconds of SIGTERM/SIGKILL; 10 s only absorbs a loaded 2-core CI machine.
 EXIT_DEADLINE_S = 10.0
-# Long enough that a stand-in never exits on its own during a test.
-STANDIN_LIFETIME = "3600"
+# Long enough that a stand-in never exits on its own during a test, short enough that one left by a killed test
+# run (the fixture kills them otherwise) does not pose as Claude Desktop for long.
+STANDIN_LIFETIME = "600"
 # The desktop entry runs the stand-in with a different argument, so a relaunch visibly came from the entry.
-ENTRY_LIFETIME = "7200"
+ENTRY_LIFETIME = "601"
 
 
 @dataclass

@@ -19,8 +19,9 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
         help="add a connector: plugboard add NAME [--env K=V]... [--secret K]... -- COMMAND [ARGS...]",
         usage="plugboard add NAME [--env K=V]... [--secret KEY]... -- COMMAND [ARGS...]\n"
         "       plugboard add NAME --remote URL [--ssh PROFILE] [--header 'K: V']... [--bearer-secret KEY]",
-        description="Add a connector to Claude's config. Secret values are read from a hidden prompt "
-        "(or stdin), stored in the OS keyring, and passed to the server by `plugboard run`.",
+        description="Add a connector to Claude's config. It runs through Plugboard's launcher (`plugboard run`), "
+        "which finds the program where Claude cannot (nvm, Homebrew, ~/.local/bin…), keeps its log and status, and "
+        "hands it its --secret values from the OS keyring (asked for once, with a hidden prompt or on stdin).",
     )
     p.add_argument("name")
     p.add_argument("--env", action="append", default=[], metavar="K=V", help="a plain environment variable")
@@ -30,6 +31,11 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
         default=[],
         metavar="KEY",
         help="an environment variable kept in the OS keyring (asked for if not set yet)",
+    )
+    p.add_argument(
+        "--plain",
+        action="store_true",
+        help="write the bare command (Claude starts it directly: no PATH repair, status or log by Plugboard)",
     )
     remote = p.add_argument_group("a remote server (through `plugboard proxy`) instead of a command")
     remote.add_argument(
@@ -122,8 +128,14 @@ def cmd_add(args: argparse.Namespace) -> int:
     clash = set(env) & set(args.secret)
     if clash:
         raise PlugboardError(f"{', '.join(sorted(clash))} given both as --env and --secret; pick one")
+    if args.plain and args.secret:
+        raise PlugboardError("--plain entries cannot take --secret: secrets reach the server through the launcher")
     connectors = _connectors(args)
-    if args.secret:
+    if args.plain:
+        entry: dict[str, Any] = {"command": argv[0], "args": argv[1:]}
+        if env:
+            entry["env"] = env
+    else:
         from plugboard.core import secrets
         from plugboard.core.launcher import launcher_entry
 
@@ -134,16 +146,23 @@ def cmd_add(args: argparse.Namespace) -> int:
             else:
                 from plugboard.commands.prompts import read_secret_value
 
-                value = read_secret_value(args.name, key)
-                secrets.set_secret(args.name, key, value)
+                secrets.set_secret(args.name, key, read_secret_value(args.name, key))
         entry = launcher_entry(args.name, list(args.secret), argv[0], argv[1:], env or None)
-    else:
-        entry = {"command": argv[0], "args": argv[1:]}
-        if env:
-            entry["env"] = env
     connectors.add(args.name, entry)
+    _warn_if_missing(argv[0])
     print(f'Added "{args.name}" to {connectors.path}. Restart Claude Desktop to use it (plugboard claude restart).')
     return 0
+
+
+def _warn_if_missing(command: str) -> None:
+    """Say now, not when Claude starts it, that the program is not installed (adding it anyway is allowed)."""
+    from plugboard.core.errors import PlugboardError
+    from plugboard.core.resolve import resolve_command
+
+    try:
+        resolve_command(command)
+    except PlugboardError as exc:
+        print(f"plugboard: warning: {exc}", file=sys.stderr)
 
 
 def _add_remote(args: argparse.Namespace) -> int:

@@ -95,12 +95,16 @@ class Connector:
         return words[1] if words else [self.command, *self.args]
 
     def to_json(self) -> dict[str, Any]:
+        """For `plugboard list --json`: the server's own command line (what the launcher starts, for a launcher
+        entry), and `via` ("run", "proxy" or null) saying whether Plugboard's launcher or proxy sits in front."""
+        command, *args = self.server_command
         return {
             "name": self.name,
             "enabled": self.enabled,
             "kind": self.kind,
-            "command": self.command,
-            "args": self.args,
+            "command": command,
+            "args": args,
+            "via": self.via_plugboard,
         }
 
 

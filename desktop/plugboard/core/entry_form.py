@@ -1,8 +1,8 @@
 """The connector form's rules, Qt-free: what a person fills in ↔ the entry written to Claude's config.
 
-A person thinks in "command, arguments, environment variables, some of them secret". Claude's file holds either a
-plain entry (`command`, `args`, `env`) or, when any variable is secret, a launcher entry
-(`plugboard run NAME --secret KEY... -- COMMAND ARGS`, DESIGN.md) whose secret values live in the keyring only.
+A person thinks in "command, arguments, environment variables, some of them secret". Claude's file gets a launcher
+entry (`plugboard run NAME [--secret KEY]... -- COMMAND ARGS`, DESIGN.md) whose secret values live in the keyring
+only; a plain entry written by hand or another tool opens in the form the same way.
 `ConnectorForm` converts both ways, validates as the user types (`problems`), and saves (`save`): secrets to the
 keyring first, then the entry, so Claude never starts a launcher entry whose secret is not there yet.
 """
@@ -49,15 +49,11 @@ class ConnectorForm:
         return [v.key for v in self.env if v.secret]
 
     def entry(self) -> dict[str, Any]:
-        plain = {v.key: v.value for v in self.env if not v.secret}
-        if self.secret_keys:
-            from plugboard.core.launcher import launcher_entry
+        """Always a launcher entry, as `plugboard add` writes: PATH repair, status and log for every connector."""
+        from plugboard.core.launcher import launcher_entry
 
-            return launcher_entry(self.name, self.secret_keys, self.command, list(self.args), plain or None)
-        entry: dict[str, Any] = {"command": self.command, "args": list(self.args)}
-        if plain:
-            entry["env"] = plain
-        return entry
+        plain = {v.key: v.value for v in self.env if not v.secret}
+        return launcher_entry(self.name, self.secret_keys, self.command, list(self.args), plain or None)
 
     def problems(
         self,

@@ -244,3 +244,24 @@ def test_a_folder_fsync_failure_after_the_rename_loses_nothing(connectors, claud
     connectors.disable("github")  # the content is written; the folder just cannot be fsynced here
     assert "github" not in json.loads(claude_config.read_text())["mcpServers"]
     assert [c.name for c in connectors.all() if not c.enabled] == ["github"]
+
+
+def test_add_goes_through_the_launcher_unless_plain_and_warns_about_a_missing_program(claude_config, capsys):
+    from plugboard.core.launcher import plugboard_executable
+
+    assert main(["add", "time", "--", "uvx", "mcp-server-time"]) == 0
+    assert main(["add", "bare", "--plain", "--", "uvx", "mcp-server-time"]) == 0
+    servers = json.loads(claude_config.read_text())["mcpServers"]
+    assert servers["time"] == {
+        "command": plugboard_executable(),
+        "args": ["run", "time", "--", "uvx", "mcp-server-time"],
+    }
+    assert servers["bare"] == {"command": "uvx", "args": ["mcp-server-time"]}
+    capsys.readouterr()
+    assert main(["add", "ghost", "--", "no-such-program-zz"]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("plugboard: warning:") and "no-such-program-zz" in err
+    assert main(["list", "--json"]) == 0
+    rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)}
+    assert (rows["time"]["command"], rows["time"]["via"]) == ("uvx", "run")
+    assert (rows["bare"]["command"], rows["bare"]["via"]) == ("uvx", None)
