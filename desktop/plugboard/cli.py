@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
+import shlex
 import sys
 from collections.abc import Sequence
 
@@ -78,8 +80,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(handler(args) or 0)
     except PlugboardError as exc:
-        print(f"plugboard: {exc}", file=sys.stderr)
+        message = str(exc)
+        if args.config:  # a suggested command must act on the same file
+            message = message.replace("`plugboard repair", f"`plugboard --config {shlex.quote(args.config)} repair")
+        print(f"plugboard: {message}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # `plugboard backups | head -1`: the reader left, which is fine
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except OSError as exc:  # a disk or permission problem the code did not foresee: still one line, no traceback
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"plugboard: {where}{exc.strerror or exc}", file=sys.stderr)

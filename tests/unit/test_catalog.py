@@ -241,7 +241,8 @@ def test_catalog_add_without_secrets_creates_the_missing_config_and_says_so(clau
     assert not claude_config.exists()
     assert main(["catalog", "add", "filesystem", "files", "--set", f"folder={tmp_path}"]) == 0
     out = capsys.readouterr().out
-    assert "no config file yet" in out and "Created Claude Desktop's config file" in out
+    # Said once, after the fact (an add that fails must not announce a file it never created).
+    assert "Created Claude Desktop's config file" in out and "will create it" not in out
     entry = json.loads(claude_config.read_text())["mcpServers"]["files"]
     assert entry["args"][-1] == str(tmp_path)
     assert oct(os.stat(claude_config).st_mode & 0o777) == "0o600"
@@ -303,3 +304,9 @@ def test_a_connector_is_described_by_the_catalog_item_whose_package_it_runs():
     assert (
         describe(Connector("mine", True, {"command": "node", "args": ["/opt/s.js"]}), catalog) == "Runs node /opt/s.js"
     )
+
+
+def test_catalog_add_without_a_required_field_says_how_to_give_it(claude_config, capsys):
+    assert main(["catalog", "add", "filesystem"]) == 1
+    assert "plugboard catalog add filesystem --set folder=" in capsys.readouterr().err
+    assert not claude_config.exists()

@@ -90,10 +90,13 @@ def cmd_add(args: argparse.Namespace, item_id: str, given_name: str | None) -> i
                 "command line"
             )
         values[key] = value
+    missing = [s for s in item.inputs if s.required and not s.is_secret and s.id not in values]
+    if missing:
+        sets = " ".join(f"--set {s.id}={(s.placeholder or 'VALUE').replace(' ', '')}" for s in missing)
+        labels = ", ".join(f"“{s.label}”" for s in missing)
+        raise PlugboardError(f"{item.name} needs {labels}: plugboard catalog add {item.id} {sets}")
     connectors = Connectors.open(args.config)
     setup = require_config_folder(connectors.discovery)
-    if setup.message and not args.json:
-        print(setup.message)
     if name in {c.name for c in connectors.all()}:
         raise PlugboardError(f'a connector called "{name}" already exists; give another NAME')
     runtime = check_runtime(item)

@@ -197,7 +197,11 @@ def _add_remote(args: argparse.Namespace) -> int:
 
 def cmd_change(args: argparse.Namespace) -> int:
     connectors = _connectors(args)
-    kept = connectors.get(args.name).secret_keys if args.verb == "remove" else []
+    current = connectors.get(args.name)
+    if args.verb in ("enable", "disable") and current.enabled == (args.verb == "enable"):
+        print(f'"{args.name}" is already {"on" if current.enabled else "off"}; nothing changed.')
+        return 0
+    kept = current.secret_keys if args.verb == "remove" else []
     getattr(connectors, args.verb)(args.name)
     if kept:
         keys = ", ".join(kept)
@@ -209,7 +213,7 @@ def cmd_change(args: argparse.Namespace) -> int:
 
 def cmd_repair(args: argparse.Namespace) -> int:
     from plugboard.core import claude_config
-    from plugboard.core.errors import ConfigError, PlugboardError
+    from plugboard.core.errors import ConfigError
     from plugboard.core.repair import plan_repair
 
     connectors = _connectors(args)
@@ -230,9 +234,10 @@ def cmd_repair(args: argparse.Namespace) -> int:
     for action in plan.actions:
         print(f"  - {action}")
     if not args.yes:
-        if not sys.stdin.isatty():
-            raise PlugboardError("not applied: run `plugboard repair --yes` to apply these changes")
-        answer = input("Apply these changes? A backup is kept. [y/N] ").strip().lower()
+        print("Apply these changes? A backup is kept. [y/N] ", end="", flush=True)
+        answer = (sys.stdin.readline() if sys.stdin is not None else "").strip().lower()
+        if not sys.stdin or not sys.stdin.isatty():
+            print(answer)
         if answer not in ("y", "yes"):
             print("Nothing changed.")
             return 1

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from plugboard.core import claude_config
 from plugboard.core.errors import ConfigError, PlugboardError
-from plugboard.core.jsondoc import JSON_WS, ConfigDocument
+from plugboard.core.jsondoc import JSON_WS, ConfigDocument, DuplicateKey, JsonSyntax
 
 
 @dataclass(frozen=True)
@@ -41,22 +41,25 @@ def plan_repair(path: Path, raw: bytes) -> RepairPlan:
         actions.append(f"remove {commas} trailing comma{'s' if commas > 1 else ''}")
     try:
         doc = ConfigDocument(text)
-    except Exception as exc:
-        raise PlugboardError(
-            f"{path}: cannot be repaired automatically ({exc}); "
-            "restore a backup (`plugboard backups`) or fix it by hand"
-        ) from exc
+    except (JsonSyntax, DuplicateKey):
+        _unrepairable(path, text)
     text, quoted = _quote_env_values(doc)
     if quoted:
         actions.append("put " + ", ".join(quoted) + " in quotes")
-    data = text.encode("utf-8")
+    _unrepairable(path, text)  # returns only when the result is a config Claude reads
+    return RepairPlan(text.encode("utf-8"), tuple(actions))
+
+
+def _unrepairable(path: Path, text: str) -> None:
+    """Raise, with the engine's own words for what is still wrong, unless `text` is a valid config."""
     try:
-        claude_config.parse(path, data)
+        claude_config.parse(path, text.encode("utf-8"))
     except ConfigError as exc:
+        where = f" (line {exc.line} column {exc.column})" if exc.line is not None else ""
         raise PlugboardError(
-            f"cannot be repaired automatically ({exc}); restore a backup (`plugboard backups`) or fix it by hand"
+            f"{path}: cannot be repaired automatically ({exc.reason}{where}); "
+            "restore a backup (`plugboard backups`) or fix it by hand"
         ) from exc
-    return RepairPlan(data, tuple(actions))
 
 
 def strip_comments_and_trailing_commas(text: str) -> tuple[str, int, int]:

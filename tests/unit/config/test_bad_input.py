@@ -1,5 +1,6 @@
 """Every kind of bad input: exit 1, one line naming the file (and line/column for JSON), the file never written."""
 
+import io
 import os
 
 import pytest
@@ -88,13 +89,15 @@ def test_a_missing_folder_is_refused_on_write(tmp_path, capsys):
     assert not target.parent.exists()
 
 
-def test_repair_fixes_comments_and_trailing_commas_after_consent_and_keeps_a_backup(claude_config, capsys):
+def test_repair_fixes_comments_and_trailing_commas_after_consent_and_keeps_a_backup(claude_config, capsys, monkeypatch):
     broken = '{\n  // servers\n  "mcpServers": {\n    "a": {"command": "x", "args": ["http://h/x"],},\n  },\n}'
     claude_config.write_text(broken)
-    assert main(["repair"]) == 1  # no terminal to ask: not applied
+    monkeypatch.setattr("sys.stdin", io.StringIO("n\n"))
+    assert main(["repair"]) == 1  # answered no: not applied
     assert claude_config.read_text() == broken
+    monkeypatch.setattr("sys.stdin", io.StringIO("y\n"))
     capsys.readouterr()
-    assert main(["repair", "--yes"]) == 0
+    assert main(["repair"]) == 0
     out = capsys.readouterr().out
     assert "remove 1 comment" in out and "remove 3 trailing commas" in out
     assert main(["list", "--json"]) == 0
@@ -116,3 +119,10 @@ def test_repair_refuses_what_it_cannot_fix(claude_config, capsys):
     assert main(["repair", "--yes"]) == 1
     assert "cannot be repaired automatically" in capsys.readouterr().err
     assert claude_config.read_text() == '{"mcpServers": {"a"'
+
+
+def test_a_suggested_repair_names_the_same_config_file(tmp_path, capsys):
+    other = tmp_path / "my config.json"
+    other.write_text('{"mcpServers": {},}')
+    assert main(["--config", str(other), "list"]) == 1
+    assert f"run `plugboard --config '{other}' repair`" in capsys.readouterr().err
