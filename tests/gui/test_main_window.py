@@ -135,3 +135,43 @@ def test_the_navigation_has_every_page_and_add_remote_opens_the_wizard(qtbot, wi
     wizard = window.remote_page.findChild(RemoteWizard)
     assert wizard is not None and wizard.isVisible()
     wizard.reject()
+
+
+def answer_next_question(qtbot, label):
+    """Click `label` in the next message box, once it shows (it is modal: schedule before it opens)."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    def click():
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(10, click)
+            return
+        button = next(b for b in box.buttons() if b.text() == label)
+        button.click()
+
+    QTimer.singleShot(0, click)
+
+
+@pytest.mark.parametrize("window", [True], indirect=True)
+def test_quitting_with_staged_switches_offers_to_apply_them_first(qtbot, window, claude_config):
+    window.page.guard_seconds = 0.2
+    click_switch(qtbot, window, 0)
+    assert len(window.page.pending) == 1
+    answer_next_question(qtbot, "Cancel")
+    window.quit()
+    assert window.isVisible() and len(window.page.pending) == 1
+    answer_next_question(qtbot, "Apply and restart Claude")
+    window.quit()
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=30000)
+    assert list(json.loads(claude_config.read_text())["mcpServers"]) == ["time"]
+    assert window.page.claude.restarts == 1
+
+
+@pytest.mark.parametrize("window", [True], indirect=True)
+def test_quitting_and_discarding_staged_switches_leaves_the_file_alone(qtbot, window, claude_config):
+    click_switch(qtbot, window, 1)
+    answer_next_question(qtbot, "Discard")
+    window.quit()
+    assert not window.isVisible()
+    assert claude_config.read_text() == CONFIG

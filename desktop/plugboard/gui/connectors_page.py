@@ -76,6 +76,8 @@ class ConnectorsPage(QWidget):
     claude_progress = Signal(float)
     remote_requested = Signal()
     """"Add remote…" was clicked: the window opens the Remote connector wizard (it lives on the Remote page)."""
+    applied = Signal()
+    """"Restart Claude now" finished (well or not); staged switches are written or reported."""
     rows_changed = Signal(list)
     """The rows shown changed (for the tray's quick switches and notifications)."""
     wrote = Signal()
@@ -305,12 +307,14 @@ class ConnectorsPage(QWidget):
         if outcome.ok:
             self.pending.clear()
             self.unloaded = 0
+        self.applied.emit()
         self.reload(outcome.message)
 
     def _apply_failed(self, message: str) -> None:
         self.wrote.emit()
         self.restart_button.setEnabled(True)
         self.pending.clear()  # whatever was written is on disk now; show the file as it is
+        self.applied.emit()
         self.reload(message)
 
     # -- add / edit / duplicate / remove / undo --------------------------------------------------------------

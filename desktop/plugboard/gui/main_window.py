@@ -10,13 +10,14 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QFileSystemWatcher
+from PySide6.QtCore import QFileSystemWatcher, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
     QListWidget,
     QMainWindow,
+    QMessageBox,
     QStackedWidget,
     QSystemTrayIcon,
     QWidget,
@@ -176,11 +177,39 @@ class MainWindow(QMainWindow):
     # -- closing -------------------------------------------------------------------------------------------------
 
     def quit(self) -> None:
+        if not self.confirm_pending():
+            return
         self.quitting = True
         self.close()
         app = QApplication.instance()
         if app is not None:
             app.quit()
+
+    def confirm_pending(self) -> bool:
+        """Quitting with switches still waiting for a Claude restart: apply them (then quit), discard, or stay."""
+        count = len(self.page.pending)
+        if not count:
+            return True
+        noun = "change" if count == 1 else "changes"
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle("Plugboard")
+        box.setText(f"{count} {noun} to your connectors still wait for Claude Desktop to restart.")
+        box.setInformativeText("Apply them now (Claude Desktop restarts), or discard them?")
+        apply = box.addButton("Apply and restart Claude", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
+        stay = box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(apply)
+        box.exec()
+        if box.clickedButton() is stay:
+            return False
+        if box.clickedButton() is apply:
+            # Quit only once the restart is done: leaving mid-way could leave Claude quit and the file unwritten.
+            self.page.applied.connect(self.quit, Qt.ConnectionType.SingleShotConnection)
+            self.page.apply_now()
+            return False
+        self.page.pending.clear()
+        return True
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self.quitting and self.settings.close_to_tray and self.tray is not None and self.tray.isVisible():

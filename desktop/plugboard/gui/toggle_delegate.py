@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem
 from plugboard.gui.connectors_model import SWITCH_ROLE, ConnectorsModel
 
 TRACK_W, TRACK_H = 36, 20
+ON_COLOUR, OFF_COLOUR = "#2e7d32", "#9aa0a6"
 
 
 class ToggleDelegate(QStyledItemDelegate):
@@ -22,7 +23,9 @@ class ToggleDelegate(QStyledItemDelegate):
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(palette.highlight().color() if on else QColor("#b0b4b8"))
+        # Fixed colours, not the palette's highlight: on a selected row the highlight is the row's own background
+        # and an "on" track would vanish into it.
+        painter.setBrush(QColor(ON_COLOUR) if on else QColor(OFF_COLOUR))
         painter.drawRoundedRect(track, TRACK_H / 2, TRACK_H / 2)
         knob = TRACK_H - 4
         x = track.right() - knob - 2 if on else track.left() + 2
