@@ -222,3 +222,21 @@ def test_cli_restart_restarts_the_standin(standin, capsys):
     assert first.wait(timeout=EXIT_DEADLINE_S) == -signal.SIGTERM
     (new,) = standin.processes()
     assert new.pid != first.pid
+
+
+def test_cli_disable_while_claude_runs_warns_and_with_restart_applies_around_a_real_restart(
+    standin, claude_config, capsys, monkeypatch
+):
+    monkeypatch.setattr("plugboard.core.apply.WIPE_GUARD_S", 0.5)  # nothing rewrites the file in this test
+    claude_config.write_text('{"mcpServers": {"a": {"command": "x"}, "b": {"command": "y"}}}')
+    first = standin.start()
+    assert cli.main(["disable", "a"]) == 0
+    assert "Claude Desktop is running: it may write its own copy over this change" in capsys.readouterr().out
+    assert cli.main(["enable", "a"]) == 0
+    capsys.readouterr()
+    assert cli.main(["disable", "b", "--restart"]) == 0
+    assert "Applied 1 change" in capsys.readouterr().out
+    assert first.wait(EXIT_DEADLINE_S) == -signal.SIGTERM  # Claude was asked to quit, not killed
+    assert json.loads(claude_config.read_text())["mcpServers"] == {"a": {"command": "x"}}
+    relaunched = standin.processes()
+    assert len(relaunched) == 1 and relaunched[0].pid != first.pid

@@ -57,6 +57,12 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     ):
         p = subparsers.add_parser(verb, parents=parents, help=text)
         p.add_argument("name")
+        if verb != "remove":
+            p.add_argument(
+                "--restart",
+                action="store_true",
+                help="if Claude Desktop runs: quit it, write, start it again, and check it kept the change",
+            )
         p.set_defaults(handler=cmd_change, verb=verb)
 
     p = subparsers.add_parser("repair", parents=parents, help="offer to fix a config Claude cannot read")
@@ -202,6 +208,12 @@ def cmd_change(args: argparse.Namespace) -> int:
         print(f'"{args.name}" is already {"on" if current.enabled else "off"}; nothing changed.')
         return 0
     kept = current.secret_keys if args.verb == "remove" else []
+    if args.verb != "remove":
+        from plugboard.core.claude_app import ClaudeApp
+
+        claude = ClaudeApp(config_override=args.config)
+        if claude.status().running:
+            return _change_while_claude_runs(args, connectors, claude)
     getattr(connectors, args.verb)(args.name)
     if kept:
         keys = ", ".join(kept)
@@ -209,6 +221,26 @@ def cmd_change(args: argparse.Namespace) -> int:
     done = {"remove": "Removed", "enable": "Enabled", "disable": "Disabled"}[args.verb]
     print(f'{done} "{args.name}". Restart Claude Desktop to apply (plugboard claude restart).')
     return 0
+
+
+def _change_while_claude_runs(args: argparse.Namespace, connectors: Any, claude: Any) -> int:
+    """Claude Desktop may write its cached copy over a file changed under it (FACTS.md §A)."""
+    wanted = args.verb == "enable"
+    if not args.restart:
+        getattr(connectors, args.verb)(args.name)
+        print(
+            f'{"Enabled" if wanted else "Disabled"} "{args.name}", but Claude Desktop is running: it may write its '
+            "own copy over this change. Apply it now with `plugboard claude restart` (or use --restart)."
+        )
+        return 0
+    from plugboard.core.apply import apply_changes
+
+    def progress(waited: float) -> None:
+        print(f"waiting for Claude Desktop to quit… {waited:.0f} s", file=sys.stderr, flush=True)
+
+    outcome = apply_changes(connectors, {args.name: wanted}, claude, progress=progress)
+    print(outcome.message)
+    return 0 if outcome.ok and not outcome.restored_after_wipe else 1
 
 
 def cmd_repair(args: argparse.Namespace) -> int:

@@ -93,10 +93,11 @@ def apply_changes(
     claude: ClaudeApp,
     *,
     progress: Callable[[float], None] | None = None,
-    guard_seconds: float = WIPE_GUARD_S,
+    guard_seconds: float | None = None,
     stop: threading.Event | None = None,
 ) -> ApplyOutcome:
     changes = dict(changes)
+    guard_seconds = WIPE_GUARD_S if guard_seconds is None else guard_seconds
     count = _count(len(changes))
     if not claude.status().running:
         written = write_changes(connectors, changes)
