@@ -148,3 +148,20 @@ def test_only_the_secrets_the_keyring_lacks_are_named() -> None:
     assert problem.code == dx.MISSING_SECRET
     assert "GITHUB_ORG" in problem.summary and "GITHUB_TOKEN" not in problem.summary
     assert report.reason.detail["keys"] == ["GITHUB_ORG"]
+
+
+def test_a_plugboard_proxy_that_cannot_reach_its_remote_is_explained_as_such_not_as_a_bad_server() -> None:
+    from plugboard.core import diagnosis as dx
+    from plugboard.core import supervisor as sv
+
+    spec = sv.ServerSpec("far", "/opt/pb/bin/plugboard", ["proxy", "far", "http://127.0.0.1:9/mcp"])
+    reason = sv.Reason(
+        sv.BAD_INITIALIZE,
+        "the server refused initialize: error -32000: far: the remote MCP server is unreachable: cannot connect "
+        "to http://127.0.0.1:9/mcp (connection refused). Is it running? Check with `plugboard doctor far`",
+    )
+    (found,) = dx.diagnose(reason, None, spec)
+    assert found.code == dx.REMOTE_FAILED
+    assert found.summary.startswith("Plugboard's bridge could not reach the remote server (the remote MCP server")
+    assert "plugboard doctor far" not in found.summary
+    assert "plugboard tunnel status" in found.fix

@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath, PureWindowsPath
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 from plugboard.core import supervisor as sv
@@ -43,6 +43,7 @@ WINDOWS_NPX = "windows-npx"
 KEYRING_UNAVAILABLE = "keyring-unavailable"
 CANNOT_START = "cannot-start"
 BAD_INITIALIZE = "bad-initialize"
+REMOTE_FAILED = "remote-unreachable"
 CRASHED = "crashed"
 CLAUDE_ERROR = "claude-error"
 GUI_PATH = "gui-path"
@@ -156,6 +157,10 @@ def _missing_relative_file(lines: Sequence[str]) -> str | None:
     return None
 
 
+def _is_plugboard_proxy(spec: sv.ServerSpec) -> bool:
+    return Path(spec.command).name.lower() in ("plugboard", "plugboard.exe") and spec.args[:1] == ["proxy"]
+
+
 def diagnose(reason: sv.Reason, run: sv.RunInfo | None, spec: sv.ServerSpec) -> list[Diagnosis]:
     """What went wrong, from the supervisor's final reason and the run it describes. Empty when all was well."""
     tail = list(run.stderr_tail) if run else list(reason.detail.get("stderr_tail", []))
@@ -248,6 +253,20 @@ def diagnose(reason: sv.Reason, run: sv.RunInfo | None, spec: sv.ServerSpec) -> 
                 "Plugboard and Claude Desktop do not support.",
                 f"Update the server to a version that supports one of: {supported}.",
                 evidence=[reason.text],
+            )
+        )
+    elif kind == sv.BAD_INITIALIZE and _is_plugboard_proxy(spec):
+        # Our own bridge answered: its message already says what is wrong with the remote side, in words.
+        said = re.sub(r"^.*?error -?\d+: (?:[^:]+: )?", "", reason.text)
+        said = said.split(" Check with `plugboard doctor")[0].rstrip(" .")
+        found.append(
+            Diagnosis(
+                REMOTE_FAILED,
+                f"Plugboard's bridge could not reach the remote server ({said}).",
+                "Check the address and that the MCP server runs there; through a tunnel, "
+                "`plugboard tunnel status` shows whether the SSH side is up. `plugboard logs "
+                f"{spec.name}` has the bridge's own log.",
+                evidence=[reason.text, *_tail(tail)],
             )
         )
     elif kind == sv.BAD_INITIALIZE:
