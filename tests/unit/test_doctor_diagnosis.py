@@ -151,9 +151,6 @@ def test_only_the_secrets_the_keyring_lacks_are_named() -> None:
 
 
 def test_a_plugboard_proxy_that_cannot_reach_its_remote_is_explained_as_such_not_as_a_bad_server() -> None:
-    from plugboard.core import diagnosis as dx
-    from plugboard.core import supervisor as sv
-
     spec = sv.ServerSpec("far", "/opt/pb/bin/plugboard", ["proxy", "far", "http://127.0.0.1:9/mcp"])
     reason = sv.Reason(
         sv.BAD_INITIALIZE,
