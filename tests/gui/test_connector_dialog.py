@@ -11,28 +11,13 @@ from PySide6.QtWidgets import QDialogButtonBox
 from plugboard.core import secrets
 from plugboard.core.entry_form import EnvVar
 from plugboard.core.launcher import plugboard_executable
-from plugboard.gui.main_window import MainWindow
 
 SECRET = "xoxb-secret-value-42"
 
 
-class NotRunning:
-    def status(self):
-        return type("Status", (), {"running": False})()
-
-
 @pytest.fixture
-def window(qtbot, claude_config):
-    claude_config.write_text(
-        '{\n  "mcpServers": {\n    "time": {"command": "uvx", "args": ["mcp-server-time"]}\n  }\n}'
-    )
-    window = MainWindow(str(claude_config), claude=NotRunning())
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    qtbot.waitUntil(lambda: window.page.claude_known, timeout=5000)
-    yield window
-    window.close()
+def window(open_window):
+    return open_window('{\n  "mcpServers": {\n    "time": {"command": "uvx", "args": ["mcp-server-time"]}\n  }\n}')
 
 
 def save_button(dialog):

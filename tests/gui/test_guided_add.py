@@ -13,27 +13,15 @@ from PySide6.QtWidgets import QApplication
 
 from plugboard.core import secrets
 from plugboard.gui.catalog_dialog import CatalogDialog
-from plugboard.gui.main_window import MainWindow
 
 TOKEN = "BSA-test-token-0123456789"
 # npx may download the server the first time; the doctor's own initialize bound is 60 s.
 DOCTOR_DONE_MS = 150_000
 
 
-class NotRunning:
-    def status(self):
-        return type("Status", (), {"running": False})()
-
-
 @pytest.fixture
-def window(qtbot, claude_config):
-    window = MainWindow(str(claude_config), claude=NotRunning())
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    qtbot.waitUntil(lambda: window.page.claude_known, timeout=5000)
-    yield window
-    window.close()
+def window(open_window):
+    return open_window()
 
 
 def test_add_brave_search_with_its_key_in_three_clicks_and_one_paste(qtbot, window, claude_config, secret_service):

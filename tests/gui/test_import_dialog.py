@@ -4,29 +4,21 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import Qt
 
 from plugboard.core import secrets
-from plugboard.gui.main_window import MainWindow
 
 SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "clients" / "cursor.json"
 
 
-class NotRunning:
-    def status(self):
-        return type("Status", (), {"running": False})()
-
-
+@pytest.mark.usefixtures("secret_service")
 def test_importing_cursor_servers_moves_their_tokens_to_the_keyring(
-    qtbot, claude_config, tmp_path, secret_service, isolated_home
+    qtbot, open_window, claude_config, tmp_path, isolated_home
 ):
-    claude_config.write_text('{"mcpServers": {}}')
     cursor = tmp_path / "mcp.json"
     shutil.copy(SAMPLE, cursor)
-    window = MainWindow(str(claude_config), claude=NotRunning())
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
+    window = open_window('{"mcpServers": {}}')
     dialog = window.page.open_import()
     dialog.path.setText(str(cursor))
     dialog.preview()
@@ -43,5 +35,3 @@ def test_importing_cursor_servers_moves_their_tokens_to_the_keyring(
             assert b"ghp_cursorSampleToken" not in path.read_bytes(), path
             assert b"lin_api_cursorSampleKey" not in path.read_bytes(), path
     assert window.page.note.text().startswith('Imported "')
-    qtbot.waitUntil(lambda: window.page.claude_known, timeout=5000)
-    window.close()

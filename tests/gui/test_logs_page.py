@@ -4,24 +4,11 @@ import pytest
 from PySide6.QtGui import QGuiApplication
 
 from plugboard.core.connector_log import ConnectorLog
-from plugboard.gui.main_window import MainWindow
-
-
-class NotRunning:
-    def status(self):
-        return type("Status", (), {"running": False})()
 
 
 @pytest.fixture
-def window(qtbot, claude_config):
-    claude_config.write_text('{"mcpServers": {"files": {"command": "npx"}, "time": {"command": "uvx"}}}')
-    window = MainWindow(str(claude_config), claude=NotRunning())
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    qtbot.waitUntil(lambda: window.page.claude_known, timeout=5000)
-    yield window
-    window.close()
+def window(open_window):
+    return open_window('{"mcpServers": {"files": {"command": "npx"}, "time": {"command": "uvx"}}}')
 
 
 def write(name, text):

@@ -3,7 +3,6 @@
 from plugboard.core.connectors import Connector
 from plugboard.core.settings import Settings
 from plugboard.gui.connectors_model import Row
-from plugboard.gui.main_window import MainWindow
 from plugboard.gui.tray import Tray, overall_state
 
 
@@ -28,15 +27,8 @@ def test_quick_switches_in_the_tray_menu_call_the_same_toggle_as_the_page(qtbot)
     assert calls == [("files", True)]
 
 
-def test_settings_page_saves_each_change_and_shows_the_config_in_use(qtbot, claude_config):
-    claude_config.write_text('{"mcpServers": {}}')
-
-    class NotRunning:
-        def status(self):
-            return type("Status", (), {"running": False})()
-
-    window = MainWindow(str(claude_config), claude=NotRunning())
-    qtbot.addWidget(window)
+def test_settings_page_saves_each_change_and_shows_the_config_in_use(open_window, claude_config):
+    window = open_window('{"mcpServers": {}}')
     page = window.settings_page
     assert str(claude_config) in page.config_label.text()
     assert "given on the command line" in page.config_label.text()
@@ -44,5 +36,3 @@ def test_settings_page_saves_each_change_and_shows_the_config_in_use(qtbot, clau
     page.retention.setValue(30)
     saved = Settings.load()
     assert (saved.close_to_tray, saved.log_retention_days) == (False, 30)
-    qtbot.waitUntil(lambda: window.page.claude_known, timeout=5000)
-    window.close()

@@ -29,14 +29,30 @@ def test_connect_tcp_turns_nagle_off(connected_pair):
 
 
 @pytest.mark.skipif(not quickack_supported(), reason="TCP_QUICKACK is Linux-only")
-def test_quickack_is_armed_again_after_each_recv(connected_pair):
+def test_quickack_is_armed_again_after_a_read_that_drains_the_socket(connected_pair):
     client, peer = connected_pair
     wrapped = QuickAckSocket(client)
     for _ in range(3):
         client.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 0)
         peer.sendall(b"x")
-        assert wrapped.recv(1) == b"x"
+        assert wrapped.recv(16) == b"x"  # short: the end of what arrived, where a delayed ACK would stall sshd
         assert client.getsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK) == 1
+
+
+def test_full_reads_of_a_bulk_transfer_rearm_only_every_interval(connected_pair, monkeypatch):
+    from plugboard.core.tunnel import sockets
+
+    now = [1000.0]
+    monkeypatch.setattr(sockets.time, "monotonic", lambda: now[0])
+    client, peer = connected_pair
+    wrapped = QuickAckSocket(client)
+    client.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 0)
+    peer.sendall(b"abcd")
+    assert wrapped.recv(2) == b"ab"  # full, more queued, within the interval: no system call
+    assert client.getsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK) == 0
+    now[0] += sockets.REARM_EVERY_S * 2
+    assert wrapped.recv(2) == b"cd"
+    assert client.getsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK) == 1
 
 
 def test_other_calls_reach_the_wrapped_socket(connected_pair):

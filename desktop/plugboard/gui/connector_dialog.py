@@ -34,8 +34,10 @@ from plugboard.core.connectors import Connectors
 from plugboard.core.entry_form import ConnectorForm, EnvVar
 from plugboard.core.errors import PlugboardError
 from plugboard.core.resolve import resolve_command
-from plugboard.gui.worker import Worker
+from plugboard.gui.worker import Workers
 
+# Closing the form waits this long for a running check or test (both end within their own bounds anyway).
+WORKER_JOIN_S = 2.0
 # Wait this long after the last keystroke before checking: the checks touch the disk and the keyring.
 VALIDATE_DELAY_MS = 250
 
@@ -53,7 +55,7 @@ class ConnectorDialog(QDialog):
         self.connectors = connectors
         self.original = original
         self.setWindowTitle("Edit connector" if original else "Add connector")
-        self._workers: list[Worker] = []
+        self.workers = Workers(self)
         self.problems: list[str] = ["Checking…"]
 
         self.name = QLineEdit()
@@ -229,11 +231,7 @@ class ConnectorDialog(QDialog):
             )
             return form, problems
 
-        worker = Worker("validate", check, self)
-        worker.done.connect(self._validated)
-        worker.failed.connect(lambda message: self._validated((form, [message])))
-        self._workers = [w for w in self._workers if w.is_running()] + [worker]
-        worker.start()
+        self.workers.start("validate", check, self._validated, lambda message: self._validated((form, [message])))
 
     def _validated(self, result: tuple[ConnectorForm, list[str]]) -> None:
         form, problems = result
@@ -251,11 +249,7 @@ class ConnectorDialog(QDialog):
         form = self.form()
         self.test_button.setEnabled(False)
         self.test_output.setPlainText(f"Starting {form.command} and asking what it offers…")
-        worker = Worker("test", lambda: render(form.test()), self)
-        worker.done.connect(self._tested)
-        worker.failed.connect(self._tested)
-        self._workers = [w for w in self._workers if w.is_running()] + [worker]
-        worker.start()
+        self.workers.start("test", lambda: render(form.test()), self._tested, self._tested)
 
     def _tested(self, text: str) -> None:
         self.test_button.setEnabled(True)
@@ -274,6 +268,5 @@ class ConnectorDialog(QDialog):
         self.accept()
 
     def done(self, result: int) -> None:
-        for worker in self._workers:
-            worker.join(2.0)
+        self.workers.join(WORKER_JOIN_S)
         super().done(result)

@@ -45,7 +45,7 @@ from plugboard.gui.connector_dialog import ConnectorDialog
 from plugboard.gui.connectors_model import DESCRIPTION, KIND, NAME, STATUS, SWITCH, ConnectorsModel, Row
 from plugboard.gui.import_dialog import ImportDialog
 from plugboard.gui.toggle_delegate import ToggleDelegate
-from plugboard.gui.worker import Worker
+from plugboard.gui.worker import Workers
 
 # Status lights come from small JSON files: re-read them every 3 s.
 STATUS_POLL_MS = 3000
@@ -97,7 +97,7 @@ class ConnectorsPage(QWidget):
         self.last_undo: undo.Undo | None = None
         self.testing: str | None = None
         """The connector the doctor is examining right now, if any."""
-        self._workers: list[Worker] = []
+        self.workers = Workers(self)
 
         self.restart_banner = QFrame()
         self.restart_banner.setObjectName("restartBanner")
@@ -481,7 +481,7 @@ class ConnectorsPage(QWidget):
     def poll_claude(self) -> None:
         """Look whether Claude runs (on a worker thread)."""
         self.poll_timer.setInterval(CLAUDE_POLL_PENDING_MS if len(self.pending) else CLAUDE_POLL_MS)
-        if any(w.is_running() for w in self._workers):
+        if self.workers.busy():
             return  # an apply or the previous poll is still busy
         self._start("claude-status", self.claude.status, on_done=self._claude_status)
 
@@ -503,19 +503,12 @@ class ConnectorsPage(QWidget):
         on_done: Callable[[Any], None],
         on_failed: Callable[[str], None] | None = None,
     ) -> None:
-        self._workers = [w for w in self._workers if w.is_running()]
-        worker = Worker(name, work, self)
-        # Connect before starting: a fast worker could otherwise report before anyone listens.
-        worker.done.connect(on_done)
-        worker.failed.connect(on_failed or self.show_note)
-        self._workers.append(worker)
-        worker.start()
+        self.workers.start(name, work, on_done, on_failed or self.show_note)
 
     def shutdown(self) -> None:
         self.poll_timer.stop()
         self.status_timer.stop()
-        for worker in self._workers:
-            worker.join(WORKER_JOIN_S)
+        self.workers.join(WORKER_JOIN_S)
 
     # -- keyboard ------------------------------------------------------------------------------------------------
 

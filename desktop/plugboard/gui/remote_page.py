@@ -46,7 +46,7 @@ from plugboard.core.tunnel.tunnel import Tunnel, keyring_secret
 from plugboard.gui.host_key_dialog import ConsentKnownHosts, HostKeyConsent
 from plugboard.gui.tunnel_dialog import TunnelDialog
 from plugboard.gui.tunnels_model import AUTO, NAME, ROUTE, STATE, TRAFFIC, TunnelRow, TunnelsModel, tunnel_notice
-from plugboard.gui.worker import Worker
+from plugboard.gui.worker import Workers
 
 # Repaint countdowns ("next try in 4 s") and read traffic counters this often while a tunnel is live: a
 # counter that moves once a second reads as live; faster would only cost CPU.
@@ -77,7 +77,7 @@ class RemotePage(QWidget):
         self.ssh_config = ssh_config
         self.tunnels: dict[str, Tunnel] = {}
         self._unsubscribe: dict[Tunnel, Callable[[], None]] = {}
-        self._workers: list[Worker] = []
+        self.workers = Workers(self)
         self._shut = False
         self._dropped: set[str] = set()
         """Tunnels that went down from "up" and are not up again yet (for the "is back" notice)."""
@@ -408,12 +408,7 @@ class RemotePage(QWidget):
         on_done: Callable[[Any], None],
         on_failed: Callable[[str], None] | None = None,
     ) -> None:
-        self._workers = [w for w in self._workers if w.is_running()]
-        worker = Worker(name, work, self)
-        worker.done.connect(on_done)  # connected before start: a fast worker must not report to nobody
-        worker.failed.connect(on_failed or self.show_note)
-        self._workers.append(worker)
-        worker.start()
+        self.workers.start(name, work, on_done, on_failed or self.show_note)
 
     def shutdown(self) -> None:
         """Close every tunnel (in parallel, bounded) and stop the timer; safe to call twice."""
@@ -422,6 +417,4 @@ class RemotePage(QWidget):
         self.consent.cancel_all(closing=True)
         for name in list(self.tunnels):
             self.disconnect_tunnel(name)
-        deadline = time.monotonic() + CLOSE_JOIN_S
-        for worker in self._workers:
-            worker.join(max(0.0, deadline - time.monotonic()))
+        self.workers.join(CLOSE_JOIN_S)

@@ -48,7 +48,7 @@ from plugboard.core.remote import DEFAULT_URL, CheckOutcome, RemotePlan, check_r
 from plugboard.core.tunnel.profile import PASSPHRASE_KEY, TunnelProfile, delete_profile, load_profiles
 from plugboard.gui.host_key_dialog import ConsentKnownHosts, HostKeyConsent
 from plugboard.gui.tunnel_dialog import buddy_label
-from plugboard.gui.worker import Worker
+from plugboard.gui.worker import Workers
 
 # Closing the wizard waits this long for a running test; a test always ends within its own deadlines.
 WORKER_JOIN_S = 2.0
@@ -100,7 +100,7 @@ class RemoteWizard(QWizard):
         self.saved_profile: str | None = None
         """The tunnel profile this wizard's test saved (replaced on a re-test, removed on Cancel)."""
         self.testing = False
-        self._workers: list[Worker] = []
+        self.workers = Workers(self)
         self.consent = HostKeyConsent(self)
         self.known_hosts = ConsentKnownHosts(plugboard_dirs().known_hosts, on_changed=self.consent.report_changed)
         self.progress.connect(self._progress)
@@ -280,11 +280,9 @@ class RemoteWizard(QWizard):
             )
 
         self.saved_profile = plan.name
-        worker = Worker("remote-test", work, self)
-        worker.done.connect(self._tested)
-        worker.failed.connect(lambda message: self._tested(CheckOutcome(False, message)))
-        self._workers = [w for w in self._workers if w.is_running()] + [worker]
-        worker.start()
+        self.workers.start(
+            "remote-test", work, self._tested, lambda message: self._tested(CheckOutcome(False, message))
+        )
 
     def _progress(self, line: str) -> None:
         self.test_output.appendPlainText(line)
@@ -324,8 +322,7 @@ class RemoteWizard(QWizard):
 
     def done(self, result: int) -> None:
         self.consent.cancel_all(closing=True)
-        for worker in self._workers:
-            worker.join(WORKER_JOIN_S)
+        self.workers.join(WORKER_JOIN_S)
         if self.added is None:
             self._forget_profile()
         super().done(result)

@@ -8,6 +8,7 @@ the test suite's leak guard sees and joins them. `join` is bounded and used on w
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -44,3 +45,35 @@ class Worker(QObject):
             self.failed.emit(f"Something went wrong: {type(exc).__name__}: {exc}")
         else:
             self.done.emit(result)
+
+
+class Workers:
+    """The workers one page or dialog started: start them the safe way, ask if any is busy, join them all."""
+
+    def __init__(self, owner: QObject) -> None:
+        self._owner = owner
+        self._running: list[Worker] = []
+
+    def start(
+        self,
+        name: str,
+        work: Callable[[], Any],
+        on_done: Callable[[Any], None],
+        on_failed: Callable[[str], None],
+    ) -> Worker:
+        self._running = [w for w in self._running if w.is_running()]
+        worker = Worker(name, work, self._owner)
+        # Connected before the thread starts: a fast worker would otherwise report to nobody.
+        worker.done.connect(on_done)
+        worker.failed.connect(on_failed)
+        self._running.append(worker)
+        return worker.start()
+
+    def busy(self) -> bool:
+        return any(w.is_running() for w in self._running)
+
+    def join(self, timeout: float) -> None:
+        """Wait for all of them, `timeout` in total."""
+        deadline = time.monotonic() + timeout
+        for worker in self._running:
+            worker.join(max(0.0, deadline - time.monotonic()))

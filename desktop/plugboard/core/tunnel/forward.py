@@ -35,7 +35,7 @@ LOCALHOST = "127.0.0.1"
 # refused.
 LISTEN_BACKLOG = 64
 # Read size per pump step: two SSH packets' worth, so one read usually fills a whole channel packet.
-PUMP_CHUNK = 65536
+PUMP_CHUNK = 262144
 # How often the accept loop looks at its stop flag; accept() itself is woken by closing the listener, this
 # only bounds the wait on platforms where closing does not interrupt a blocked accept().
 ACCEPT_POLL_S = 0.5

@@ -48,7 +48,7 @@ TRANSPORT_JOIN_S = 2.0
 # 8 MiB window, 32 KiB packets (OpenSSH's own channel packet size): bulk data never waits for window
 # adjustments on a fast link, while memory per channel stays bounded.
 WINDOW_SIZE = 8 * 2**20
-MAX_PACKET_SIZE = 2**15
+MAX_PACKET_SIZE = 2**17
 
 # AES-GCM first: one pass for encryption and integrity instead of AES-CTR plus a separate HMAC in Python-driven
 # steps; measured with bench_tunnel.py: bulk 150-180 MB/s with paramiko's default aes128-ctr + hmac-sha2-256,

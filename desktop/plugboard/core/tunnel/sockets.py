@@ -14,8 +14,11 @@ yet).
 from __future__ import annotations
 
 import socket
+import time
 from typing import Any
 
+# Even during a long run of full reads, re-arm this often: Linux leaves quick-ACK mode by itself after a while.
+REARM_EVERY_S = 0.001
 # Linux value of TCP_QUICKACK; Python exposes it as socket.TCP_QUICKACK only on Linux builds.
 _TCP_QUICKACK: int | None = getattr(socket, "TCP_QUICKACK", None)
 
@@ -38,6 +41,7 @@ class QuickAckSocket:
         self._arm()
 
     def _arm(self) -> None:
+        self._armed_at = time.monotonic()
         if self._quickack is None:
             return
         try:
@@ -48,7 +52,11 @@ class QuickAckSocket:
 
     def recv(self, size: int, flags: int = 0) -> bytes:
         data = self._sock.recv(size, flags)
-        self._arm()
+        # A full read means more is already queued (a bulk transfer): the ACK for it leaves with the next read's
+        # re-arm anyway, and skipping the system call there was worth ~20 % of bulk throughput. A short read is the
+        # end of what arrived, where a delayed ACK would stall sshd's Nagle.
+        if len(data) < size or time.monotonic() - self._armed_at > REARM_EVERY_S:
+            self._arm()
         return data
 
     def __getattr__(self, name: str) -> Any:
