@@ -34,7 +34,8 @@ LOCALHOST = "127.0.0.1"
 # Large enough that a burst of clients (an MCP bridge opening a few HTTP connections at once) is never
 # refused.
 LISTEN_BACKLOG = 64
-# Read size per pump step: two SSH packets' worth, so one read usually fills a whole channel packet.
+# Read size per pump step: two SSH packets' worth (`session.MAX_PACKET_SIZE`), so one read usually fills a whole
+# channel packet.
 PUMP_CHUNK = 262144
 # How often the accept loop looks at its stop flag; accept() itself is woken by closing the listener, this
 # only bounds the wait on platforms where closing does not interrupt a blocked accept().

@@ -45,8 +45,9 @@ AUTH_TIMEOUT_S = 30.0
 CHANNEL_OPEN_TIMEOUT_S = 10.0
 # Waiting for paramiko's transport thread after close: it polls its socket every 0.1 s.
 TRANSPORT_JOIN_S = 2.0
-# 8 MiB window, 32 KiB packets (OpenSSH's own channel packet size): bulk data never waits for window
-# adjustments on a fast link, while memory per channel stays bounded.
+# 8 MiB window: bulk data never waits for window adjustments on a fast link, while memory per channel stays
+# bounded. 128 KiB packets (sshd sends up to what we advertise; SSH allows 256 KiB): a quarter of the per-packet
+# Python work of 32 KiB ones, measured 275 → 315 MB/s through the tunnel (tests/benchmarks/bench_tunnel.py).
 WINDOW_SIZE = 8 * 2**20
 MAX_PACKET_SIZE = 2**17
 
