@@ -156,13 +156,14 @@ def flood(env: dict[str, str], folder: Path) -> None:
     os.environ.update(env)
     config = folder / "claude_desktop_config.json"
     config.write_text(json.dumps({"mcpServers": {"flood": {"command": "x"}}}))
-    from plugboard.gui.app import tune_interpreter
+    from plugboard.gui.app import settle_heap, tune_interpreter
     from plugboard.gui.main_window import MainWindow
 
     tune_interpreter()  # as `plugboard` does when it opens the app
     app = QApplication.instance() or QApplication(sys.argv[:1])
     window = MainWindow(str(config))
     window.show()
+    settle_heap()  # as `plugboard` does once its window is up
     idle_worst = stall_probe(app, 2.0)
     window.show_page("Logs")
     writer = subprocess.Popen(
