@@ -61,6 +61,9 @@ def test_add_brave_search_with_its_key_in_three_clicks_and_one_paste(qtbot, wind
     assert TOKEN not in claude_config.read_text()
     assert secrets.get_secret("brave-search", "BRAVE_API_KEY") == TOKEN
     page = window.page
+    rows = [page.model.row(i) for i in range(page.model.rowCount())]
+    (row,) = [r for r in rows if r.connector.name == "brave-search"]
+    assert row.status == "Running here: Plugboard is testing it"  # the status light while the doctor runs it
     qtbot.waitUntil(lambda: page.testing is None, timeout=DOCTOR_DONE_MS)
     assert '"brave-search" works: it offers' in page.note.text(), page.note.text()
 

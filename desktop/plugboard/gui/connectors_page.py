@@ -221,6 +221,8 @@ class ConnectorsPage(QWidget):
         rows = []
         for connector in self.connectors.all():
             phrase, light = describe(connector)
+            if connector.name == self.testing:
+                phrase, light = "Running here: Plugboard is testing it", "ok"
             rows.append(
                 Row(
                     connector,
@@ -350,8 +352,8 @@ class ConnectorsPage(QWidget):
                 return
             name = dialog.added
             self._changed(undo.after_add(name))
-            self.reload(f'Added "{name}". Testing it…')
             self.test_connector(name)
+            self.reload(f'Added "{name}". Testing it…')
 
         dialog.finished.connect(added)
         dialog.open()
