@@ -56,11 +56,12 @@ class CatalogDialog(QDialog):
         self.list = QListWidget()
         self.list.setAccessibleName("Servers")
         for item in self.catalog.items:
-            row = QListWidgetItem(f"{item.name}\n{item.description}")
+            row = QListWidgetItem(f"{item.name}\n    {item.description}")
             row.setData(ITEM_ROLE, item.id)
             row.setToolTip(item.description)
             self.list.addItem(row)
         self.list.setWordWrap(True)
+        self.list.setSpacing(4)  # room between entries: each is a name line and a description line
         self.search.textChanged.connect(self._filter)
         self.list.currentItemChanged.connect(lambda current, _previous: self._pick(current))
 
