@@ -108,3 +108,13 @@ def test_an_include_loop_is_refused_instead_of_recursing_forever(tmp_path: Path)
     config.write_text(f"Include {config}\n")
     with pytest.raises(PlugboardError, match="nested more than"):
         from_ssh_config("d", "x", forward="1:a:1", config_path=config)
+
+
+def test_a_pasted_command_that_is_not_ssh_is_refused_with_what_to_paste() -> None:
+    import pytest
+
+    from plugboard.core.errors import PlugboardError
+    from plugboard.core.tunnel.sshconfig import from_ssh_command
+
+    with pytest.raises(PlugboardError, match="that is a `scp` command; paste the `ssh -L"):
+        from_ssh_command("x", "scp a b")

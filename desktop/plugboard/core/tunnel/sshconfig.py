@@ -184,7 +184,13 @@ def from_ssh_command(
 ) -> TunnelProfile:
     """A profile from a pasted `ssh ... -L ... host` command line (list of words or one string)."""
     words = shlex.split(argv) if isinstance(argv, str) else list(argv)
-    if words and Path(words[0]).name == "ssh":
+    program = Path(words[0]).name if words else ""
+    if program in ("scp", "sftp", "rsync", "mosh"):
+        raise PlugboardError(
+            f"that is a `{program}` command; paste the `ssh -L LOCAL:HOST:PORT user@server` command "
+            "you use for the tunnel"
+        )
+    if program == "ssh":
         words = words[1:]
     explicit: dict[str, Any] = {}
     forward: tuple[int, str, int] | None = None
