@@ -106,3 +106,19 @@ def test_no_bus_socket_leaves_the_address_unset(tmp_path: Path) -> None:
     env: dict[str, str] = {}
     assert session_bus_address(env, 1000, run_root=tmp_path) is None
     assert env == {}
+
+
+def test_logs_not_written_for_longer_than_the_retention_are_deleted_and_fresh_ones_kept() -> None:
+    from plugboard.core.connector_log import prune_old_logs
+
+    for name in ("old", "new"):
+        log = ConnectorLog(name)
+        log.write(b"line\n")
+        log.close()
+    logs = plugboard_dirs().logs
+    old = logs / "old.log"
+    twenty_days_ago = time.time() - 20 * 86400
+    os.utime(old, (twenty_days_ago, twenty_days_ago))
+    (logs / "notes.txt").write_text("not a log")
+    assert prune_old_logs(14) == [old]
+    assert sorted(p.name for p in logs.iterdir()) == ["new.log", "notes.txt"]

@@ -114,3 +114,24 @@ class ConnectorLog:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def prune_old_logs(days: int, dirs: PlugboardDirs | None = None, now: float | None = None) -> list[Path]:
+    """Delete log files in Plugboard's log folder not written for `days` days (the app's "keep logs for" setting).
+
+    Size already bounds each connector's logs; this bounds their age, so a connector removed long ago leaves no
+    log behind. A file still being written has a fresh modification time and is kept. Returns what was deleted.
+    """
+    folder = (dirs or plugboard_dirs()).logs
+    if not folder.is_dir():
+        return []
+    cutoff = (time.time() if now is None else now) - days * 86400
+    removed: list[Path] = []
+    for path in folder.iterdir():
+        if ".log" not in path.name or not path.is_file():
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed.append(path)
+    return removed

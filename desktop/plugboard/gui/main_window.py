@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from plugboard.core.claude_app import ClaudeApp
+from plugboard.core.connector_log import prune_old_logs
 from plugboard.core.connectors import Connectors
 from plugboard.core.discovery import discover
 from plugboard.core.settings import Settings
@@ -42,6 +43,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Plugboard")
         self.setWindowIcon(app_icon("ok"))
         self.settings = Settings.load()
+        prune_old_logs(self.settings.log_retention_days)  # the "keep logs for" setting, applied at each start
         self.config_override = config_override
         chosen = config_override or self.settings.claude_config
         self.connectors = Connectors(discover(chosen))

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from plugboard.core.autostart import autostart_enabled, set_autostart
+from plugboard.core.connector_log import prune_old_logs
 from plugboard.core.discovery import Discovery, discover
 from plugboard.core.errors import PlugboardError
 from plugboard.core.launcher import plugboard_executable
@@ -115,3 +116,4 @@ class SettingsPage(QWidget):
     def _retention(self, days: int) -> None:
         self.settings.log_retention_days = days
         self.settings.save()
+        prune_old_logs(days)
