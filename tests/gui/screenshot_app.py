@@ -76,7 +76,7 @@ def main(out: Path) -> int:
 
     app = QApplication(sys.argv[:1])
     window = MainWindow(str(config), claude=NotRunning())  # type: ignore[arg-type]
-    window.resize(980, 520)
+    window.resize(1080, 540)
     window.show()
     out.mkdir(parents=True, exist_ok=True)
     for i in range(window.nav.count()):

@@ -53,7 +53,7 @@ def test_every_page_renders_on_a_real_x_server(xvfb_display, tmp_path):
     assert done.stdout.split() == ["connectors.png", "logs.png", "remote.png", "settings.png"]
     for name in done.stdout.split():
         image = QImage(str(tmp_path / "shots" / name))
-        assert (image.width(), image.height()) == (980, 520)
+        assert (image.width(), image.height()) == (1080, 540)
         # Not a blank window: many distinct colours (text, table, icons).
-        colours = {image.pixel(x, y) for x in range(0, 980, 7) for y in range(0, 520, 7)}
+        colours = {image.pixel(x, y) for x in range(0, 1080, 7) for y in range(0, 540, 7)}
         assert len(colours) > 20, name

@@ -60,7 +60,6 @@ class MainWindow(QMainWindow):
         self.settings_page.config_chosen.connect(self.use_config)
         self.nav = QListWidget()
         self.nav.setAccessibleName("Pages")
-        self.nav.setMaximumWidth(150)
         self.stack = QStackedWidget()
         pages = (
             ("Connectors", self.page),
@@ -72,13 +71,15 @@ class MainWindow(QMainWindow):
             self.nav.addItem(title)
             self.stack.addWidget(page)
         self.nav.currentRowChanged.connect(self._page_changed)
+        # As wide as its longest title (at any font size or scale), never squeezed by a wide page.
+        self.nav.setFixedWidth(self.nav.sizeHintForColumn(0) + 2 * self.nav.frameWidth() + 16)
         self.nav.setCurrentRow(0)
         body = QWidget()
         row = QHBoxLayout(body)
         row.addWidget(self.nav)
         row.addWidget(self.stack, 1)
         self.setCentralWidget(body)
-        self.resize(900, 500)
+        self.resize(1080, 540)
 
         quit_action = QAction("&Quit Plugboard", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
