@@ -12,8 +12,6 @@ restart and its wipe guard follow. Every change made here can be undone once (`c
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
-from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -97,7 +95,7 @@ class ConnectorsPage(QWidget):
         self.last_undo: undo.Undo | None = None
         self.testing: str | None = None
         """The connector the doctor is examining right now, if any."""
-        self.workers = Workers(self)
+        self.workers = Workers(self, on_failed=self.show_note)
 
         self.restart_banner = QFrame()
         self.restart_banner.setObjectName("restartBanner")
@@ -290,7 +288,7 @@ class ConnectorsPage(QWidget):
         changes = dict(self.pending.items())
         self.restart_button.setEnabled(False)
         self.restart_text.setText("Restarting Claude Desktop…")
-        self._start(
+        self.workers.start(
             "apply",
             lambda: apply_changes(
                 self.connectors,
@@ -364,7 +362,7 @@ class ConnectorsPage(QWidget):
         connector = self.connectors.get(name)
         logs_dir = self.connectors.discovery.logs_dir
         self.testing = name
-        self._start(
+        self.workers.start(
             "doctor",
             lambda: examine_connector(connector, logs_dir=logs_dir),
             on_done=self._tested,
@@ -485,7 +483,7 @@ class ConnectorsPage(QWidget):
         self.poll_timer.setInterval(CLAUDE_POLL_PENDING_MS if len(self.pending) else CLAUDE_POLL_MS)
         if self.workers.busy():
             return  # an apply or the previous poll is still busy
-        self._start("claude-status", self.claude.status, on_done=self._claude_status)
+        self.workers.start("claude-status", self.claude.status, on_done=self._claude_status)
 
     def _claude_status(self, status: ClaudeStatus) -> None:
         was = self.claude_running
@@ -497,15 +495,6 @@ class ConnectorsPage(QWidget):
             self.pending.clear()
             for name, wanted in changes.items():
                 self.toggle(name, wanted)
-
-    def _start(
-        self,
-        name: str,
-        work: Callable[[], Any],
-        on_done: Callable[[Any], None],
-        on_failed: Callable[[str], None] | None = None,
-    ) -> None:
-        self.workers.start(name, work, on_done, on_failed or self.show_note)
 
     def shutdown(self) -> None:
         self.poll_timer.stop()

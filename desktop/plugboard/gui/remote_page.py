@@ -77,7 +77,7 @@ class RemotePage(QWidget):
         self.ssh_config = ssh_config
         self.tunnels: dict[str, Tunnel] = {}
         self._unsubscribe: dict[Tunnel, Callable[[], None]] = {}
-        self.workers = Workers(self)
+        self.workers = Workers(self, on_failed=self.show_note)
         self._shut = False
         self._dropped: set[str] = set()
         """Tunnels that went down from "up" and are not up again yet (for the "is back" notice)."""
@@ -312,7 +312,7 @@ class RemotePage(QWidget):
             if then is not None:
                 then()
 
-        self._start(f"close-{name}", close, closed)
+        self.workers.start(f"close-{name}", close, closed)
 
     # -- add / edit / remove -------------------------------------------------------------------------------------
 
@@ -365,7 +365,7 @@ class RemotePage(QWidget):
             for key in (PASSPHRASE_KEY, PASSWORD_KEY):
                 secrets.delete_secret(connector, key)
 
-        self._start(f"forget-{name}", forget_secrets, lambda _r: None, self.show_note)
+        self.workers.start(f"forget-{name}", forget_secrets, lambda _r: None, self.show_note)
         warning = f" Connectors that still use it: {', '.join(users)}." if users else ""
         self.reload(f'Removed tunnel "{name}".{warning}')
 
@@ -400,15 +400,6 @@ class RemotePage(QWidget):
         return wizard
 
     # -- workers and shutdown --------------------------------------------------------------------------------------
-
-    def _start(
-        self,
-        name: str,
-        work: Callable[[], Any],
-        on_done: Callable[[Any], None],
-        on_failed: Callable[[str], None] | None = None,
-    ) -> None:
-        self.workers.start(name, work, on_done, on_failed or self.show_note)
 
     def shutdown(self) -> None:
         """Close every tunnel (in parallel, bounded) and stop the timer; safe to call twice."""

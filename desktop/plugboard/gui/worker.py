@@ -50,8 +50,9 @@ class Worker(QObject):
 class Workers:
     """The workers one page or dialog started: start them the safe way, ask if any is busy, join them all."""
 
-    def __init__(self, owner: QObject) -> None:
+    def __init__(self, owner: QObject, on_failed: Callable[[str], None] | None = None) -> None:
         self._owner = owner
+        self._on_failed = on_failed
         self._running: list[Worker] = []
 
     def start(
@@ -59,13 +60,16 @@ class Workers:
         name: str,
         work: Callable[[], Any],
         on_done: Callable[[Any], None],
-        on_failed: Callable[[str], None],
+        on_failed: Callable[[str], None] | None = None,
     ) -> Worker:
+        """Run `work` on a thread; `on_failed` (default: the group's) gets a failure's one-line message."""
         self._running = [w for w in self._running if w.is_running()]
         worker = Worker(name, work, self._owner)
         # Connected before the thread starts: a fast worker would otherwise report to nobody.
         worker.done.connect(on_done)
-        worker.failed.connect(on_failed)
+        failed = on_failed or self._on_failed
+        if failed is not None:
+            worker.failed.connect(failed)
         self._running.append(worker)
         return worker.start()
 
