@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -205,14 +205,8 @@ class Connectors:
         with edit_lock(self.dirs):
             doc = self.snapshot().doc
             if doc.entry(name) is not None:
-
-                def edit(doc: ConfigDocument) -> str:
-                    if doc.entry(name) is None:
-                        raise NotFoundError(f'connector "{name}" is gone')
-                    return doc.with_replaced(name, entry)
-
                 old_text = doc.member_text(name)
-                claude_config.apply_edit(self.path, edit, self.dirs, scrub=scrub, reason=f"edit-{name}")
+                self._edit_live(name, lambda d: d.with_replaced(name, entry), reason=f"edit-{name}", scrub=scrub)
                 self._drop_parked(name, only_text=old_text)  # a crash leftover of this entry, not another one
                 return
 
@@ -234,14 +228,8 @@ class Connectors:
         with edit_lock(self.dirs):
             doc = self.snapshot().doc
             if doc.entry(name) is not None:
-
-                def edit(doc: ConfigDocument) -> str:
-                    if doc.entry(name) is None:
-                        raise NotFoundError(f'connector "{name}" is gone')
-                    return doc.without(name)[0]
-
                 old_text = doc.member_text(name)
-                claude_config.apply_edit(self.path, edit, self.dirs, reason=f"remove-{name}")
+                self._edit_live(name, lambda d: d.without(name)[0], reason=f"remove-{name}")
                 # A disabled connector of the same name is a different one: only a crash leftover goes too.
                 self._drop_parked(name, only_text=old_text)
                 return
@@ -329,6 +317,18 @@ class Connectors:
         claude_config.parse(backup.path, data)  # refuse a backup Claude could not read
         claude_config.write_bytes(self.path, data, self.dirs, reason="before-restore")
         return backup
+
+    def _edit_live(
+        self, name: str, change: Callable[[ConfigDocument], str], *, reason: str, scrub: tuple[str, ...] = ()
+    ) -> None:
+        """Write `change` of live entry `name`; refused if the file changed meanwhile and the entry is gone."""
+
+        def edit(doc: ConfigDocument) -> str:
+            if doc.entry(name) is None:
+                raise NotFoundError(f'connector "{name}" is gone')
+            return change(doc)
+
+        claude_config.apply_edit(self.path, edit, self.dirs, scrub=scrub, reason=reason)
 
     def _drop_parked(self, name: str, *, only_text: str | None = None) -> bool:
         """Forget the parked record(s) of `name`; with `only_text`, only one holding exactly that entry text."""

@@ -61,7 +61,7 @@ from plugboard.core.errors import PlugboardError
 from plugboard.core.fd_io import write_all
 from plugboard.core.paths import PlugboardDirs, plugboard_dirs
 from plugboard.core.process_group import signal_group
-from plugboard.core.redact import Redactor
+from plugboard.core.redact import Redactor, read_redacted
 from plugboard.core.secrets import MissingSecrets, read_secrets
 from plugboard.core.status import (
     CRASHED,
@@ -87,8 +87,6 @@ KILL_GRACE_S = 3.0
 # waiting
 # for the last bytes after this long so the launcher never hangs on a stray descendant.
 STDERR_DRAIN_S = 2.0
-# One read from the stderr pipe: the pipe buffer size on Linux, so one read usually empties it.
-READ_CHUNK = 64 * 1024
 
 _FORWARDED = ("SIGTERM", "SIGINT", "SIGHUP")
 
@@ -288,18 +286,8 @@ class _Run:
 
     def pump_stderr(self) -> None:
         assert self.child is not None and self.child.stderr is not None
-        fd = self.child.stderr.fileno()
-        stream = self.redactor.stream()
-        while True:
-            try:
-                chunk = os.read(fd, READ_CHUNK)
-            except OSError:
-                chunk = b""
-            out = stream.feed(chunk) if chunk else stream.flush()
-            if out:
-                self._emit(out)
-            if not chunk:
-                return
+        for out in read_redacted(self.child.stderr.fileno(), self.redactor):
+            self._emit(out)
 
     def _emit(self, data: bytes) -> None:
         if self._stderr_open:

@@ -12,8 +12,9 @@ no secret contains a newline, so line-oriented stderr is passed on without delay
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 MASK = "********"
 MASK_BYTES = MASK.encode()
@@ -84,3 +85,28 @@ class StreamRedactor:
         """End of stream: whatever is held back cannot become a secret any more."""
         rest, self._pending = self._pending, b""
         return self._redactor.redact_bytes(rest)
+
+
+# One read from a child's stderr pipe: the pipe buffer's size on Linux, so one read usually empties it.
+PIPE_READ_CHUNK = 64 * 1024
+
+
+def read_redacted(fd: int, redactor: Redactor) -> Iterator[bytes]:
+    """Everything readable from pipe `fd` until EOF, masked, in order (shared by the launcher and the supervisor).
+
+    A read error counts as EOF: the child is gone. Empty pieces are not yielded; the held-back tail comes last.
+    """
+    stream = redactor.stream()
+    while True:
+        try:
+            chunk = os.read(fd, PIPE_READ_CHUNK)
+        except OSError:
+            chunk = b""
+        if not chunk:
+            rest = stream.flush()
+            if rest:
+                yield rest
+            return
+        out = stream.feed(chunk)
+        if out:
+            yield out

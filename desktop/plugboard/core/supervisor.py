@@ -61,7 +61,7 @@ from plugboard.core.launcher import KILL_GRACE_S, STDIN_EOF_GRACE_S
 from plugboard.core.log_model import SUPERVISOR, WARNING, LineSplitter, LogLine, stream_lines
 from plugboard.core.paths import PlugboardDirs, plugboard_dirs
 from plugboard.core.process_group import signal_group
-from plugboard.core.redact import Redactor
+from plugboard.core.redact import Redactor, read_redacted
 from plugboard.core.secrets import MissingSecrets, read_secrets
 from plugboard.core.status import signal_name
 from plugboard.core.tunnel.backoff import Backoff
@@ -119,8 +119,6 @@ MAX_FAST_FAILURES = 5
 TAIL_LINES = 20
 # How many non-JSON stdout lines a run keeps to show the user.
 NOISE_LINES = 10
-# The stderr pipe's buffer on Linux: one read usually empties it.
-READ_CHUNK = 64 * 1024
 
 CLIENT_INFO = {"name": "plugboard", "version": "0.1.0"}
 
@@ -706,24 +704,17 @@ class Supervisor:
 
     def _read_stderr(self, proc: subprocess.Popen[bytes], run: RunInfo, log: ConnectorLog) -> None:
         assert proc.stderr is not None
-        fd = proc.stderr.fileno()
-        stream = self._redactor.stream()
         splitter = LineSplitter()
-        while True:
-            try:
-                chunk = os.read(fd, READ_CHUNK)
-            except OSError:
-                chunk = b""
-            data = stream.feed(chunk) if chunk else stream.flush()
-            if data:
-                log.write(data)
-            raw = splitter.feed(data) if chunk else [*splitter.feed(data), *splitter.flush()]
-            lines = stream_lines(raw, SUPERVISOR, "stderr")
-            if lines:
-                run.stderr_tail.extend(ln.text for ln in lines)
-                self._emit(LogBatch(self.name, lines))
-            if not chunk:
-                return
+        for data in read_redacted(proc.stderr.fileno(), self._redactor):
+            log.write(data)
+            self._stderr_lines(run, splitter.feed(data))
+        self._stderr_lines(run, splitter.flush())
+
+    def _stderr_lines(self, run: RunInfo, raw: list[bytes]) -> None:
+        lines = stream_lines(raw, SUPERVISOR, "stderr")
+        if lines:
+            run.stderr_tail.extend(ln.text for ln in lines)
+            self._emit(LogBatch(self.name, lines))
 
     def _note(self, log: ConnectorLog, text: str) -> None:
         log.note(text)
