@@ -104,7 +104,7 @@ def cold_start(env: dict[str, str], config: Path) -> None:
 WRITER = textwrap.dedent(
     """
     import sys, time
-    from plugboard.core.connector_log import ConnectorLog
+    from plugboard.core.logs.connector_log import ConnectorLog
     rate, seconds = int(sys.argv[1]), float(sys.argv[2])
     log = ConnectorLog("flood", max_bytes=256 * 1024 * 1024)
     tick = 0.01
@@ -285,7 +285,7 @@ def write_status(env: dict[str, str], name: str) -> None:
         [
             sys.executable,
             "-c",
-            "import sys; from plugboard.core.status import ConnectorStatus, write_status; "
+            "import sys; from plugboard.core.launch.status import ConnectorStatus, write_status; "
             "write_status(ConnectorStatus(name=sys.argv[1], state='exited', exit_code=0))",
             name,
         ],

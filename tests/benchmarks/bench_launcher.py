@@ -103,7 +103,7 @@ def main() -> int:
     launcher = [plugboard_exe(), "run", "bench"]
     if opts.secret:
         os.environ["PLUGBOARD_HOME"] = home
-        from plugboard.core.secrets import set_secret
+        from plugboard.core.secrets.keyring import set_secret
 
         set_secret("bench", "BENCH_TOKEN", "bench-value-not-secret")
         launcher += ["--secret", "BENCH_TOKEN"]
@@ -118,7 +118,7 @@ def main() -> int:
         direct_s.append(time_to_initialize(direct, env))
         launcher_s.append(time_to_initialize(launcher, env))
     if opts.secret:
-        from plugboard.core.secrets import delete_secret
+        from plugboard.core.secrets.keyring import delete_secret
 
         delete_secret("bench", "BENCH_TOKEN")
 

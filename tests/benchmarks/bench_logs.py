@@ -28,9 +28,9 @@ from pathlib import Path
 
 import psutil
 
-from plugboard.core import supervisor as sv
-from plugboard.core.log_model import LogModel
-from plugboard.core.supervisor import LogBatch
+from plugboard.core.logs.model import LogModel
+from plugboard.core.probe import supervisor as sv
+from plugboard.core.probe.supervisor import LogBatch
 
 TARGET_LINES_PER_S = 50_000
 MARKER = "bench-logs-done"

@@ -56,9 +56,9 @@ def main(out: Path) -> int:
 
     from PySide6.QtWidgets import QApplication
 
-    from plugboard.core.connector_log import ConnectorLog
-    from plugboard.core.connectors import Connectors
-    from plugboard.core.status import ConnectorStatus, write_status
+    from plugboard.core.config.connectors import Connectors
+    from plugboard.core.launch.status import ConnectorStatus, write_status
+    from plugboard.core.logs.connector_log import ConnectorLog
     from plugboard.gui.main_window import MainWindow
 
     Connectors.open(str(config)).disable("memory")

@@ -8,9 +8,9 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox
 
-from plugboard.core import secrets
-from plugboard.core.entry_form import EnvVar
-from plugboard.core.launcher import plugboard_executable
+from plugboard.core.config.form import EnvVar
+from plugboard.core.entries import plugboard_executable
+from plugboard.core.secrets import keyring as secrets
 
 SECRET = "xoxb-secret-value-42"
 

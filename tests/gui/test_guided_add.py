@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
-from plugboard.core import secrets
+from plugboard.core.secrets import keyring as secrets
 from plugboard.gui.catalog_dialog import CatalogDialog
 
 TOKEN = "BSA-test-token-0123456789"

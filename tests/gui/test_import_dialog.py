@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-from plugboard.core import secrets
+from plugboard.core.secrets import keyring as secrets
 
 SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "clients" / "cursor.json"
 

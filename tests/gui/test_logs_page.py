@@ -3,7 +3,7 @@
 import pytest
 from PySide6.QtGui import QGuiApplication
 
-from plugboard.core.connector_log import ConnectorLog
+from plugboard.core.logs.connector_log import ConnectorLog
 
 
 @pytest.fixture

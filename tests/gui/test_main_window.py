@@ -5,7 +5,7 @@ import json
 import pytest
 from PySide6.QtCore import Qt
 
-from plugboard.core.claude_app import RestartOutcome
+from plugboard.core.claude.app import RestartOutcome
 from plugboard.gui.connectors_model import NAME, SWITCH
 from plugboard.gui.main_window import MainWindow
 

@@ -19,10 +19,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox, QWizard
 
 from fixtures.sshd import SshServer, Target
-from plugboard.core import secrets
-from plugboard.core.connectors import Connectors
-from plugboard.core.discovery import discover
+from plugboard.core.claude.discovery import discover
+from plugboard.core.config.connectors import Connectors
 from plugboard.core.paths import plugboard_dirs
+from plugboard.core.secrets import keyring as secrets
 from plugboard.core.tunnel.profile import TunnelProfile, load_profiles, save_profile
 from plugboard.core.tunnel.state import TunnelState
 from plugboard.gui.host_key_dialog import HostKeyDialog

@@ -16,10 +16,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWizard
 
 from fixtures.sshd import SshServer, Target, free_port
-from plugboard.core import secrets
-from plugboard.core.connectors import Connectors
-from plugboard.core.discovery import discover
-from plugboard.core.launcher import plugboard_executable
+from plugboard.core.claude.discovery import discover
+from plugboard.core.config.connectors import Connectors
+from plugboard.core.entries import plugboard_executable
+from plugboard.core.secrets import keyring as secrets
 from plugboard.core.tunnel.profile import TunnelProfile, load_profiles
 from plugboard.gui.host_key_dialog import HostKeyDialog
 from plugboard.gui.remote_wizard import DEFAULT_URL, RemoteWizard

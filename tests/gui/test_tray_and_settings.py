@@ -1,6 +1,6 @@
 """The tray's menu and state, and the Settings page, over real settings and connectors."""
 
-from plugboard.core.connectors import Connector
+from plugboard.core.config.connectors import Connector
 from plugboard.core.settings import Settings
 from plugboard.gui.connectors_model import Row
 from plugboard.gui.tray import Tray, overall_state

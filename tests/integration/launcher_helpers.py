@@ -12,7 +12,7 @@ from pathlib import Path
 
 import psutil
 
-from plugboard.core.launcher import plugboard_executable
+from plugboard.core.entries import plugboard_executable
 
 SERVERS = Path(__file__).resolve().parent.parent / "servers"
 ENV_SERVER = SERVERS / "env_server.py"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from plugboard.core.supervisor import ServerSpec
+from plugboard.core.probe.supervisor import ServerSpec
 
 SERVERS = Path(__file__).resolve().parent.parent / "servers"
 

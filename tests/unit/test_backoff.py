@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from plugboard.core.tunnel.backoff import Backoff
+from plugboard.core.backoff import Backoff
 
 
 def test_delays_double_from_the_first_and_stop_at_the_cap():

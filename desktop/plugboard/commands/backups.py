@@ -19,8 +19,8 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
 
 
 def cmd_backups(args: argparse.Namespace) -> int:
-    from plugboard.core.backups import KEEP, Backup
-    from plugboard.core.connectors import Connectors
+    from plugboard.core.config.backups import KEEP, Backup
+    from plugboard.core.config.connectors import Connectors
 
     backups: list[Backup] = Connectors.open(args.config).backups()
     if args.json:
@@ -47,7 +47,7 @@ def cmd_backups(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from plugboard.core.connectors import Connectors
+    from plugboard.core.config.connectors import Connectors
 
     connectors = Connectors.open(args.config)
     backup = connectors.restore(args.backup)

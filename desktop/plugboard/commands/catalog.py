@@ -2,7 +2,7 @@
 
 Secret fields are never taken from `--set` (argv sits in shell history and every process list): they are asked
 with a hidden prompt, or read one line each from stdin when it is not a terminal, in the order the catalog lists
-them. Optional secrets are asked too; an empty answer leaves them out. The core (`plugboard.core.catalog`) does the
+them. Optional secrets are asked too; an empty answer leaves them out. The core (`core.clients.catalog`) does the
 checking and building; this module only collects values and prints.
 """
 
@@ -34,7 +34,7 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
 
 
 def cmd_catalog(args: argparse.Namespace) -> int:
-    from plugboard.core.catalog import load_catalog
+    from plugboard.core.clients.catalog import load_catalog
 
     words = list(args.words)
     if words[:1] == ["add"]:
@@ -72,9 +72,9 @@ def _print_fields(item: Any) -> None:
 
 def cmd_add(args: argparse.Namespace, item_id: str, given_name: str | None) -> int:
     from plugboard.commands.prompts import read_hidden
-    from plugboard.core.catalog import add_from_catalog, check_runtime, load_catalog, plan_add
-    from plugboard.core.connectors import Connectors
-    from plugboard.core.first_run import created_note, require_config_folder
+    from plugboard.core.claude.first_run import created_note, require_config_folder
+    from plugboard.core.clients.catalog import add_from_catalog, check_runtime, load_catalog, plan_add
+    from plugboard.core.config.connectors import Connectors
 
     item = load_catalog().get(item_id)
     name = given_name or item.id

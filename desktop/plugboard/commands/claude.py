@@ -1,6 +1,6 @@
 """`plugboard claude status|restart`: look at and restart Claude Desktop from a terminal.
 
-The work is `plugboard.core.claude_app.ClaudeApp`'s; this module only parses arguments and prints. It
+The work is `plugboard.core.claude.app.ClaudeApp`'s; this module only parses arguments and prints. It
 imports the core lazily in its handlers, so registering the command group costs nothing for `plugboard run`.
 
 `restart` prints progress on stderr while it waits for Claude to quit ("waiting for Claude Desktop to quit…
@@ -49,7 +49,7 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
 
 
 def _app(args: argparse.Namespace) -> Any:
-    from plugboard.core.claude_app import ClaudeApp
+    from plugboard.core.claude.app import ClaudeApp
 
     return ClaudeApp(config_override=getattr(args, "config", None))
 
@@ -88,7 +88,7 @@ def show_status(args: argparse.Namespace) -> int:
 
 
 def restart_claude(args: argparse.Namespace) -> int:
-    from plugboard.core.claude_app import QUIT_TIMEOUT_S
+    from plugboard.core.claude.app import QUIT_TIMEOUT_S
     from plugboard.core.errors import PlugboardError
 
     timeout = QUIT_TIMEOUT_S if args.timeout is None else args.timeout

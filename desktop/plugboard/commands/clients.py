@@ -70,10 +70,10 @@ def _ask_missing(connector: str, key: str) -> str | None:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from plugboard.core.clients import client
-    from plugboard.core.clients_import import CONFLICT, NEW, apply_import, preview_import, secret_set_hint
-    from plugboard.core.connectors import Connectors
-    from plugboard.core.first_run import created_note, require_config_folder
+    from plugboard.core.claude.first_run import created_note, require_config_folder
+    from plugboard.core.clients.formats import client
+    from plugboard.core.clients.importing import CONFLICT, NEW, apply_import, preview_import, secret_set_hint
+    from plugboard.core.config.connectors import Connectors
 
     fmt = client(args.client)
     connectors = Connectors.open(args.config)
@@ -144,9 +144,9 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from plugboard.core.clients import client
-    from plugboard.core.clients_export import export_connectors, export_document, write_export
-    from plugboard.core.connectors import Connectors
+    from plugboard.core.clients.exporting import export_connectors, export_document, write_export
+    from plugboard.core.clients.formats import client
+    from plugboard.core.config.connectors import Connectors
 
     fmt = client(args.client)
     items = Connectors.open(args.config).all()

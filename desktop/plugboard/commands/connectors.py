@@ -71,7 +71,7 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
 
 
 def _connectors(args: argparse.Namespace) -> Any:
-    from plugboard.core.connectors import Connectors
+    from plugboard.core.config.connectors import Connectors
 
     return Connectors.open(args.config)
 
@@ -85,7 +85,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         return 0
     if not items:
-        from plugboard.core.first_run import claude_setup
+        from plugboard.core.claude.first_run import claude_setup
 
         print(claude_setup(connectors.discovery).message or f"No connectors in {connectors.path}.")
         print("Add one with `plugboard catalog add ID` (see `plugboard catalog`) or `plugboard add NAME -- COMMAND`.")
@@ -109,7 +109,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def _statuses(items: list[Any]) -> dict[str, str]:
     """Status of connectors started through `plugboard run`/`proxy` (running / exited 1 / …); others are not watched."""
-    from plugboard.core.status import connector_status_label
+    from plugboard.core.launch.status import connector_status_label
 
     return {c.name: connector_status_label(c.name) for c in items if c.via_plugboard}
 
@@ -142,8 +142,8 @@ def cmd_add(args: argparse.Namespace) -> int:
         if env:
             entry["env"] = env
     else:
-        from plugboard.core import secrets
-        from plugboard.core.launcher import launcher_entry
+        from plugboard.core.entries import LauncherEntry
+        from plugboard.core.secrets import keyring as secrets
 
         for key in args.secret:
             if secrets.get_secret(args.name, key) is not None:
@@ -153,7 +153,7 @@ def cmd_add(args: argparse.Namespace) -> int:
                 from plugboard.commands.prompts import read_secret_value
 
                 secrets.set_secret(args.name, key, read_secret_value(args.name, key))
-        entry = launcher_entry(args.name, list(args.secret), argv[0], argv[1:], env or None)
+        entry = LauncherEntry.new(args.name, argv[0], argv[1:], secrets=args.secret, env=env).to_json()
     connectors.add(args.name, entry)
     _warn_if_missing(argv[0])
     print(f'Added "{args.name}" to {connectors.path}. Restart Claude Desktop to use it (plugboard claude restart).')
@@ -163,7 +163,7 @@ def cmd_add(args: argparse.Namespace) -> int:
 def _warn_if_missing(command: str) -> None:
     """Say now, not when Claude starts it, that the program is not installed (adding it anyway is allowed)."""
     from plugboard.core.errors import PlugboardError
-    from plugboard.core.resolve import resolve_command
+    from plugboard.core.launch.resolve import resolve_command
 
     try:
         resolve_command(command)
@@ -172,10 +172,10 @@ def _warn_if_missing(command: str) -> None:
 
 
 def _add_remote(args: argparse.Namespace) -> int:
-    from plugboard.core import secrets
+    from plugboard.core.bridge.headers import secret_keys
+    from plugboard.core.bridge.run import proxy_entry
     from plugboard.core.errors import PlugboardError
-    from plugboard.core.proxy_headers import secret_keys
-    from plugboard.core.proxy_run import proxy_entry
+    from plugboard.core.secrets import keyring as secrets
 
     if args.command_line or args.env or args.secret:
         raise PlugboardError("--remote takes no command, --env or --secret (use --header / --bearer-secret)")
@@ -194,7 +194,7 @@ def _add_remote(args: argparse.Namespace) -> int:
     connectors = _connectors(args)
     connectors.add(args.name, entry)
     via = f" through the tunnel {args.ssh}" if args.ssh else ""
-    from plugboard.core.remote_url import display_url
+    from plugboard.core.bridge.url import display_url
 
     where = display_url(args.remote) + via
     print(f'Added "{args.name}" ({where}). Restart Claude Desktop to use it (plugboard claude restart).')
@@ -209,7 +209,7 @@ def cmd_change(args: argparse.Namespace) -> int:
         return 0
     kept = current.secret_keys if args.verb == "remove" else []
     if args.verb != "remove":
-        from plugboard.core.claude_app import ClaudeApp
+        from plugboard.core.claude.app import ClaudeApp
 
         claude = ClaudeApp(config_override=args.config)
         if claude.status().running:
@@ -233,7 +233,7 @@ def _change_while_claude_runs(args: argparse.Namespace, connectors: Any, claude:
             "own copy over this change. Apply it now with `plugboard claude restart` (or use --restart)."
         )
         return 0
-    from plugboard.core.apply import apply_changes
+    from plugboard.core.config.apply import apply_changes
 
     def progress(waited: float) -> None:
         print(f"waiting for Claude Desktop to quit… {waited:.0f} s", file=sys.stderr, flush=True)
@@ -244,9 +244,9 @@ def _change_while_claude_runs(args: argparse.Namespace, connectors: Any, claude:
 
 
 def cmd_repair(args: argparse.Namespace) -> int:
-    from plugboard.core import claude_config
+    from plugboard.core.config import claude_file as claude_config
+    from plugboard.core.config.repair import plan_repair
     from plugboard.core.errors import ConfigError
-    from plugboard.core.repair import plan_repair
 
     connectors = _connectors(args)
     path = connectors.path

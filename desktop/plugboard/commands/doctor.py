@@ -33,9 +33,9 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    from plugboard.core.connectors import Connectors
-    from plugboard.core.doctor import DOCTOR_INITIALIZE_TIMEOUT_S, examine_connector, render
+    from plugboard.core.config.connectors import Connectors
     from plugboard.core.errors import PlugboardError
+    from plugboard.core.probe.doctor import DOCTOR_INITIALIZE_TIMEOUT_S, examine_connector, render
 
     connectors = Connectors.open(args.config)
     if args.name:

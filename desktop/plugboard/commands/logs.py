@@ -50,7 +50,7 @@ def parse_since(text: str, now: float | None = None) -> float:
 
 
 def format_line(line: Any, as_json: bool) -> str:
-    from plugboard.core.log_model import iso_time
+    from plugboard.core.logs.model import iso_time
 
     if as_json:
         return json.dumps(line.to_json(), ensure_ascii=False)
@@ -58,8 +58,8 @@ def format_line(line: Any, as_json: bool) -> str:
 
 
 def cmd_logs(args: argparse.Namespace) -> int:
-    from plugboard.core.connectors import Connectors
-    from plugboard.core.log_sources import open_logs
+    from plugboard.core.config.connectors import Connectors
+    from plugboard.core.logs.sources import open_logs
 
     since = parse_since(args.since) if args.since else None
     model, live = open_logs(Connectors.open(args.config), args.name, since=since)

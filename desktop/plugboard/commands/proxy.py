@@ -1,8 +1,8 @@
 """`plugboard proxy NAME URL [--ssh PROFILE] [--header 'K: V']... [--bearer-secret KEY] [--timeout S]`.
 
 Only argument parsing lives here (cheap: `plugboard --help` and every command's start import it); the bridge itself
-is `plugboard.core.proxy_run`, imported when the command runs. The header syntax is documented in
-`plugboard.core.proxy_headers`.
+is `plugboard.core.bridge.run`, imported when the command runs. The header syntax is documented in
+`plugboard.core.bridge.headers`.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from plugboard.core.proxy_run import main
+    from plugboard.core.bridge.run import main
 
     return main(
         args.name,

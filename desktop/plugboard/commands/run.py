@@ -1,6 +1,6 @@
 """`plugboard run NAME [--secret KEY]... -- COMMAND [ARGS...]`: the launcher Claude Desktop starts.
 
-Only argument parsing lives here; `plugboard.core.launcher` does the work (its docstring has the process
+Only argument parsing lives here; `plugboard.core.launch.launcher` does the work (its docstring has the process
 model).
 Everything after `--` belongs to the server, including options that look like ours. argparse cannot express
 "options, then `--`, then a command with its own options" after a positional (a REMAINDER positional swallows
@@ -38,12 +38,13 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
 
 
 def handle(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
-    from plugboard.core.launcher import main, split_server_words
+    from plugboard.core.entries import split_launcher_words
+    from plugboard.core.launch.launcher import main
 
-    try:
-        more_secrets, server = split_server_words(list(args.server))
-    except ValueError as exc:
-        parser.error(str(exc))
+    split = split_launcher_words(list(args.server))
+    if split is None:
+        parser.error("--secret needs a KEY")
+    more_secrets, server = split
     if not server:
         parser.error("no server command: use `plugboard run NAME [--secret KEY]... -- COMMAND [ARGS...]`")
     return main(args.name, [*args.secret, *more_secrets], server)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +70,7 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
 
 
 def cmd_set(args: argparse.Namespace) -> int:
-    from plugboard.core import secrets
+    from plugboard.core.secrets import keyring as secrets
 
     secrets.check_connector(args.connector)
     secrets.check_key(args.key)
@@ -81,7 +82,7 @@ def cmd_set(args: argparse.Namespace) -> int:
 
 
 def cmd_delete(args: argparse.Namespace) -> int:
-    from plugboard.core import secrets
+    from plugboard.core.secrets import keyring as secrets
 
     if not secrets.delete_secret(args.connector, args.key):
         raise PlugboardError(f"there is no secret {args.key} for {args.connector} in the keyring")
@@ -90,7 +91,7 @@ def cmd_delete(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from plugboard.core import secrets
+    from plugboard.core.secrets import keyring as secrets
 
     names = secrets.list_secret_names(args.connector)
     if args.json:
@@ -109,19 +110,19 @@ def plan_secure(
 
     An entry that already runs through the launcher with no plaintext left gives (None, {}, its keys).
     """
-    from plugboard.core.connectors import Connector
-    from plugboard.core.launcher import launcher_entry, plugboard_executable
-    from plugboard.core.secrets import check_key
+    from plugboard.core.config.connectors import Connector
+    from plugboard.core.entries import LauncherEntry, is_plugboard_program
+    from plugboard.core.secrets.keyring import check_key
 
     connector = Connector(name, True, entry)
     env = connector.env
     if connector.via_plugboard == "proxy":
         raise PlugboardError(f"{name} runs `plugboard proxy`; its token belongs in --bearer-secret, not env")
-    if connector.via_plugboard == "run" and connector.launcher_words() is None:
-        raise PlugboardError(f"{name}'s `plugboard run` entry names no server command")
+    if connector.via_plugboard is None and is_plugboard_program(connector.command):
+        raise PlugboardError(f"{name}'s `plugboard` entry cannot be read; fix it by hand first")
     existing = connector.secret_keys
     command, *args = connector.server_command
-    from plugboard.core.clients import looks_secret
+    from plugboard.core.secrets.detect import looks_secret
 
     # With no KEY named, only what looks like a secret moves (DEBUG=1 stays a plain, visible setting).
     wanted = keys or sorted(k for k, v in env.items() if looks_secret(k, v))
@@ -144,12 +145,11 @@ def plan_secure(
         raise PlugboardError(f"{', '.join(empty)} in {name} is empty; an empty secret is never stored")
     moved = {k: env[k] for k in wanted}
     remaining = {k: v for k, v in env.items() if k not in moved}
-    new_entry = launcher_entry(name, [*existing, *[k for k in wanted if k not in existing]], command, args, remaining)
-    new_entry["command"] = plugboard_executable()
-    for key, value in entry.items():
-        if key not in ("command", "args", "env"):
-            new_entry[key] = value  # keys Claude owns (extensionId, ...) stay as they were
-    return new_entry, moved, existing
+    keys_now = [*existing, *[k for k in wanted if k not in existing]]
+    launcher = LauncherEntry.new(name, command, args, secrets=keys_now, env=remaining)
+    # Keys Claude owns (extensionId, ...) stay as they were.
+    extra = {key: value for key, value in entry.items() if key not in ("command", "args", "env")}
+    return replace(launcher, extra=extra).to_json(), moved, existing
 
 
 def backups_holding(backups: list[Any], values: list[str]) -> list[Path]:
@@ -171,8 +171,8 @@ def backups_holding(backups: list[Any], values: list[str]) -> list[Path]:
 
 
 def cmd_secure(args: argparse.Namespace) -> int:
-    from plugboard.core.connectors import Connectors
-    from plugboard.core.secrets import backend, get_secret, set_secret
+    from plugboard.core.config.connectors import Connectors
+    from plugboard.core.secrets.keyring import backend, get_secret, set_secret
 
     connectors = Connectors.open(args.config)
     connector = connectors.get(args.name)

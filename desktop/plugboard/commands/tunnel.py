@@ -153,7 +153,7 @@ def cmd_add(args: argparse.Namespace) -> int:
     secrets = _read_secrets(args, profile)
     save_profile(profile, replace_existing=args.replace)
     if secrets:
-        from plugboard.core.secrets import set_secret
+        from plugboard.core.secrets.keyring import set_secret
 
         for key, value in secrets.items():
             set_secret(profile.secret_connector, key, value)

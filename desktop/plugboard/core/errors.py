@@ -17,7 +17,7 @@ class ConfigError(PlugboardError):
     """Claude's config file cannot be read or is not the JSON Claude Desktop accepts.
 
     `line` and `column` are 1-based and present for JSON syntax errors. `repair` names an offered repair
-    (see `plugboard.core.repair`), or is None when there is nothing we can safely fix.
+    (see `plugboard.core.config.repair`), or is None when there is nothing we can safely fix.
     """
 
     def __init__(

@@ -5,8 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
-from plugboard.core.backups import KEEP
-from plugboard.core.connectors import Connectors
+from plugboard.core.config.backups import KEEP
+from plugboard.core.config.connectors import Connectors
 from plugboard.core.errors import PlugboardError
 
 NAME_ROLE = Qt.ItemDataRole.UserRole + 1

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from plugboard.core.catalog import (
+from plugboard.core.clients.catalog import (
     CatalogInput,
     CatalogItem,
     add_from_catalog,
@@ -33,7 +33,7 @@ from plugboard.core.catalog import (
     load_catalog,
     plan_add,
 )
-from plugboard.core.connectors import Connectors
+from plugboard.core.config.connectors import Connectors
 from plugboard.core.errors import PlugboardError
 
 ITEM_ROLE = Qt.ItemDataRole.UserRole + 1

@@ -29,11 +29,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from plugboard.core import secrets
-from plugboard.core.connectors import Connectors
-from plugboard.core.entry_form import ConnectorForm, EnvVar
+from plugboard.core.config.connectors import Connectors
+from plugboard.core.config.form import ConnectorForm, EnvVar
 from plugboard.core.errors import PlugboardError
-from plugboard.core.resolve import resolve_command
+from plugboard.core.launch.resolve import resolve_command
+from plugboard.core.secrets import keyring as secrets
 from plugboard.gui.worker import Workers
 
 # Closing the form waits this long for a running check or test (both end within their own bounds anyway).
@@ -244,12 +244,12 @@ class ConnectorDialog(QDialog):
     # -- testing -------------------------------------------------------------------------------------------------
 
     def run_test(self) -> None:
-        from plugboard.core.doctor import render
+        from plugboard.core.probe.doctor import examine_form, render
 
         form = self.form()
         self.test_button.setEnabled(False)
         self.test_output.setPlainText(f"Starting {form.command} and asking what it offers…")
-        self.workers.start("test", lambda: render(form.test()), self._tested, self._tested)
+        self.workers.start("test", lambda: render(examine_form(form)), self._tested, self._tested)
 
     def _tested(self, text: str) -> None:
         self.test_button.setEnabled(True)

@@ -1,4 +1,4 @@
-"""A table model adapting `plugboard.core.connectors.Connector` rows (plus their status) for Qt views.
+"""A table model adapting `plugboard.core.config.connectors.Connector` rows (plus their status) for Qt views.
 
 No business rules: it shows what the page gives it, including pending (staged) switch positions, and reports a
 switch click as a request through `toggle_requested`; the page decides what that means.
@@ -11,7 +11,7 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 
-from plugboard.core.connectors import Connector
+from plugboard.core.config.connectors import Connector
 from plugboard.gui.icons import status_dot
 
 COLUMNS = ("", "Name", "What it does", "Kind", "On")

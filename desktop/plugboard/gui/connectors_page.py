@@ -26,17 +26,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from plugboard.core import status as status_records
-from plugboard.core import undo
-from plugboard.core.apply import WIPE_GUARD_S, ApplyOutcome, PendingChanges, apply_changes
-from plugboard.core.catalog import describe as describe_connector
-from plugboard.core.catalog import load_catalog
-from plugboard.core.claude_app import ClaudeApp, ClaudeStatus
-from plugboard.core.connectors import Connector, Connectors
-from plugboard.core.doctor import DoctorReport, examine_connector
-from plugboard.core.entry_form import ConnectorForm
+from plugboard.core.claude.app import ClaudeApp, ClaudeStatus
+from plugboard.core.claude.first_run import claude_setup
+from plugboard.core.clients.catalog import describe as describe_connector
+from plugboard.core.clients.catalog import load_catalog
+from plugboard.core.config import undo
+from plugboard.core.config.apply import WIPE_GUARD_S, ApplyOutcome, PendingChanges, apply_changes
+from plugboard.core.config.connectors import Connector, Connectors
+from plugboard.core.config.form import ConnectorForm
 from plugboard.core.errors import PlugboardError
-from plugboard.core.first_run import claude_setup
+from plugboard.core.launch import status as status_records
+from plugboard.core.probe.doctor import DoctorReport, examine_connector
 from plugboard.gui.backups_dialog import BackupsDialog
 from plugboard.gui.catalog_dialog import CatalogDialog
 from plugboard.gui.connector_dialog import ConnectorDialog

@@ -25,9 +25,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from plugboard.core.clients import CLIENTS, default_path
-from plugboard.core.clients_import import NEW, ImportPlan, ImportResult, apply_import, preview_import
-from plugboard.core.connectors import Connectors
+from plugboard.core.clients.formats import CLIENTS, default_path
+from plugboard.core.clients.importing import NEW, ImportPlan, ImportResult, apply_import, preview_import
+from plugboard.core.config.connectors import Connectors
 from plugboard.core.errors import PlugboardError
 
 NAME_ROLE = Qt.ItemDataRole.UserRole + 1

@@ -36,10 +36,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from plugboard.core.connectors import Connectors
+from plugboard.core.config.connectors import Connectors
 from plugboard.core.errors import PlugboardError
-from plugboard.core.log_model import LogLine, iso_time
-from plugboard.core.log_sources import LiveSources, open_logs
+from plugboard.core.logs.model import LogLine, iso_time
+from plugboard.core.logs.sources import LiveSources, open_logs
 
 # 20 updates a second, each bounded: followers deliver lines in bursts (a file poll can bring 20,000 lines), and
 # one model update of that size stalls the event loop ~80 ms. 3,000 rows per tick (~10 ms of work) keeps up with

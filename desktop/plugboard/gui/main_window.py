@@ -23,10 +23,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from plugboard.core.claude_app import ClaudeApp
-from plugboard.core.connector_log import prune_old_logs
-from plugboard.core.connectors import Connectors
-from plugboard.core.discovery import discover
+from plugboard.core.claude.app import ClaudeApp
+from plugboard.core.claude.discovery import discover
+from plugboard.core.config.connectors import Connectors
+from plugboard.core.logs.connector_log import prune_old_logs
 from plugboard.core.settings import Settings
 from plugboard.gui.connectors_model import Row
 from plugboard.gui.connectors_page import ConnectorsPage

@@ -36,10 +36,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from plugboard.core import secrets
-from plugboard.core.connectors import Connectors
+from plugboard.core.config.connectors import Connectors
 from plugboard.core.errors import PlugboardError
 from plugboard.core.paths import plugboard_dirs
+from plugboard.core.secrets import keyring as secrets
 from plugboard.core.tunnel.profile import PASSPHRASE_KEY, PASSWORD_KEY, TunnelProfile, delete_profile, load_profiles
 from plugboard.core.tunnel.state import TunnelState
 from plugboard.core.tunnel.tunnel import Tunnel, keyring_secret

@@ -40,11 +40,11 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from plugboard.core import secrets
-from plugboard.core.connectors import Connectors
+from plugboard.core.config.connectors import Connectors
 from plugboard.core.errors import PlugboardError
 from plugboard.core.paths import plugboard_dirs
-from plugboard.core.remote import DEFAULT_URL, CheckOutcome, RemotePlan, check_remote, url_problem
+from plugboard.core.probe.remote import DEFAULT_URL, CheckOutcome, RemotePlan, check_remote, url_problem
+from plugboard.core.secrets import keyring as secrets
 from plugboard.core.tunnel.profile import PASSPHRASE_KEY, TunnelProfile, delete_profile, load_profiles
 from plugboard.gui.host_key_dialog import ConsentKnownHosts, HostKeyConsent
 from plugboard.gui.tunnel_dialog import buddy_label

@@ -18,10 +18,10 @@ from PySide6.QtWidgets import (
 )
 
 from plugboard.core.autostart import autostart_enabled, set_autostart
-from plugboard.core.connector_log import prune_old_logs
-from plugboard.core.discovery import Discovery, discover
+from plugboard.core.claude.discovery import Discovery, discover
+from plugboard.core.entries import plugboard_executable
 from plugboard.core.errors import PlugboardError
-from plugboard.core.launcher import plugboard_executable
+from plugboard.core.logs.connector_log import prune_old_logs
 from plugboard.core.settings import Settings
 
 

@@ -31,8 +31,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from plugboard.core import secrets
 from plugboard.core.errors import PlugboardError
+from plugboard.core.secrets import keyring as secrets
 from plugboard.core.tunnel.profile import (
     AUTH_METHODS,
     PASSPHRASE_KEY,

@@ -13,9 +13,9 @@ import anyio
 import pytest
 from mcp.shared.exceptions import MCPError
 
+from plugboard.core.launch.status import read_status
 from plugboard.core.paths import plugboard_dirs
-from plugboard.core.secrets import set_secret
-from plugboard.core.status import read_status
+from plugboard.core.secrets.keyring import set_secret
 from servers.http_backend import Backend
 from servers.http_proxy_client import initialize_error, through_proxy
 

@@ -10,8 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from plugboard.core.launch.status import read_status
 from plugboard.core.paths import plugboard_dirs
-from plugboard.core.status import read_status
 from servers.http_backend import Backend
 
 PLUGBOARD = str(Path(sys.executable).parent / "plugboard")

@@ -24,7 +24,7 @@ import psutil
 import pytest
 
 from plugboard import cli
-from plugboard.core.claude_app import ClaudeApp
+from plugboard.core.claude.app import ClaudeApp
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the Linux restart path")
 
@@ -227,7 +227,7 @@ def test_cli_restart_restarts_the_standin(standin, capsys):
 def test_cli_disable_while_claude_runs_warns_and_with_restart_applies_around_a_real_restart(
     standin, claude_config, capsys, monkeypatch
 ):
-    monkeypatch.setattr("plugboard.core.apply.WIPE_GUARD_S", 0.5)  # nothing rewrites the file in this test
+    monkeypatch.setattr("plugboard.core.config.apply.WIPE_GUARD_S", 0.5)  # nothing rewrites the file in this test
     claude_config.write_text('{"mcpServers": {"a": {"command": "x"}, "b": {"command": "y"}}}')
     first = standin.start()
     assert cli.main(["disable", "a"]) == 0

@@ -5,9 +5,9 @@ import json
 from pathlib import Path
 
 from plugboard.cli import main
-from plugboard.core import secrets
+from plugboard.core.secrets import keyring as secrets
 
-SAMPLES = Path(__file__).parent.parent / "samples" / "clients"
+SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "clients"
 CURSOR_SECRETS = {
     ("github", "GITHUB_PERSONAL_ACCESS_TOKEN"): "ghp_cursorSampleToken000000000000000000",
     ("slack", "SLACK_BOT_TOKEN"): "xoxb-1111-2222-cursorSample",

@@ -6,8 +6,8 @@ import json
 import pytest
 
 from plugboard.cli import main
-from plugboard.core import secrets
-from plugboard.core.launcher import plugboard_executable
+from plugboard.core.entries import plugboard_executable
+from plugboard.core.secrets import keyring as secrets
 
 VALUE = "ghp_test-value-1234567890"
 

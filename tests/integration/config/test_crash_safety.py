@@ -9,7 +9,7 @@ import textwrap
 
 import pytest
 
-from plugboard.core.jsondoc import ConfigDocument
+from plugboard.core.config.jsondoc import ConfigDocument
 
 RUNS = 50
 # Up to this long after the writer says it is writing; one add+remove cycle of this 2 MB file takes ~60 ms here,
@@ -19,7 +19,7 @@ MAX_KILL_DELAY_S = 0.15
 WRITER = textwrap.dedent(
     """
     import sys
-    from plugboard.core.connectors import Connectors
+    from plugboard.core.config.connectors import Connectors
     connectors = Connectors.open(sys.argv[1])
     print("ready", flush=True)
     while True:
@@ -53,7 +53,7 @@ def test_a_writer_killed_at_random_points_never_leaves_a_partial_file(claude_con
     # The kills landed on both sides of the rename, so the test exercised both outcomes.
     assert seen["old"] > 0 and seen["new"] > 0, seen
     # Temporary files of killed writers are swept by the next write.
-    from plugboard.core.connectors import Connectors
+    from plugboard.core.config.connectors import Connectors
 
     connectors = Connectors.open(str(claude_config))
     connectors.add("after", {"command": "z"})

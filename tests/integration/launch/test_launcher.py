@@ -25,11 +25,11 @@ from integration.launcher_helpers import (
     wait_gone,
 )
 from integration.launcher_helpers import claude_like_env as _claude_env
-from plugboard.core.launcher import plugboard_executable
+from plugboard.core.entries import plugboard_executable
+from plugboard.core.launch.status import connector_status_label, read_status
+from plugboard.core.logs.redact import MASK
 from plugboard.core.paths import plugboard_dirs
-from plugboard.core.redact import MASK
-from plugboard.core.secrets import set_secret
-from plugboard.core.status import connector_status_label, read_status
+from plugboard.core.secrets.keyring import set_secret
 
 # Interpreter + SDK import + handshake well under 2 s here; 30 s absorbs a loaded 2-core machine.
 SESSION_DEADLINE_S = 30.0

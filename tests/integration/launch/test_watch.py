@@ -7,7 +7,7 @@ import sys
 import threading
 
 from integration.launcher_helpers import ENV_SERVER, finish, read_until, start_launcher
-from plugboard.core.launch_watch import LaunchChanged, LaunchWatcher
+from plugboard.core.launch.watch import LaunchChanged, LaunchWatcher
 
 # The launcher plus an SDK server start in ~1 s here; 20 s covers a loaded 2-core machine.
 WATCH_DEADLINE_S = 20.0

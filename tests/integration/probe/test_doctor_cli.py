@@ -16,7 +16,7 @@ import pytest
 
 from integration.supervisor_servers import SERVERS
 from plugboard.cli import main
-from plugboard.core.launcher import plugboard_executable
+from plugboard.core.entries import plugboard_executable
 
 # A silent server is given this long to answer: the timeout is the behaviour under test.
 HANG_TIMEOUT = "1.5"
@@ -237,7 +237,7 @@ def test_doctor_shows_the_last_error_claude_desktop_logged_for_the_connector(
 def test_a_launcher_entry_with_a_missing_secret_says_how_to_set_it_and_works_once_it_is_set(
     claude_config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from plugboard.core.secrets import set_secret
+    from plugboard.core.secrets.keyring import set_secret
 
     entry = {
         "command": plugboard_executable(),

@@ -12,9 +12,10 @@ import psutil
 import pytest
 
 from integration.supervisor_servers import HANG_TIMEOUT_S, READY_DEADLINE_S, SHORT_GRACE_S, python_spec
-from plugboard.core import supervisor as sv
+from plugboard.core.backoff import Backoff
+from plugboard.core.logs.connector_log import supervised_log_name
 from plugboard.core.paths import plugboard_dirs
-from plugboard.core.tunnel.backoff import Backoff
+from plugboard.core.probe import supervisor as sv
 
 
 class Recorder:
@@ -253,7 +254,7 @@ def test_stderr_is_redacted_in_events_and_in_the_supervised_log() -> None:
     spec = sv.ServerSpec(
         "leaky",
         __import__("sys").executable,
-        [str(Path(__file__).resolve().parent.parent / "servers" / "env_server.py")],
+        [str(Path(__file__).resolve().parents[2] / "servers" / "env_server.py")],
         secrets=["LEAKY_TOKEN"],
         env={"ENV_SERVER_LEAK": "LEAKY_TOKEN"},
     )
@@ -265,7 +266,7 @@ def test_stderr_is_redacted_in_events_and_in_the_supervised_log() -> None:
         supervisor.stop()
     assert not any(secret in line for line in recorder.lines)
     assert any("debug: LEAKY_TOKEN=********" in line for line in recorder.lines)
-    log = plugboard_dirs().connector_log(sv.supervised_log_name("leaky")).read_bytes()
+    log = plugboard_dirs().connector_log(supervised_log_name("leaky")).read_bytes()
     assert b"debug: LEAKY_TOKEN=********" in log
     assert secret.encode() not in log
 

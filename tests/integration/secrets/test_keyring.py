@@ -18,9 +18,9 @@ from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.types import TextContent
 
 from integration.launcher_helpers import ENV_SERVER, claude_like_env
-from plugboard.core import secrets
-from plugboard.core.launcher import plugboard_executable
+from plugboard.core.entries import plugboard_executable
 from plugboard.core.paths import plugboard_dirs
+from plugboard.core.secrets import keyring as secrets
 
 VALUE = "xoxb-plugboard-test-7c1d2e3f4a5b"
 # The CLI starts and talks to the keyring daemon in well under a second; 30 s covers a loaded machine.

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from fixtures.sshd import SshServer, Target, free_port
-from plugboard.core.tunnel.backoff import Backoff
+from plugboard.core.backoff import Backoff
 from plugboard.core.tunnel.profile import TunnelProfile
 from plugboard.core.tunnel.state import TunnelState
 from plugboard.core.tunnel.tunnel import Tunnel

@@ -17,7 +17,7 @@ import psutil
 import pytest
 
 from fixtures.sshd import SshServer, Target
-from plugboard.core.tunnel.backoff import Backoff
+from plugboard.core.backoff import Backoff
 from plugboard.core.tunnel.profile import TunnelProfile
 from plugboard.core.tunnel.tunnel import Tunnel
 

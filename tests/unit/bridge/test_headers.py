@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from plugboard.core.bridge.headers import resolve_headers
+from plugboard.core.bridge.http_session import new_client
 from plugboard.core.errors import PlugboardError
-from plugboard.core.http_session import new_client
-from plugboard.core.proxy_headers import resolve_headers
-from plugboard.core.secrets import MissingSecrets
+from plugboard.core.secrets.keyring import MissingSecrets
 
 SECRETS = {("catalyst", "API_KEY"): "k-123", ("catalyst", "TOKEN"): "t-456"}
 
@@ -64,7 +64,7 @@ def test_the_default_transport_installs_its_quickack_backend_on_httpx_pool() -> 
 
 
 def test_the_config_entry_has_the_design_shape_and_names_secrets_only() -> None:
-    from plugboard.core.proxy_run import proxy_entry
+    from plugboard.core.bridge.run import proxy_entry
 
     entry = proxy_entry(
         "catalyst",

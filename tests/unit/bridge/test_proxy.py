@@ -14,8 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
-from plugboard.core.proxy import Proxy
-from plugboard.core.tunnel.backoff import Backoff
+from plugboard.core.backoff import Backoff
+from plugboard.core.bridge.proxy import Proxy
 
 # Everything here is in-process and scripted; 5 s is a hung thread, not a slow answer.
 WAIT_S = 5.0
@@ -460,7 +460,7 @@ def test_an_html_error_page_becomes_its_title_or_text_on_one_short_line(
 
 
 def test_a_long_error_body_is_cut_to_one_readable_line() -> None:
-    from plugboard.core.proxy import ERROR_DETAIL_CHARS, error_detail
+    from plugboard.core.bridge.proxy import ERROR_DETAIL_CHARS, error_detail
 
     detail = error_detail(b"word " * 500)
     assert len(detail) == ERROR_DETAIL_CHARS and detail.endswith("\u2026") and "\n" not in detail

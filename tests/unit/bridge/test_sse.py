@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from plugboard.core.sse import SSEParser
+from plugboard.core.bridge.sse import SSEParser
 
 STREAM = (
     b": keep-alive\r\n"

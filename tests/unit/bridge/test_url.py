@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from plugboard.cli import main
-from plugboard.core import remote
+from plugboard.core.bridge.run import proxy_entry
+from plugboard.core.bridge.url import display_url, url_problem
 from plugboard.core.errors import PlugboardError
-from plugboard.core.proxy_run import proxy_entry
-from plugboard.core.remote_url import display_url, url_problem
+from plugboard.core.probe import remote
 
 SECRET = "pw-Vx93kq"
 

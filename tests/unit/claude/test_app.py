@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from plugboard.core.claude_app import POLL_INTERVAL_S, QUIT_TIMEOUT_S, START_TIMEOUT_S, ClaudeApp
-from plugboard.core.claude_process import ProcessInfo
+from plugboard.core.claude.app import POLL_INTERVAL_S, QUIT_TIMEOUT_S, START_TIMEOUT_S, ClaudeApp
+from plugboard.core.claude.process import ProcessInfo
 from plugboard.core.errors import PlugboardError
 
 WIN_LOCAL = r"C:\Users\ada\AppData\Local"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from plugboard.core.desktop_entry import DesktopEntry, find_entry, program_of, read_entry, split_exec
+from plugboard.core.claude.desktop_entry import DesktopEntry, find_entry, program_of, read_entry, split_exec
 
 
 def entry_file(base: Path, name: str, body: str) -> Path:

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from plugboard.core.discovery import discover
+from plugboard.core.claude.discovery import discover
 
 
 def test_macos_uses_application_support(tmp_path):

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from plugboard.cli import main
-from plugboard.core.catalog import (
+from plugboard.core.claude.first_run import claude_setup
+from plugboard.core.clients.catalog import (
     add_from_catalog,
     check_runtime,
     load_catalog,
@@ -16,10 +17,9 @@ from plugboard.core.catalog import (
     read_catalog_data,
     validate_catalog,
 )
-from plugboard.core.connectors import Connectors
+from plugboard.core.config.connectors import Connectors
+from plugboard.core.entries import plugboard_executable
 from plugboard.core.errors import ClashError, PlugboardError
-from plugboard.core.first_run import claude_setup
-from plugboard.core.launcher import plugboard_executable
 
 REQUIRED_TOPICS = [
     "filesystem",
@@ -273,8 +273,8 @@ def test_first_run_states_are_told_apart(claude_config):
 
 
 def test_a_connector_is_described_by_the_catalog_item_whose_package_it_runs():
-    from plugboard.core.catalog import describe
-    from plugboard.core.connectors import Connector
+    from plugboard.core.clients.catalog import describe
+    from plugboard.core.config.connectors import Connector
 
     catalog = load_catalog()
     launcher = {

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from plugboard.cli import main
-from plugboard.core import clients_export
-from plugboard.core.clients_export import write_export
-from plugboard.core.connectors import Connectors
+from plugboard.core.clients import exporting as clients_export
+from plugboard.core.clients.exporting import write_export
+from plugboard.core.config.connectors import Connectors
 from plugboard.core.errors import PlugboardError
 
 CLAUDE = {"mcpServers": {"files": {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-filesystem", "/x"]}}}

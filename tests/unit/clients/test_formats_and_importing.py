@@ -10,14 +10,15 @@ from pathlib import Path
 import pytest
 
 from plugboard.cli import main
-from plugboard.core import secrets
-from plugboard.core.clients import CLIENTS, default_path, looks_secret, read_client, strip_jsonc
-from plugboard.core.clients_export import export_connectors, write_export
-from plugboard.core.clients_import import CONFLICT, NEW, SAME, UNSUPPORTED, apply_import, preview_import
-from plugboard.core.connectors import Connectors
-from plugboard.core.launcher import plugboard_executable
+from plugboard.core.clients.exporting import export_connectors, write_export
+from plugboard.core.clients.formats import CLIENTS, default_path, read_client, strip_jsonc
+from plugboard.core.clients.importing import CONFLICT, NEW, SAME, UNSUPPORTED, apply_import, preview_import
+from plugboard.core.config.connectors import Connectors
+from plugboard.core.entries import plugboard_executable
+from plugboard.core.secrets import keyring as secrets
+from plugboard.core.secrets.detect import looks_secret
 
-SAMPLES = Path(__file__).parent.parent / "samples" / "clients"
+SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "clients"
 SAMPLE_FILES = {
     "cursor": "cursor.json",
     "vscode": "vscode-mcp.json",
@@ -413,7 +414,7 @@ def test_export_merges_into_an_existing_file_and_keeps_different_same_named_serv
 def test_round_trip_export_then_import_finds_every_server_the_same(client_id, claude_config, tmp_path, monkeypatch):
     # Claude → client file → preview against the same Claude config: every exported server is "same".
     claude_config.write_text(json.dumps(CLAUDE_WITH_EVERYTHING))
-    monkeypatch.setattr("plugboard.core.launcher.plugboard_executable", lambda: EXE)
+    monkeypatch.setattr("plugboard.core.entries.plugboard_executable", lambda: EXE)
     connectors = Connectors.open()
     target = tmp_path / "out.json"
     outcome = write_export(connectors.all(), client_id, target)

@@ -15,12 +15,11 @@ import pytest
 
 from plugboard.cli import main
 from plugboard.commands.logs import parse_since
-from plugboard.core.connector_log import ConnectorLog
-from plugboard.core.log_model import LAUNCHER
-from plugboard.core.log_sources import connector_sources, open_connector_log
+from plugboard.core.logs.connector_log import ConnectorLog, supervised_log_name
+from plugboard.core.logs.model import LAUNCHER
+from plugboard.core.logs.redact import MASK
+from plugboard.core.logs.sources import connector_sources, open_connector_log
 from plugboard.core.paths import plugboard_dirs
-from plugboard.core.redact import MASK
-from plugboard.core.supervisor import supervised_log_name
 
 # `plugboard logs --follow` starts in well under a second; 20 s absorbs a loaded 2-core machine.
 FOLLOW_DEADLINE_S = 20.0

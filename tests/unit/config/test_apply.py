@@ -3,10 +3,10 @@
 import json
 import threading
 
-from plugboard.core.apply import PendingChanges, apply_changes
-from plugboard.core.claude_app import RestartOutcome
-from plugboard.core.connectors import Connectors
-from plugboard.core.discovery import discover
+from plugboard.core.claude.app import RestartOutcome
+from plugboard.core.claude.discovery import discover
+from plugboard.core.config.apply import PendingChanges, apply_changes
+from plugboard.core.config.connectors import Connectors
 from plugboard.core.paths import plugboard_dirs
 
 CONFIG = '{\n  "mcpServers": {\n    "a": {"command": "x"},\n    "b": {"command": "y"}\n  }\n}'

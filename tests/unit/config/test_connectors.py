@@ -7,10 +7,10 @@ import stat
 import pytest
 
 from plugboard.cli import main
-from plugboard.core import claude_config
-from plugboard.core import claude_config as engine
-from plugboard.core.connectors import Connectors
-from plugboard.core.discovery import discover
+from plugboard.core.claude.discovery import discover
+from plugboard.core.config import claude_file as claude_config
+from plugboard.core.config import claude_file as engine
+from plugboard.core.config.connectors import Connectors
 from plugboard.core.errors import ClashError, ConflictError
 from plugboard.core.paths import plugboard_dirs
 
@@ -130,8 +130,8 @@ def claude_config_apply(connectors, edit, base):
 
 
 def test_every_write_makes_a_backup_and_old_ones_rotate(connectors, monkeypatch):
-    monkeypatch.setattr("plugboard.core.backups.KEEP", 3)
-    from plugboard.core import backups
+    monkeypatch.setattr("plugboard.core.config.backups.KEEP", 3)
+    from plugboard.core.config import backups
 
     monkeypatch.setattr(backups.BackupSet.__init__, "__defaults__", (3,))
     for i in range(5):
@@ -179,7 +179,7 @@ def test_the_store_never_holds_a_copy_when_the_config_write_fails(connectors, cl
     def fail(*_args, **_kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("plugboard.core.claude_config.write_atomic", fail)
+    monkeypatch.setattr("plugboard.core.config.claude_file.write_atomic", fail)
     with pytest.raises(Exception, match="No space left"):
         connectors.disable("github")
     assert connectors.store.read()["parked"] == []
@@ -247,7 +247,7 @@ def test_a_folder_fsync_failure_after_the_rename_loses_nothing(connectors, claud
 
 
 def test_add_goes_through_the_launcher_unless_plain_and_warns_about_a_missing_program(claude_config, capsys):
-    from plugboard.core.launcher import plugboard_executable
+    from plugboard.core.entries import plugboard_executable
 
     assert main(["add", "time", "--", "uvx", "mcp-server-time"]) == 0
     assert main(["add", "bare", "--plain", "--", "uvx", "mcp-server-time"]) == 0

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from plugboard.core.jsondoc import ConfigDocument, JsonSyntax
+from plugboard.core.config.jsondoc import ConfigDocument, JsonSyntax
 
 CLAUDE_STYLE = (
     '{\n  "globalShortcut": "Ctrl+Space",\n  "mcpServers": {\n    "fs": {\n      "command": "npx",\n'

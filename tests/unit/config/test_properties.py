@@ -6,9 +6,9 @@ import string
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from plugboard.core.connectors import Connectors
-from plugboard.core.discovery import discover
-from plugboard.core.jsondoc import ConfigDocument
+from plugboard.core.claude.discovery import discover
+from plugboard.core.config.connectors import Connectors
+from plugboard.core.config.jsondoc import ConfigDocument
 from plugboard.core.paths import PlugboardDirs
 
 names = st.text(alphabet=string.ascii_letters + "-_é✓", min_size=1, max_size=8).filter(lambda s: s.strip() == s)

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from plugboard.core import launcher
-from plugboard.core.launcher import LaunchSpec, run_connector
-from plugboard.core.status import read_status
+from plugboard.core.launch import launcher
+from plugboard.core.launch.launcher import LaunchSpec, run_connector
+from plugboard.core.launch.status import read_status
 
 FORWARDED = [getattr(signal, n) for n in ("SIGTERM", "SIGINT", "SIGHUP") if hasattr(signal, n)]
 

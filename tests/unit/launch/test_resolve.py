@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from plugboard.core.resolve import CommandNotFound, child_path, nvm_default_bin, resolve_command, search_dirs
+from plugboard.core.launch.resolve import CommandNotFound, child_path, nvm_default_bin, resolve_command, search_dirs
 
 
 def gui_path(root: Path) -> str:

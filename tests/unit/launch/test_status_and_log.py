@@ -9,10 +9,10 @@ from pathlib import Path
 
 import psutil
 
-from plugboard.core.connector_log import ConnectorLog, rotated_paths
+from plugboard.core.launch.status import ConnectorStatus, connector_status_label, read_status, status_path, write_status
+from plugboard.core.logs.connector_log import ConnectorLog, rotated_paths
 from plugboard.core.paths import plugboard_dirs
-from plugboard.core.secrets import session_bus_address
-from plugboard.core.status import ConnectorStatus, connector_status_label, read_status, status_path, write_status
+from plugboard.core.secrets.keyring import session_bus_address
 
 
 def test_a_connector_that_never_ran_reads_as_never_started() -> None:
@@ -109,7 +109,7 @@ def test_no_bus_socket_leaves_the_address_unset(tmp_path: Path) -> None:
 
 
 def test_logs_not_written_for_longer_than_the_retention_are_deleted_and_fresh_ones_kept() -> None:
-    from plugboard.core.connector_log import prune_old_logs
+    from plugboard.core.logs.connector_log import prune_old_logs
 
     for name in ("old", "new"):
         log = ConnectorLog(name)

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from plugboard.core import claude_logs as cl
-from plugboard.core.discovery import discover
-from plugboard.core.log_model import ERROR, INFO, WARNING
+from plugboard.core.claude.discovery import discover
+from plugboard.core.logs import claude_desktop as cl
+from plugboard.core.logs.model import ERROR, INFO, WARNING
 
 
 def test_the_documented_line_shape_gives_time_level_server_and_text() -> None:

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from plugboard.core import log_model as lm
-from plugboard.core.connector_log import ConnectorLog, rotated_paths
+from plugboard.core.logs import model as lm
+from plugboard.core.logs.connector_log import ConnectorLog, rotated_paths
+from plugboard.core.logs.redact import MASK, Redactor
 from plugboard.core.paths import plugboard_dirs
-from plugboard.core.redact import MASK, Redactor
 
 
 @pytest.mark.parametrize(

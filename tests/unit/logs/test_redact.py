@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from plugboard.core.redact import MASK, MASK_BYTES, Redactor
+from plugboard.core.logs.redact import MASK, MASK_BYTES, Redactor
 
 TOKEN = "ghp_abc123SECRETvalue"
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from plugboard.core import diagnosis as dx
-from plugboard.core import doctor
-from plugboard.core import supervisor as sv
-from plugboard.core.claude_logs import ClaudeLogEntry
+from plugboard.core.logs.claude_desktop import ClaudeLogEntry
+from plugboard.core.probe import diagnosis as dx
+from plugboard.core.probe import doctor
+from plugboard.core.probe import supervisor as sv
 
 
 @pytest.mark.parametrize("command", ["npx", "npx.cmd", r"C:\Program Files\nodejs\npx.cmd"])

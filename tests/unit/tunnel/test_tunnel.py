@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from plugboard.core.tunnel.backoff import Backoff
+from plugboard.core.backoff import Backoff
 from plugboard.core.tunnel.profile import TunnelProfile
 from plugboard.core.tunnel.state import TunnelState
 from plugboard.core.tunnel.tunnel import Tunnel

@@ -18,7 +18,7 @@ A refusal names the header by its name or its position, never by its text: a mis
 has no name, and its text is the token, which would otherwise reach the log, the status record and Claude.
 
 `refuse_plaintext_secret` is what `proxy_run.proxy_entry` (and so `plugboard add --remote`) applies before a header
-reaches Claude's file: a value that looks secret (`clients.looks_secret`, the importer's own test) must be a
+reaches Claude's file: a value that looks secret (`secrets.detect.looks_secret`, the importer's own test) must be a
 `${secret:KEY}` reference. The running proxy does not refuse such a header (the entry exists already; refusing it
 would only break the connector), it sends it as written.
 """
@@ -28,9 +28,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from plugboard.core.bridge.http_session import RESERVED_HEADERS
 from plugboard.core.errors import PlugboardError
-from plugboard.core.http_session import RESERVED_HEADERS
-from plugboard.core.secrets import read_secrets
+from plugboard.core.secrets.keyring import read_secrets
 
 SecretLookup = Callable[[str, str], str | None]
 
@@ -53,9 +53,9 @@ def parse_header(spec: str, position: int | None = None) -> tuple[str, str]:
 def refuse_plaintext_secret(name: str, value: str, connector: str) -> None:
     """Refuse a header value that looks secret but is not kept in the keyring (not a `${secret:KEY}` reference).
 
-    A value without a reference is judged by `clients.looks_secret(name, value)`; in a value with references
+    A value without a reference is judged by `secrets.detect.looks_secret(name, value)`; in a value with references
     (`Bearer ${secret:TOKEN}`), what is left around them must not look like a token itself."""
-    from plugboard.core.clients import key_name, looks_secret, value_looks_secret
+    from plugboard.core.secrets.detect import key_name, looks_secret, value_looks_secret
 
     if secret_keys(value):
         rest = _REFERENCE.sub(" ", value).split()

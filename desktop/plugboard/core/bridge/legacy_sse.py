@@ -23,10 +23,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
-from plugboard.core.http_session import abort
-from plugboard.core.remote_url import display_url
-from plugboard.core.sse import SSEParser
-from plugboard.core.tunnel.backoff import Backoff
+from plugboard.core.backoff import Backoff
+from plugboard.core.bridge.http_session import abort
+from plugboard.core.bridge.sse import SSEParser
+from plugboard.core.bridge.url import display_url
 
 if TYPE_CHECKING:
     import httpx

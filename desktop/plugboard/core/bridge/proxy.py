@@ -53,16 +53,16 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from plugboard.core.http_session import HttpSession, abort, new_client
-from plugboard.core.redact import Redactor
-from plugboard.core.remote_url import display_url
-from plugboard.core.sse import SSEParser
-from plugboard.core.tunnel.backoff import Backoff
+from plugboard.core.backoff import Backoff
+from plugboard.core.bridge.http_session import HttpSession, abort, new_client
+from plugboard.core.bridge.sse import SSEParser
+from plugboard.core.bridge.url import display_url
+from plugboard.core.logs.redact import Redactor
 
 if TYPE_CHECKING:
     import httpx
 
-    from plugboard.core.legacy_sse import LegacySession
+    from plugboard.core.bridge.legacy_sse import LegacySession
 
 INITIALIZING = "initializing"
 READY = "ready"
@@ -689,7 +689,7 @@ class Proxy:
     # -- the legacy fallback -----------------------------------------------------------------------------------
 
     def _fall_back_to_legacy(self, raw: bytes, key: str, status: int) -> str | None:
-        from plugboard.core.legacy_sse import LegacySession
+        from plugboard.core.bridge.legacy_sse import LegacySession
 
         with self._legacy_lock:
             if self._legacy is None:

@@ -37,11 +37,11 @@ import time
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from plugboard.core.connector_log import ConnectorLog
+from plugboard.core.bridge.url import display_url, url_problem
 from plugboard.core.errors import PlugboardError
 from plugboard.core.fd_io import write_all
-from plugboard.core.remote_url import display_url, url_problem
-from plugboard.core.status import EXITED, FAILED, RUNNING, STOPPED, ConnectorStatus, write_status
+from plugboard.core.launch.status import EXITED, FAILED, RUNNING, STOPPED, ConnectorStatus, write_status
+from plugboard.core.logs.connector_log import ConnectorLog
 
 # The first connection of a tunnel: TCP + SSH handshake + auth to a remote host, a few seconds on a bad link.
 # We do not wait for it before serving (Claude would time out our start); requests wait for it instead.
@@ -61,24 +61,19 @@ def proxy_entry(
     only name secrets (`${secret:KEY}`); the caller stores the values with `secrets.set_secret(name, KEY, ...)`.
     Refuses (`PlugboardError`) an address `remote_url.url_problem` refuses and a header holding a plaintext
     secret, so neither reaches Claude's file."""
-    from plugboard.core.launcher import plugboard_executable
-    from plugboard.core.proxy_headers import parse_header, refuse_plaintext_secret
+    from plugboard.core.bridge.headers import parse_header, refuse_plaintext_secret
+    from plugboard.core.entries import ProxyEntry
 
     problem = url_problem(url, tunnel=bool(ssh))
     if problem is not None:
         raise PlugboardError(problem)
-    args = ["proxy", name, url]
-    if ssh:
-        args += ["--ssh", ssh]
     for position, spec in enumerate(headers or [], 1):
         # A malformed, protocol-owned or plaintext-secret header is refused before it reaches Claude's file.
         refuse_plaintext_secret(*parse_header(spec, position), connector=name)
-        args += ["--header", spec]
-    if bearer_secret:
-        args += ["--bearer-secret", bearer_secret]
-    if timeout_s:
-        args += ["--timeout", f"{timeout_s:g}"]
-    return {"command": plugboard_executable(), "args": args}
+    built = ProxyEntry.new(
+        name, url, ssh=ssh, headers=list(headers or []), bearer_secret=bearer_secret, timeout_s=timeout_s
+    )
+    return built.to_json()
 
 
 class _Notes:
@@ -101,7 +96,7 @@ def tunnelled_url(url: str, local_port: int) -> tuple[str, str]:
 
 
 def _start_tunnel(profile_name: str, url: str, log: _Notes) -> Any:
-    from plugboard.core.secrets import get_secret
+    from plugboard.core.secrets.keyring import get_secret
     from plugboard.core.tunnel.profile import load_profile
     from plugboard.core.tunnel.tunnel import Tunnel
 
@@ -127,9 +122,9 @@ def main(
     ssh: str | None,
     timeout_s: float | None,
 ) -> int:
-    from plugboard.core.proxy import DEFAULT_REQUEST_TIMEOUT_S, Proxy
-    from plugboard.core.proxy_headers import resolve_headers
-    from plugboard.core.secrets import MissingSecrets
+    from plugboard.core.bridge.headers import resolve_headers
+    from plugboard.core.bridge.proxy import DEFAULT_REQUEST_TIMEOUT_S, Proxy
+    from plugboard.core.secrets.keyring import MissingSecrets
 
     started = time.time()
     shown_url = display_url(url)

@@ -8,7 +8,7 @@ proxy runs, and an address the proxy refuses never reaches Claude's file.
 
 Refused: anything but http:// and https:// (only http:// through an SSH tunnel, which already encrypts); an address
 without a host or with a port that is not a number; credentials in the address — `user:password@`, query parameters
-whose name or value looks secret (`?api_key=…`, `?token=…`; the test is `clients.looks_secret`, the same one that
+whose name or value looks secret (`?api_key=…`, `?token=…`; the test is `secrets.detect.looks_secret`, the same one that
 decides what moves to the keyring on import), a path segment that looks like a token. FACTS.md §B.14: tokens go in
 `Authorization` (`--bearer-secret KEY`, `--header 'Name: ${secret:KEY}'`), never in the address, because an
 address is written into Claude's file, logs and process lists. The sentences name the offending part (a parameter
@@ -67,7 +67,7 @@ def url_problem(url: str, *, tunnel: bool = False) -> str | None:
 
 
 def _secret_in(path: str, query: str) -> str | None:
-    from plugboard.core.clients import looks_secret, value_looks_secret
+    from plugboard.core.secrets.detect import looks_secret, value_looks_secret
 
     for name, value in parse_qsl(query, keep_blank_values=True):
         if looks_secret(name, value):

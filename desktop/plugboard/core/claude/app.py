@@ -40,7 +40,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from plugboard.core.claude_process import (
+from plugboard.core.claude.desktop_entry import find_entry
+from plugboard.core.claude.discovery import Discovery, discover
+from plugboard.core.claude.process import (
     EXECUTABLE_OVERRIDE_ENV,
     LINUX_NAME,
     ProcessInfo,
@@ -49,8 +51,6 @@ from plugboard.core.claude_process import (
     find_claude,
     windows_install_kind,
 )
-from plugboard.core.desktop_entry import find_entry
-from plugboard.core.discovery import Discovery, discover
 from plugboard.core.errors import PlugboardError
 
 # Claude stops its MCP servers one by one before it exits; with a handful of servers that takes 10+ s

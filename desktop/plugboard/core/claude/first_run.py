@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from plugboard.core.discovery import Discovery
+from plugboard.core.claude.discovery import Discovery
 from plugboard.core.errors import PlugboardError
 
 CLAUDE_DOWNLOAD_URL = "https://claude.ai/download"

@@ -37,9 +37,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from plugboard.core.connectors import Connector
+from plugboard.core.config.connectors import Connector
 from plugboard.core.errors import NotFoundError, PlugboardError
-from plugboard.core.secrets import KEY_PATTERN
+from plugboard.core.secrets.keyring import KEY_PATTERN
 
 CATALOG_RESOURCE = "catalog.json"
 INPUT_TYPES = ("text", "url", "folder", "file", "secret")
@@ -176,10 +176,12 @@ def _bare_package(word: str) -> str:
 
 def describe(connector: Connector, catalog: Catalog | None = None) -> str:
     """One line saying what a connector is, for people: the catalog's sentence when it is a known server."""
-    if connector.via_plugboard == "proxy" and len(connector.args) >= 3:
-        url = connector.args[2]
-        via = connector.args[connector.args.index("--ssh") + 1] if "--ssh" in connector.args[:-1] else None
-        return f"Remote server at {url}" + (f" through the SSH tunnel {via}" if via else "")
+    from plugboard.core.entries import ProxyEntry
+
+    parsed = connector.parsed
+    if isinstance(parsed, ProxyEntry):
+        via = f" through the SSH tunnel {parsed.ssh}" if parsed.ssh else ""
+        return f"Remote server at {parsed.url}{via}"
     try:
         item = (catalog or load_catalog()).match(connector.server_command)
     except PlugboardError:
@@ -421,7 +423,7 @@ def render_args(item: CatalogItem, name: str, values: Mapping[str, str]) -> list
 
 def plan_add(item: CatalogItem, name: str, values: Mapping[str, str]) -> CatalogPlan:
     """Check the form and build the connector entry; nothing is stored yet."""
-    from plugboard.core.launcher import launcher_entry, plugboard_executable
+    from plugboard.core.entries import LauncherEntry, parse, plugboard_executable
 
     if not name or name != name.strip():
         raise PlugboardError("a connector needs a name without leading or trailing spaces")
@@ -430,12 +432,13 @@ def plan_add(item: CatalogItem, name: str, values: Mapping[str, str]) -> Catalog
     env = {i.env: cleaned[i.id] for i in item.inputs if i.env and not i.is_secret and i.id in cleaned}
     secrets = {i.id: cleaned[i.id] for i in item.inputs if i.is_secret and i.id in cleaned}
     if item.runtime == "plugboard":
-        entry: dict[str, Any] = {"command": plugboard_executable(), "args": args}
-        if env:
-            entry["env"] = env
+        # The item's args template is a `plugboard proxy ...` command line (the catalog's schema test checks it).
+        entry: dict[str, Any] = parse({"command": plugboard_executable(), "args": args, "env": env}).to_json()
+        if not env:
+            entry.pop("env", None)
     else:
         env_secrets = [i.id for i in item.inputs if i.is_secret and i.env and i.id in cleaned]
-        entry = launcher_entry(name, env_secrets, item.command, args, env or None)
+        entry = LauncherEntry.new(name, item.command, args, secrets=env_secrets, env=env).to_json()
     return CatalogPlan(item, name, entry, secrets)
 
 
@@ -456,7 +459,7 @@ def add_from_catalog(
         raise ClashError(f'a connector called "{plan.name}" already exists; pick another name')
     if plan.secrets:
         if store_secret is None:
-            from plugboard.core.secrets import set_secret
+            from plugboard.core.secrets.keyring import set_secret
 
             store_secret = set_secret
         for key, value in plan.secrets.items():
@@ -486,7 +489,7 @@ def check_runtime(item: CatalogItem, **resolve_options: Any) -> RuntimeCheck:
 
     `resolve_options` go to `resolve.resolve_command` (`env`, `home`, `system`, `root`) so tests use fake trees.
     """
-    from plugboard.core.resolve import CommandNotFound, resolve_command
+    from plugboard.core.launch.resolve import CommandNotFound, resolve_command
 
     runtime = RUNTIMES[item.runtime]
     if runtime.program is None:

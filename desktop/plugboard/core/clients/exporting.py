@@ -10,7 +10,7 @@ Each connector is unwrapped to what really runs:
   with `--ssh` is only reachable through Plugboard's tunnel, so it is exported as the `plugboard proxy` command
   itself (it holds no secret: the keyring does);
 - anything else as it is, except that env values, header values and arguments that look secret
-  (`clients.looks_secret`) are replaced by references too. The keyring is never read here: no secret can be
+  (`secrets.detect.looks_secret`) are replaced by references too. The keyring is never read here: no secret can be
   exported, whatever the entry holds.
 
 Disabled connectors go out with `"disabled": true` where the format has that flag (Windsurf, Cline, shareable) and
@@ -37,16 +37,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from plugboard.core.clients import (
+from plugboard.core.clients.formats import (
     ClientFormat,
     client,
     default_path,
-    key_name,
-    looks_secret,
     parse_json_text,
-    value_looks_secret,
 )
 from plugboard.core.errors import PlugboardError
+from plugboard.core.secrets.detect import key_name, looks_secret, value_looks_secret
 
 SHAREABLE_MARK = {"format": "plugboard-shareable", "version": 1}
 
@@ -68,48 +66,6 @@ class ExportOutcome:
     kept: list[str]
     """Servers of the same name already in the target that differ and were kept (no `replace`)."""
     exported: Exported
-
-
-def _parse_proxy(args: list[str]) -> tuple[str, list[tuple[str, str]], str | None, str | None]:
-    """(url, headers, bearer KEY, ssh profile) from `proxy NAME URL [flags]`."""
-    from plugboard.core.proxy_headers import parse_header
-
-    url = args[2] if len(args) > 2 else ""
-    headers: list[tuple[str, str]] = []
-    bearer = ssh = None
-    words = args[3:]
-    i = 0
-    while i < len(words):
-        word = words[i]
-        value = words[i + 1] if i + 1 < len(words) else ""
-        flag, eq, inline = word.partition("=")
-        if eq:
-            value = inline
-        if flag == "--header":
-            headers.append(parse_header(value))
-        elif flag == "--bearer-secret":
-            bearer = value
-        elif flag == "--ssh":
-            ssh = value
-        i += 1 if eq else 2
-    return url, headers, bearer, ssh
-
-
-def _run_parts(args: list[str]) -> tuple[list[str], list[str]]:
-    words = args[2:]
-    keys: list[str] = []
-    while words and words[0] != "--":
-        if words[0] == "--secret" and len(words) > 1:
-            keys.append(words[1])
-            words = words[2:]
-        elif words[0].startswith("--secret="):
-            keys.append(words[0].removeprefix("--secret="))
-            words = words[1:]
-        else:
-            break
-    if words[:1] == ["--"]:
-        words = words[1:]
-    return keys, words
 
 
 class _Refs:
@@ -141,21 +97,22 @@ def _header_value(value: str, refs: _Refs) -> str:
 
 def portable_entry(name: str, entry: dict[str, Any], fmt: ClientFormat, exported: Exported) -> dict[str, Any]:
     """One Claude entry in `fmt`'s shape, every secret replaced by a reference."""
-    from plugboard.core.connectors import Connector
+    from plugboard.core.bridge.headers import parse_header
+    from plugboard.core.entries import LauncherEntry, ProxyEntry, is_plugboard_program, parse
 
-    connector = Connector(name, True, entry)
+    parsed = parse(entry)
     refs = _Refs(fmt, exported, name)
-    env = dict(connector.env)
+    env = dict(parsed.env)
     out: dict[str, Any]
-    if connector.via_plugboard == "proxy":
-        url, headers, bearer, ssh = _parse_proxy(connector.args)
-        if ssh is None:
+    if isinstance(parsed, ProxyEntry):
+        if parsed.ssh is None:
             out = {}
             if fmt.remote_type:
                 out["type"] = fmt.remote_type
-            out[fmt.url_key] = url
+            out[fmt.url_key] = parsed.url
             sent: dict[str, str] = {}
-            for header, value in headers:
+            bearer = parsed.bearer_secret
+            for header, value in (parse_header(spec) for spec in parsed.headers):
                 if "${secret:" in value:
                     sent[header] = _header_value(value, refs)
                 elif looks_secret(header, value):
@@ -167,16 +124,15 @@ def portable_entry(name: str, entry: dict[str, Any], fmt: ClientFormat, exported
             if sent:
                 out["headers"] = sent
             return out
-        command, args, keys = connector.command, connector.args, list[str]()
-    elif connector.via_plugboard == "run":
-        keys, server = _run_parts(connector.args)
-        if not server:
-            raise PlugboardError(f"{name}'s `plugboard run` entry names no server command")
-        command, args = server[0], server[1:]
+        command, args, keys = parsed.program, parsed.to_json()["args"], list[str]()
+    elif isinstance(parsed, LauncherEntry):
+        command, args, keys = parsed.command, list(parsed.args), list(parsed.secrets)
         for key in keys:
             env[key] = refs.ref(key)
+    elif is_plugboard_program(parsed.command) and parsed.args[:1] in (("run",), ("proxy",)):
+        raise PlugboardError(f"{name}'s `plugboard {parsed.args[0]}` entry cannot be read")
     else:
-        command, args, keys = connector.command, connector.args, list[str]()
+        command, args, keys = parsed.command, list(parsed.args), list[str]()
     for key, value in list(env.items()):
         if key not in keys and looks_secret(key, value):
             env[key] = refs.ref(key)
@@ -260,7 +216,7 @@ def write_export(
     original = _read_bytes(target)
     base: dict[str, Any] = {}
     if original is not None:
-        from plugboard.core.repair import strip_comments_and_trailing_commas
+        from plugboard.core.config.repair import strip_comments_and_trailing_commas
 
         text = original.decode("utf-8-sig", "replace")
         if strip_comments_and_trailing_commas(text)[1]:

@@ -125,7 +125,7 @@ def default_path(
 
 def strip_jsonc(text: str) -> str:
     """`text` without // and /* */ comments and trailing commas (outside strings), for JSONC files."""
-    from plugboard.core.repair import strip_comments_and_trailing_commas
+    from plugboard.core.config.repair import strip_comments_and_trailing_commas
 
     return strip_comments_and_trailing_commas(text)[0]
 
@@ -159,84 +159,10 @@ def parse_json_text(text: str, path: Path) -> dict[str, Any]:
 # (Claude Code). Group 1 is the referenced name.
 # `<KEY>` is what our own export writes for Cline and LM Studio, which have no interpolation (group 2).
 REFERENCE = re.compile(r"\$\{(?:input:|env:|secret:)?([A-Za-z_][A-Za-z0-9_.-]*)(?::-[^}]*)?\}|<([A-Z_][A-Z0-9_]*)>")
-_SECRET_WORDS = frozenset(
-    {
-        "TOKEN",
-        "TOKENS",
-        "SECRET",
-        "SECRETS",
-        "PASSWORD",
-        "PASSWD",
-        "PASS",
-        "PWD",
-        "KEY",
-        "APIKEY",
-        "PAT",
-        "CREDENTIAL",
-        "CREDENTIALS",
-        "AUTH",
-        "AUTHORIZATION",
-        "COOKIE",
-        "DSN",
-        "PRIVATE",
-    }
-)
-_NOT_SECRET_SUFFIXES = ("PATH", "FILE", "DIR", "URL", "URI", "HOST", "ID", "NAME", "MODE", "TYPE")
-_TOKEN_PREFIXES = (
-    "ghp_",
-    "gho_",
-    "ghu_",
-    "ghs_",
-    "github_pat_",
-    "glpat-",
-    "sk-",
-    "sk_live_",
-    "rk_live_",
-    "xoxb-",
-    "xoxp-",
-    "xapp-",
-    "ntn_",
-    "secret_",
-    "lin_api_",
-    "sntrys_",
-    "sntryu_",
-    "AKIA",
-    "AIza",
-    "Bearer ",
-)
-_URL_WITH_PASSWORD = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/@\s:]*:[^/@\s]+@")
 
 
 def references(value: str) -> list[str]:
     return [m.group(1) or m.group(2) for m in REFERENCE.finditer(value)]
-
-
-def key_name(text: str) -> str:
-    """An environment-variable-like keyring KEY from any name (`github-token` → `GITHUB_TOKEN`)."""
-    key = re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_").upper()
-    if not key:
-        return "SECRET"
-    return key if not key[0].isdigit() else "_" + key
-
-
-def name_looks_secret(name: str) -> bool:
-    words = [w for w in re.split(r"[^A-Za-z0-9]+", name.upper()) if w]
-    if not words:
-        return False
-    if words[-1] in _NOT_SECRET_SUFFIXES and words[-1] not in _SECRET_WORDS:
-        return False
-    return any(w in _SECRET_WORDS or w.endswith(("TOKEN", "APIKEY", "PASSWORD", "SECRET")) for w in words)
-
-
-def value_looks_secret(value: str) -> bool:
-    return value.startswith(_TOKEN_PREFIXES) or bool(_URL_WITH_PASSWORD.match(value))
-
-
-def looks_secret(name: str, value: str) -> bool:
-    """Is this env variable or header (name, value) a secret that belongs in the keyring?"""
-    if not value.strip():
-        return False
-    return name_looks_secret(name) or value_looks_secret(value)
 
 
 # -- servers as other clients describe them ------------------------------------------------------------------

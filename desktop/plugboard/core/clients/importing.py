@@ -9,7 +9,7 @@ written:
 - kind `local` (becomes `plugboard run NAME [--secret K]... -- COMMAND ...`) or `remote` (Claude Desktop's file
   cannot hold `url` entries, FACTS.md A, so it becomes `plugboard proxy NAME URL [--header 'K: V']...
   [--bearer-secret K]`, with `${secret:KEY}` in header values — the syntax of `proxy_headers`);
-- `secrets`: plaintext values found in `env` or `headers` that look secret (`clients.looks_secret`): they go to the
+- `secrets`: plaintext values found in `env` or `headers` that look secret (`detect.looks_secret`): they go to the
   keyring (service `plugboard`, `NAME/KEY`), never into Claude's file. `ask`: keys whose value the file does not
   hold (`${input:x}`, `${env:X}`, …): the caller asks for them, or they are left for `plugboard secret set`.
 
@@ -30,21 +30,19 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from plugboard.core.clients import (
+from plugboard.core.clients.formats import (
     REFERENCE,
     ForeignServer,
     client,
-    key_name,
-    looks_secret,
-    name_looks_secret,
     read_client,
     references,
 )
 from plugboard.core.errors import PlugboardError
+from plugboard.core.secrets.detect import key_name, looks_secret, name_looks_secret
 
 NEW, SAME, CONFLICT, UNSUPPORTED = "new", "same", "conflict", "unsupported"
 _DEFAULTED = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*:-([^}]*)\}")
@@ -156,7 +154,7 @@ def _split_env(server: ForeignServer) -> tuple[dict[str, str], dict[str, str], l
     secrets: dict[str, str] = {}
     ask: list[str] = []
     notes: list[str] = []
-    from plugboard.core.secrets import KEY_PATTERN
+    from plugboard.core.secrets.keyring import KEY_PATTERN
 
     for name, value in server.env.items():
         default = _DEFAULTED.fullmatch(value)
@@ -222,7 +220,7 @@ def _header_args(server: ForeignServer) -> tuple[list[str], dict[str, str], list
 
 def build_entry(name: str, server: ForeignServer) -> tuple[str, dict[str, Any], dict[str, str], list[str], list[str]]:
     """(kind, Claude entry, plaintext secrets, keys to ask, notes) for one foreign server."""
-    from plugboard.core.launcher import launcher_entry, plugboard_executable
+    from plugboard.core.entries import LauncherEntry, ProxyEntry, is_plugboard_program, parse, plugboard_executable
 
     notes = [f"{key} is not supported by Claude Desktop and is left out" for key in server.dropped]
     if server.url is not None:
@@ -233,8 +231,9 @@ def build_entry(name: str, server: ForeignServer) -> tuple[str, dict[str, Any], 
             header_notes.append("env of a remote server is not used by the proxy and is left out")
         if server.transport and server.transport.lower() == "sse":
             header_notes.append("uses the older HTTP+SSE transport; the proxy falls back to it by itself")
-        entry = {"command": plugboard_executable(), "args": ["proxy", name, server.url, *header_args]}
-        return "remote", entry, secrets, ask, notes + header_notes
+        proxy = parse({"command": plugboard_executable(), "args": ["proxy", name, server.url, *header_args]})
+        assert isinstance(proxy, ProxyEntry), "the header words are ours: they always parse"
+        return "remote", proxy.to_json(), secrets, ask, notes + header_notes
     assert server.command is not None
     plain, secrets, ask, env_notes = _split_env(server)
     notes += env_notes
@@ -246,38 +245,28 @@ def build_entry(name: str, server: ForeignServer) -> tuple[str, dict[str, Any], 
                 "a secret is written in its command line, where Plugboard cannot keep it out of Claude's file; "
                 "change the server to read it from an environment variable"
             )
-    if Path(server.command).name.lower() in ("plugboard", "plugboard.exe") and server.args[:1] in (
-        ("run",),
-        ("proxy",),
-    ):
-        own_args = list(server.args)
-        if len(own_args) > 1:
-            own_args[1] = name  # status and logs are kept under the name in Claude's file
-        own: dict[str, Any] = {"command": plugboard_executable(), "args": own_args}
-        if plain:
-            own["env"] = plain
-        return ("remote" if own_args[0] == "proxy" else "local"), own, secrets, ask, notes
+    theirs = parse({"command": server.command, "args": list(server.args)})
+    if isinstance(theirs, LauncherEntry | ProxyEntry):
+        # Another install's launcher or proxy entry: ours now, under the name in Claude's file (status and logs
+        # are kept under that name).
+        own = replace(theirs, name=name, env=plain, program=plugboard_executable())
+        return ("remote" if isinstance(own, ProxyEntry) else "local"), own.to_json(), secrets, ask, notes
+    if is_plugboard_program(server.command):
+        raise PlugboardError("it runs a `plugboard` command Plugboard cannot read")
     keys = [*secrets, *[k for k in ask if k not in secrets]]
-    entry = launcher_entry(name, keys, server.command, list(server.args), plain or None)
-    return "local", entry, secrets, ask, notes
+    entry = LauncherEntry.new(name, server.command, server.args, secrets=keys, env=plain)
+    return "local", entry.to_json(), secrets, ask, notes
 
 
 def signature(entry: Mapping[str, Any]) -> tuple[Any, ...]:
     """What an entry runs, for "same as existing": launcher wrapping and secret storage do not count."""
-    from plugboard.core.connectors import Connector
+    from plugboard.core.entries import LauncherEntry, ProxyEntry, parse
 
-    connector = Connector("", True, dict(entry))
-    if connector.via_plugboard == "proxy":
-        args = connector.args
-        return ("remote", args[2] if len(args) > 2 else "", tuple(args[3:]))
-    keys: list[str] = []
-    if connector.via_plugboard == "run":
-        words = connector.args[2:]
-        while len(words) >= 2 and words[0] == "--secret":
-            keys.append(words[1])
-            words = words[2:]
-    env = connector.env
-    return ("local", tuple(connector.server_command), tuple(sorted(env.items())), tuple(sorted(keys)))
+    parsed = parse(entry)
+    if isinstance(parsed, ProxyEntry):
+        return ("remote", parsed.url, tuple(parsed.to_json()["args"][3:]))
+    keys = parsed.secrets if isinstance(parsed, LauncherEntry) else ()
+    return ("local", tuple(parsed.server_argv), tuple(sorted(parsed.env.items())), tuple(sorted(keys)))
 
 
 def _same_secrets_moved(existing: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
@@ -358,7 +347,7 @@ def apply_import(
     if conflicts not in CONFLICT_CHOICES:
         raise PlugboardError(f"conflicts must be one of {', '.join(CONFLICT_CHOICES)}")
     if store_secret is None:
-        from plugboard.core.secrets import backend, set_secret
+        from plugboard.core.secrets.keyring import backend, set_secret
 
         store_secret = set_secret
         if move_secrets and any(i.secrets or i.ask for i in plan.items):

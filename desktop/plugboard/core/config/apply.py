@@ -22,9 +22,9 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from plugboard.core import claude_config
-from plugboard.core.claude_app import ClaudeApp, RestartOutcome
-from plugboard.core.connectors import Connectors
+from plugboard.core.claude.app import ClaudeApp, RestartOutcome
+from plugboard.core.config import claude_file as claude_config
+from plugboard.core.config.connectors import Connectors
 from plugboard.core.errors import PlugboardError
 
 # Claude rewrites its config, when it does, within a few seconds of starting (while it loads settings and

@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from plugboard.core.atomic import remove_stale_temps, write_atomic
-from plugboard.core.backups import BackupSet
+from plugboard.core.config.backups import BackupSet
+from plugboard.core.config.jsondoc import SERVERS_KEY, ConfigDocument, DuplicateKey, JsonSyntax, line_col
 from plugboard.core.errors import ConfigError, ConflictError, PlugboardError
-from plugboard.core.jsondoc import SERVERS_KEY, ConfigDocument, DuplicateKey, JsonSyntax, line_col
 from plugboard.core.locking import edit_lock
 from plugboard.core.paths import PlugboardDirs
 

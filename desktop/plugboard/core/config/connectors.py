@@ -18,20 +18,18 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from plugboard.core import claude_config
-from plugboard.core.backups import Backup, BackupSet
-from plugboard.core.discovery import Discovery, discover
+from plugboard.core import entries
+from plugboard.core.claude.discovery import Discovery, discover
+from plugboard.core.config import claude_file as claude_config
+from plugboard.core.config.backups import Backup, BackupSet
+from plugboard.core.config.jsondoc import ConfigDocument, Removal
+from plugboard.core.entries import Entry, LauncherEntry
 from plugboard.core.errors import ClashError, NotFoundError, PlugboardError
-from plugboard.core.jsondoc import ConfigDocument, Removal
 from plugboard.core.locking import edit_lock
 from plugboard.core.paths import PlugboardDirs, plugboard_dirs
 from plugboard.core.store import Store
-
-# The name Plugboard's launcher and proxy entries start with in `args` (DESIGN.md entry shapes).
-LAUNCHER_VERBS = ("run", "proxy")
 
 
 @dataclass(frozen=True)
@@ -53,12 +51,14 @@ class Connector:
         return {str(k): str(v) for k, v in self.entry.get("env", {}).items()}
 
     @property
+    def parsed(self) -> Entry:
+        """The entry's typed form (`entries.parse`): a launcher, a proxy or a bare entry."""
+        return entries.parse(self.entry)
+
+    @property
     def via_plugboard(self) -> str | None:
         """ "run" or "proxy" when the entry starts one of Plugboard's own programs, else None."""
-        name = Path(self.command).name.lower()
-        if name in ("plugboard", "plugboard.exe") and self.args and self.args[0] in LAUNCHER_VERBS:
-            return self.args[0]
-        return None
+        return self.parsed.via
 
     @property
     def kind(self) -> str:
@@ -70,29 +70,16 @@ class Connector:
             return "remote"
         return "local"
 
-    def launcher_words(self) -> tuple[list[str], list[str]] | None:
-        """(secret keys, server argv) of a `plugboard run` entry; None for other entries or unreadable args."""
-        if self.via_plugboard != "run" or len(self.args) < 2:
-            return None
-        from plugboard.core.launcher import split_server_words
-
-        try:
-            secrets, server = split_server_words(self.args[2:])
-        except ValueError:
-            return None
-        return (secrets, server) if server else None
-
     @property
     def secret_keys(self) -> list[str]:
         """The keyring secrets a launcher entry hands to its server (`--secret KEY`)."""
-        words = self.launcher_words()
-        return words[0] if words else []
+        parsed = self.parsed
+        return list(parsed.secrets) if isinstance(parsed, LauncherEntry) else []
 
     @property
     def server_command(self) -> list[str]:
         """The real server's command line: what the launcher starts, else command + args."""
-        words = self.launcher_words()
-        return words[1] if words else [self.command, *self.args]
+        return self.parsed.server_argv
 
     def to_json(self) -> dict[str, Any]:
         """For `plugboard list --json`: the server's own command line (what the launcher starts, for a launcher

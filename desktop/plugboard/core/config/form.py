@@ -12,13 +12,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from plugboard.core.connectors import Connector, Connectors
+from plugboard.core.config.connectors import Connector, Connectors
 from plugboard.core.errors import PlugboardError
-
-if TYPE_CHECKING:
-    from plugboard.core.doctor import DoctorReport
 
 ENV_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -50,10 +47,10 @@ class ConnectorForm:
 
     def entry(self) -> dict[str, Any]:
         """Always a launcher entry, as `plugboard add` writes: PATH repair, status and log for every connector."""
-        from plugboard.core.launcher import launcher_entry
+        from plugboard.core.entries import LauncherEntry
 
         plain = {v.key: v.value for v in self.env if not v.secret}
-        return launcher_entry(self.name, self.secret_keys, self.command, list(self.args), plain or None)
+        return LauncherEntry.new(self.name, self.command, self.args, secrets=self.secret_keys, env=plain).to_json()
 
     def problems(
         self,
@@ -87,24 +84,9 @@ class ConnectorForm:
                 found.append(f"Enter a value for the secret {var.key}.")
         return found
 
-    def test(self, *, initialize_timeout_s: float | None = None) -> DoctorReport:
-        """Run the doctor on the form as it is: typed secret values are used before the keyring's."""
-        from plugboard.core import doctor, secrets
-        from plugboard.core.supervisor import ServerSpec
-
-        typed = {v.key: v.value for v in self.env if v.secret and v.value}
-
-        def get_secret(connector: str, key: str) -> str | None:
-            return typed.get(key) or secrets.get_secret(connector, key)
-
-        plain = {v.key: v.value for v in self.env if not v.secret}
-        spec = ServerSpec(self.name or "new", self.command, list(self.args), secrets=self.secret_keys, env=plain)
-        options: dict[str, Any] = {} if initialize_timeout_s is None else {"initialize_timeout_s": initialize_timeout_s}
-        return doctor.examine(spec, get_secret=get_secret, **options)
-
     def save(self, connectors: Connectors, original: str | None = None) -> None:
         """Store new secret values, then write the entry: add, or replace `original` (renaming when it changed)."""
-        from plugboard.core import secrets
+        from plugboard.core.secrets import keyring as secrets
 
         for var in self.env:
             if var.secret and var.value:

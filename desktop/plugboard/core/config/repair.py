@@ -14,9 +14,9 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from plugboard.core import claude_config
+from plugboard.core.config import claude_file as claude_config
+from plugboard.core.config.jsondoc import JSON_WS, ConfigDocument, DuplicateKey, JsonSyntax
 from plugboard.core.errors import ConfigError, PlugboardError
-from plugboard.core.jsondoc import JSON_WS, ConfigDocument, DuplicateKey, JsonSyntax
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from plugboard.core.connectors import Connector, Connectors
+from plugboard.core.config.connectors import Connector, Connectors
 
 
 @dataclass(frozen=True)

@@ -53,17 +53,12 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from plugboard.core.connector_log import ConnectorLog
 from plugboard.core.errors import PlugboardError
 from plugboard.core.fd_io import write_all
-from plugboard.core.paths import PlugboardDirs, plugboard_dirs
-from plugboard.core.process_group import signal_group
-from plugboard.core.redact import Redactor, read_redacted
-from plugboard.core.secrets import MissingSecrets, read_secrets
-from plugboard.core.status import (
+from plugboard.core.launch.process_tree import signal_group
+from plugboard.core.launch.status import (
     CRASHED,
     EXITED,
     FAILED,
@@ -74,6 +69,10 @@ from plugboard.core.status import (
     signal_name,
     write_status,
 )
+from plugboard.core.logs.connector_log import ConnectorLog
+from plugboard.core.logs.redact import Redactor, read_redacted
+from plugboard.core.paths import PlugboardDirs, plugboard_dirs
+from plugboard.core.secrets.keyring import MissingSecrets, read_secrets
 
 # The MCP stdio transport says: close stdin, wait for the server to exit, then SIGTERM. The SDK's client
 # waits 2 s;
@@ -89,61 +88,6 @@ KILL_GRACE_S = 3.0
 STDERR_DRAIN_S = 2.0
 
 _FORWARDED = ("SIGTERM", "SIGINT", "SIGHUP")
-
-
-def plugboard_executable() -> str:
-    """Absolute path of the installed `plugboard` console script (what Claude's config entries run)."""
-    import shutil
-
-    names = ("plugboard.exe", "plugboard") if os.name == "nt" else ("plugboard",)
-    # The script beside the running interpreter belongs to this installation (a venv, a bundle, pipx).
-    folders = [Path(sys.executable).parent]
-    argv0 = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
-    if argv0 is not None and argv0.name in names and argv0.is_absolute():
-        folders.insert(0, argv0.parent)
-    for folder in folders:
-        for name in names:
-            candidate = folder / name
-            if candidate.is_file() and os.access(candidate, os.X_OK):
-                return str(candidate.absolute())
-    found = shutil.which("plugboard")
-    if found:
-        return str(Path(found).absolute())
-    raise PlugboardError("cannot find the installed `plugboard` program to put in Claude's config; reinstall Plugboard")
-
-
-def launcher_entry(
-    name: str, secrets: list[str], command: str, args: list[str], env: dict[str, str] | None = None
-) -> dict[str, Any]:
-    """The Claude config entry that runs `command args` through the launcher, `secrets` from the keyring."""
-    run_args = ["run", name]
-    for key in secrets:
-        run_args += ["--secret", key]
-    entry: dict[str, Any] = {"command": plugboard_executable(), "args": [*run_args, "--", command, *args]}
-    if env:
-        entry["env"] = dict(env)
-    return entry
-
-
-def split_server_words(words: list[str]) -> tuple[list[str], list[str]]:
-    """(secret keys, server argv) from the words after NAME in `run NAME [--secret KEY]... -- COMMAND ...`."""
-    secrets: list[str] = []
-    i = 0
-    while i < len(words):
-        word = words[i]
-        if word == "--":
-            return secrets, words[i + 1 :]
-        if word == "--secret":
-            if i + 1 >= len(words):
-                raise ValueError("--secret needs a KEY")
-            secrets.append(words[i + 1])
-            i += 2
-        elif word.startswith("--secret="):
-            secrets.append(word.removeprefix("--secret="))
-            i += 1
-        else:
-            return secrets, words[i:]
-    return secrets, []
 
 
 @dataclass
@@ -331,7 +275,7 @@ class _Run:
     # -----------
 
     def run(self) -> int:
-        from plugboard.core.resolve import CommandNotFound, child_path, resolve_command
+        from plugboard.core.launch.resolve import CommandNotFound, child_path, resolve_command
 
         try:
             secret_values = self.secret_env()

@@ -18,8 +18,8 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from plugboard.core.launch.status import ConnectorStatus, read_status, status_label
 from plugboard.core.paths import PlugboardDirs, plugboard_dirs
-from plugboard.core.status import ConnectorStatus, read_status, status_label
 
 _log = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from plugboard.core.log_model import CLAUDE, ERROR, INFO, WARNING, LogLine, parse_stamp
+from plugboard.core.logs.model import CLAUDE, ERROR, INFO, WARNING, LogLine, parse_stamp
 from plugboard.core.paths import safe_file_name
 
 MCP_LOG = "mcp.log"

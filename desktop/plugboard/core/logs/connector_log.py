@@ -135,3 +135,8 @@ def prune_old_logs(days: int, dirs: PlugboardDirs | None = None, now: float | No
                 path.unlink()
                 removed.append(path)
     return removed
+
+
+def supervised_log_name(name: str) -> str:
+    """The connector-log name for output of servers Plugboard started (`<logs>/<name>.supervised.log`)."""
+    return f"{name}.supervised"

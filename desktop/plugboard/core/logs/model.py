@@ -45,7 +45,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple
 
-from plugboard.core.redact import Redactor
+from plugboard.core.logs.redact import Redactor
 
 SUPERVISOR = "supervisor"
 LAUNCHER = "launcher"

@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from plugboard.core import claude_logs
-from plugboard.core.connector_log import rotated_paths
-from plugboard.core.log_model import (
+from plugboard.core.logs import claude_desktop as claude_logs
+from plugboard.core.logs.connector_log import rotated_paths, supervised_log_name
+from plugboard.core.logs.model import (
     CLAUDE,
     FOLLOW_POLL_S,
     LAUNCHER,
@@ -38,12 +38,11 @@ from plugboard.core.log_model import (
     follow,
     stamped_lines,
 )
+from plugboard.core.logs.redact import Redactor
 from plugboard.core.paths import PlugboardDirs, plugboard_dirs
-from plugboard.core.redact import Redactor
 
 if TYPE_CHECKING:
-    from plugboard.core.connectors import Connector, Connectors
-from plugboard.core.supervisor import supervised_log_name
+    from plugboard.core.config.connectors import Connector, Connectors
 
 
 @dataclass(frozen=True)
@@ -161,8 +160,8 @@ def open_connector_log(
 def connector_redactor(connector: Connector) -> Redactor:
     """Masks for one connector's lines: its keyring secrets and its secret-looking `env` values."""
     from plugboard.core.errors import PlugboardError
-    from plugboard.core.secrets import get_secret
-    from plugboard.core.supervisor import secret_values
+    from plugboard.core.secrets.detect import secret_values
+    from plugboard.core.secrets.keyring import get_secret
 
     values: dict[str, str] = {}
     for key in connector.secret_keys:

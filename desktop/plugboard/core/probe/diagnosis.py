@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
-from plugboard.core import supervisor as sv
-from plugboard.core.claude_logs import ClaudeLogEntry
+from plugboard.core.logs.claude_desktop import ClaudeLogEntry
+from plugboard.core.probe import supervisor as sv
 
 # How many of the server's last stderr lines a crash diagnosis shows: enough for a Python traceback's end.
 EVIDENCE_LINES = 8
@@ -170,7 +170,7 @@ def diagnose(reason: sv.Reason, run: sv.RunInfo | None, spec: sv.ServerSpec) -> 
     if kind == sv.COMMAND_NOT_FOUND:
         searched = [str(s) for s in reason.detail.get("searched", [])]
         command = str(reason.detail.get("command", spec.command))
-        from plugboard.core.resolve import INSTALL_HINTS
+        from plugboard.core.launch.resolve import INSTALL_HINTS
 
         hint = INSTALL_HINTS.get(command.lower().removesuffix(".exe").removesuffix(".cmd"))
         install = f"Install {hint}" if hint else f"Install the program that provides `{command}`"
@@ -304,7 +304,7 @@ def diagnose(reason: sv.Reason, run: sv.RunInfo | None, spec: sv.ServerSpec) -> 
 def diagnose_claude_error(entry: ClaudeLogEntry, resolved: Mapping[str, str] | None = None) -> Diagnosis:
     """Explain the last error Claude Desktop logged for the connector."""
     when = entry.time
-    from plugboard.core.log_model import iso_time
+    from plugboard.core.logs.model import iso_time
 
     stamp = iso_time(when) if when else "?"
     spawn = _SPAWN_ENOENT_RE.search(entry.text)

@@ -23,12 +23,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from plugboard.core import diagnosis as dx
-from plugboard.core import supervisor as sv
-from plugboard.core.claude_logs import ClaudeLogEntry, last_error
-from plugboard.core.connectors import Connector
+from plugboard.core.config.connectors import Connector
+from plugboard.core.config.form import ConnectorForm
 from plugboard.core.errors import PlugboardError
-from plugboard.core.log_model import iso_time
+from plugboard.core.logs.claude_desktop import ClaudeLogEntry, last_error
+from plugboard.core.logs.model import iso_time
+from plugboard.core.probe import diagnosis as dx
+from plugboard.core.probe import supervisor as sv
 
 # A server that keeps handing out cursors is broken; 100 pages is far beyond any real listing.
 MAX_PAGES = 100
@@ -149,6 +150,21 @@ def examine_connector(
         logs_dir=logs_dir,
         initialize_timeout_s=initialize_timeout_s,
     )
+
+
+def examine_form(form: ConnectorForm, *, initialize_timeout_s: float | None = None) -> DoctorReport:
+    """`examine` the connector form as it is, before it is saved: typed secret values are used before the keyring's."""
+    from plugboard.core.secrets import keyring as secrets
+
+    typed = {v.key: v.value for v in form.env if v.secret and v.value}
+
+    def get_secret(connector: str, key: str) -> str | None:
+        return typed.get(key) or secrets.get_secret(connector, key)
+
+    plain = {v.key: v.value for v in form.env if not v.secret}
+    spec = sv.ServerSpec(form.name or "new", form.command, list(form.args), secrets=form.secret_keys, env=plain)
+    options: dict[str, Any] = {} if initialize_timeout_s is None else {"initialize_timeout_s": initialize_timeout_s}
+    return examine(spec, get_secret=get_secret, **options)
 
 
 def examine(

@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from plugboard.core import secrets
-from plugboard.core.connectors import Connector
-from plugboard.core.proxy_run import proxy_entry
+from plugboard.core.bridge.run import proxy_entry
+from plugboard.core.config.connectors import Connector
+from plugboard.core.secrets import keyring as secrets
 from plugboard.core.tunnel.hostkeys import KnownHosts, UnknownHostKeyError
 from plugboard.core.tunnel.profile import PASSPHRASE_KEY, TunnelProfile, save_profile
 from plugboard.core.tunnel.state import TunnelState
@@ -43,7 +43,7 @@ WAIT_STEP_S = 0.5
 
 def url_problem(url: str) -> str | None:
     """The wizard's check of the MCP address as the SSH host sees it: the one rule, `remote_url.url_problem`."""
-    from plugboard.core.remote_url import url_problem as problem
+    from plugboard.core.bridge.url import url_problem as problem
 
     return problem(url, tunnel=True)
 
@@ -124,7 +124,7 @@ def check_remote(
     replace_profile: bool = False,
 ) -> CheckOutcome:
     """Save the profile, bring its tunnel up once, then run the doctor on the proxy entry. Blocking."""
-    from plugboard.core.doctor import examine_connector
+    from plugboard.core.probe.doctor import examine_connector
 
     profile = plan.profile()
     if plan.passphrase:

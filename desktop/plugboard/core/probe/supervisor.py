@@ -32,7 +32,7 @@ group, wait `kill_grace_s`, then SIGKILL every process of the tree (psutil finds
 group). Bounded, idempotent, safe from any thread.
 
 Which plain `env` values are masked in the logs and the stderr tail (`secret_values`): those that
-`clients.looks_secret(name, value)` calls secret — the same test that moves values to the keyring on import and
+`secrets.detect.looks_secret(name, value)` calls secret — the same test that moves values to the keyring on import and
 keeps them out of exports, so "secret" means one thing everywhere. A URL value with a password in it
 (`DATABASE_URL=postgres://user:pw@host/db`) is masked whole, and its password on its own too, since a server may
 log the password without the rest of the URL.
@@ -55,16 +55,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from plugboard.core.connector_log import ConnectorLog
+from plugboard.core.backoff import Backoff
 from plugboard.core.errors import PlugboardError
-from plugboard.core.launcher import KILL_GRACE_S, STDIN_EOF_GRACE_S
-from plugboard.core.log_model import SUPERVISOR, WARNING, LineSplitter, LogLine, stream_lines
+from plugboard.core.launch.launcher import KILL_GRACE_S, STDIN_EOF_GRACE_S
+from plugboard.core.launch.process_tree import signal_group
+from plugboard.core.launch.status import signal_name
+from plugboard.core.logs.connector_log import ConnectorLog, supervised_log_name
+from plugboard.core.logs.model import SUPERVISOR, WARNING, LineSplitter, LogLine, stream_lines
+from plugboard.core.logs.redact import Redactor, read_redacted
 from plugboard.core.paths import PlugboardDirs, plugboard_dirs
-from plugboard.core.process_group import signal_group
-from plugboard.core.redact import Redactor, read_redacted
-from plugboard.core.secrets import MissingSecrets, read_secrets
-from plugboard.core.status import signal_name
-from plugboard.core.tunnel.backoff import Backoff
+from plugboard.core.secrets.detect import secret_values
+from plugboard.core.secrets.keyring import MissingSecrets, read_secrets
 
 _log = logging.getLogger(__name__)
 
@@ -233,30 +234,6 @@ class _Pending:
         self.done = threading.Event()
         self.answer: dict[str, Any] | None = None
         self.gone = False
-
-
-def secret_values(secrets: Mapping[str, str], env: Mapping[str, str]) -> list[str]:
-    """Values to mask in logs: every keyring secret, and the `env` values `clients.looks_secret` calls secret
-    (plus the password inside a URL value, on its own)."""
-    from urllib.parse import urlsplit
-
-    from plugboard.core.clients import looks_secret
-
-    values = list(secrets.values())
-    for name, value in env.items():
-        if not looks_secret(name, value):
-            continue
-        values.append(value)
-        with contextlib.suppress(ValueError):
-            password = urlsplit(value).password
-            if password:
-                values.append(password)
-    return values
-
-
-def supervised_log_name(name: str) -> str:
-    """The connector-log name for output of servers Plugboard started (`<logs>/<name>.supervised.log`)."""
-    return f"{name}.supervised"
 
 
 def handshake_versions() -> tuple[str, ...]:
@@ -492,7 +469,7 @@ class Supervisor:
 
     def _one_run(self) -> bool:
         """One start → handshake → exit. Returns True when a restart could help."""
-        from plugboard.core.resolve import CommandNotFound, child_path, resolve_command
+        from plugboard.core.launch.resolve import CommandNotFound, child_path, resolve_command
 
         spec = self.spec
         run = RunInfo(attempt=self._attempt)

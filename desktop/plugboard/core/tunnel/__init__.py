@@ -1,1 +1,4 @@
-"""Managed SSH tunnels (paramiko): profiles, host keys, forwards, liveness watchdog, reconnects."""
+"""Managed SSH tunnels (paramiko): profiles, host keys, session, forwards, liveness watchdog, reconnects.
+
+Knows nothing of Claude's config, connectors or the bridge; uses only the shared core modules and secrets/.
+"""

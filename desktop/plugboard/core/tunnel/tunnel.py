@@ -36,8 +36,8 @@ from collections.abc import Callable
 
 import paramiko
 
+from plugboard.core.backoff import Backoff
 from plugboard.core.paths import plugboard_dirs
-from plugboard.core.tunnel.backoff import Backoff
 from plugboard.core.tunnel.forward import Forwarder, PortInUseError, bind_listener
 from plugboard.core.tunnel.hostkeys import KnownHosts, UnknownHostKeyError
 from plugboard.core.tunnel.profile import TunnelProfile, load_profile
@@ -66,7 +66,7 @@ Listener = Callable[[TunnelState], None]
 
 def keyring_secret(connector: str, key: str) -> str | None:
     """Secret lookup backed by the OS keyring; imported only when a protected key or a password needs it."""
-    from plugboard.core.secrets import get_secret
+    from plugboard.core.secrets.keyring import get_secret
 
     return get_secret(connector, key)
 

@@ -1,10 +1,10 @@
 """What `plugboard logs` and the doctor mask from a connector's plain `env` block: the values
-`clients.looks_secret` calls secret (one rule for import, export and masking), and the password inside a URL."""
+`secrets.detect.looks_secret` calls secret (one rule for import, export and masking), and the password inside a URL."""
 
 from __future__ import annotations
 
-from plugboard.core.redact import MASK, Redactor
-from plugboard.core.supervisor import secret_values
+from plugboard.core.logs.redact import MASK, Redactor
+from plugboard.core.secrets.detect import secret_values
 
 
 def test_a_database_url_with_a_password_is_masked_whole_and_its_password_alone_too() -> None:
