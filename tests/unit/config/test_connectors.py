@@ -265,3 +265,22 @@ def test_add_goes_through_the_launcher_unless_plain_and_warns_about_a_missing_pr
     rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)}
     assert (rows["time"]["command"], rows["time"]["via"]) == ("uvx", "run")
     assert (rows["bare"]["command"], rows["bare"]["via"]) == ("uvx", None)
+
+
+def test_replacing_a_disabled_connector_rewrites_its_parked_copy_and_enable_puts_it_back_in_place(
+    connectors, claude_config
+):
+    connectors.disable("github")
+    new = {"command": "uvx", "args": ["mcp-github"], "env": {"GITHUB_PERSONAL_ACCESS_TOKEN": "y"}}
+
+    connectors.replace("github", new)
+
+    assert '"x"' not in plugboard_dirs().store_file.read_text()  # the old value is not kept anywhere
+    parked = connectors.get("github")
+    assert (parked.enabled, parked.entry) == (False, new)
+    connectors.enable("github")
+    doc = json.loads(claude_config.read_text())
+    assert list(doc["mcpServers"]) == ["github", "files"]
+    assert doc["mcpServers"]["github"] == new
+    # Written in the file's own style (two-space indent under mcpServers), as a live edit would be.
+    assert '\n    "github": {\n      "command": "uvx",' in claude_config.read_text()

@@ -197,12 +197,15 @@ class Connectors:
                 self._drop_parked(name, only_text=old_text)  # a crash leftover of this entry, not another one
                 return
 
+            # The parked text goes back into this file on enable: write the new entry in the file's own style, as a
+            # live replace would. (It is not under `mcpServers` where it is kept, so the document cannot splice it.)
+            fresh = ConfigDocument(doc.with_added(name, entry))
+            member_text = fresh.member_text(name)
+
             def change(data: dict[str, Any]) -> None:
                 for record in data["parked"]:
                     if record.get("config") == str(self.path) and record["name"] == name:
-                        member = ConfigDocument("{" + record["member_text"] + "}")
-                        new_text = member.with_replaced(name, entry)
-                        record["member_text"] = new_text[1:-1]
+                        record["member_text"] = member_text
                         # The removal chunk held the old text; keep only the re-insertable member from now on.
                         record["chunk"] = record["member_text"]
                         record["mode"] = "rewritten"

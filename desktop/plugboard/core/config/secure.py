@@ -1,0 +1,141 @@
+"""Moving a connector's plaintext `env` values into the keyring (`plugboard secure NAME [KEY...]`).
+
+`plan_secure` decides, without touching anything, what moves and what the entry becomes: the values named (or, with
+none named, those `secrets.detect.looks_secret` calls secret; `DEBUG=1` stays a plain, visible setting) leave `env`,
+and the entry starts the server through `plugboard run NAME --secret KEY ...` (keys it already took from the keyring
+stay). `secure` carries a plan out: the values go to the keyring first, then the entry is rewritten with the values
+passed as `scrub`, so the backup of Claude's file that the write makes does not hold them. A disabled (parked)
+connector is rewritten in Plugboard's store the same way, so its kept copy loses the plaintext too.
+
+Older backups made before the move may still hold a value: `secure` names them (`backups_holding`), and deleting
+them is the caller's question to ask (`delete_backups`), because a backup is the user's way back.
+
+Here, not in the command, so the command line and the app apply the same rules; nothing here prints or asks.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from plugboard.core.config.backups import Backup
+from plugboard.core.config.connectors import Connector, Connectors
+from plugboard.core.entries import LauncherEntry, is_plugboard_program
+from plugboard.core.errors import PlugboardError
+
+
+@dataclass(frozen=True)
+class SecurePlan:
+    """What `secure` would do to one entry. `entry` is None when nothing is left to move."""
+
+    entry: dict[str, Any] | None
+    moved: dict[str, str]
+    """KEY → the plaintext value that goes to the keyring (never shown, never written anywhere else)."""
+    existing: list[str]
+    """The keys the entry already takes from the keyring."""
+
+
+@dataclass(frozen=True)
+class SecureOutcome:
+    moved: list[str]
+    """The keys moved into the keyring now; empty when the entry had nothing left to move."""
+    existing: list[str]
+    """The keys the entry already took from the keyring before."""
+    stale: list[Path]
+    """Older backups of Claude's file that still hold one of the values."""
+
+
+def plan_secure(name: str, entry: dict[str, Any], keys: Iterable[str] = ()) -> SecurePlan:
+    """The plan for connector `name` (its `entry` as written), moving `keys` (or what looks secret). Changes nothing.
+
+    An entry that already runs through the launcher with no plaintext left gives a plan with `entry` None.
+    """
+    from plugboard.core.secrets.detect import looks_secret
+    from plugboard.core.secrets.keyring import check_key
+
+    keys = list(keys)
+    connector = Connector(name, True, entry)
+    env = connector.env
+    if connector.via_plugboard == "proxy":
+        raise PlugboardError(f"{name} runs `plugboard proxy`; its token belongs in --bearer-secret, not env")
+    if connector.via_plugboard is None and is_plugboard_program(connector.command):
+        raise PlugboardError(f"{name}'s `plugboard` entry cannot be read; fix it by hand first")
+    existing = connector.secret_keys
+    command, *args = connector.server_command
+    wanted = keys or sorted(k for k, v in env.items() if looks_secret(k, v))
+    if not wanted:
+        if existing:
+            return SecurePlan(None, {}, existing)
+        if env:
+            raise PlugboardError(
+                f"none of {name}'s env values ({', '.join(sorted(env))}) look like secrets; "
+                f"name the ones to move: plugboard secure {name} KEY..."
+            )
+        raise PlugboardError(f"{name} has no env values to move into the keyring")
+    unknown = [k for k in wanted if k not in env]
+    if unknown:
+        raise PlugboardError(f"{name} has no env value called {', '.join(unknown)}")
+    for key in wanted:
+        check_key(key)
+    empty = [k for k in wanted if not env[k]]
+    if empty:
+        raise PlugboardError(f"{', '.join(empty)} in {name} is empty; an empty secret is never stored")
+    moved = {k: env[k] for k in wanted}
+    remaining = {k: v for k, v in env.items() if k not in moved}
+    keys_now = [*existing, *[k for k in wanted if k not in existing]]
+    launcher = LauncherEntry.new(name, command, args, secrets=keys_now, env=remaining)
+    # Keys Claude owns (extensionId, ...) stay as they were.
+    extra = {key: value for key, value in entry.items() if key not in ("command", "args", "env")}
+    return SecurePlan(replace(launcher, extra=extra).to_json(), moved, existing)
+
+
+def secure(connectors: Connectors, name: str, keys: Iterable[str] = ()) -> SecureOutcome:
+    """Move connector `name`'s plaintext values (enabled or disabled) into the keyring and rewrite its entry.
+
+    Refuses before anything changes when the plan is impossible or there is no keyring. Already secured: nothing is
+    written, and the backups are searched for the values the keyring now holds.
+    """
+    from plugboard.core.secrets.keyring import backend, get_secret, set_secret
+
+    plan = plan_secure(name, connectors.get(name).entry, keys)
+    backend()  # refuse before anything changes when there is no keyring
+    if plan.entry is None:
+        values = [v for v in (get_secret(name, k) for k in plan.existing) if v]
+    else:
+        for key, value in plan.moved.items():
+            set_secret(name, key, value)
+        values = list(plan.moved.values())
+        connectors.replace(name, plan.entry, scrub=values)
+    return SecureOutcome(list(plan.moved), plan.existing, backups_holding(connectors.backups(), values))
+
+
+def backups_holding(backups: Iterable[Backup], values: Iterable[str]) -> list[Path]:
+    """Backup files that hold any of `values` as a JSON string (what an `env` value is), either escaping."""
+    needles = set()
+    for value in values:
+        needles.add(json.dumps(value).encode("utf-8"))
+        needles.add(json.dumps(value, ensure_ascii=False).encode("utf-8"))
+    found: list[Path] = []
+    if not needles:
+        return found
+    for backup in backups:
+        path = Path(backup.path)
+        try:
+            data = path.read_bytes()
+        except OSError:
+            continue
+        if any(n in data for n in needles):
+            found.append(path)
+    return found
+
+
+def delete_backups(paths: Iterable[Path]) -> int:
+    """Delete these backup files (those `secure` named); how many were deleted."""
+    count = 0
+    for path in paths:
+        path.unlink(missing_ok=True)
+        count += 1
+    return count
