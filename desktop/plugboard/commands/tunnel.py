@@ -1,7 +1,7 @@
 """`plugboard tunnel add | list | remove | up | down | status`: managed SSH tunnels from the command line.
 
-`up NAME` runs the tunnel in the foreground until Ctrl-C or SIGTERM, printing each state change on stderr, and
-keeps a run record (`plugboard.core.tunnel.runfile`) so `status` and `down` work from any other process.
+`up NAME` runs the tunnel in the foreground until Ctrl-C or SIGTERM, printing each state change on stderr; the run
+record that lets `status` and `down` work from any other process, and stopping it, are `core.tunnel.control`'s.
 Unknown host keys are accepted with `--accept-new`, or after a yes/no question when stdin is a terminal; never
 silently.
 
@@ -14,22 +14,9 @@ line from stdin into the keyring (connector `tunnel:NAME`).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import signal
 import sys
-import threading
-import time
 from typing import Any
-
-# `up` waits for a signal in slices this long so Ctrl-C is handled promptly on every platform (Windows does
-# not interrupt an untimed Event.wait).
-SIGNAL_POLL_S = 0.5
-# `down` gives the tunnel process this long to close its connections and exit after SIGTERM (Tunnel.close is
-# bounded by its own join deadlines, well under this).
-DOWN_WAIT_S = 20.0
-# How often `down` looks again; psutil cannot wait for a process that is not our child, only poll it.
-DOWN_POLL_S = 0.1
 
 
 def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -217,14 +204,9 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
-    from plugboard.core.errors import PlugboardError
-    from plugboard.core.tunnel.profile import delete_profile
-    from plugboard.core.tunnel.runfile import read_record
+    from plugboard.core.tunnel.control import remove_profile
 
-    record = read_record(args.name)
-    if record is not None:
-        raise PlugboardError(f"tunnel {args.name!r} is running (pid {record.pid}); `plugboard tunnel down` it first")
-    delete_profile(args.name)
+    remove_profile(args.name)
     print(f"removed tunnel {args.name}")
     return 0
 
@@ -237,58 +219,23 @@ def cmd_up(args: argparse.Namespace) -> int:
     import logging
 
     from plugboard.core.errors import PlugboardError
+    from plugboard.core.tunnel.control import run_until_stopped, stop_on_signals
     from plugboard.core.tunnel.profile import load_profile
-    from plugboard.core.tunnel.runfile import read_record, remove_record, write_record
-    from plugboard.core.tunnel.tunnel import Tunnel, keyring_secret
 
     # paramiko logs every dropped socket at ERROR; the tunnel's own state line already says what happened.
     logging.getLogger("paramiko").setLevel(logging.CRITICAL)
     profile = load_profile(args.name)
-    running = read_record(profile.name)
-    if running is not None:
-        raise PlugboardError(f"tunnel {profile.name!r} is already up (pid {running.pid})")
-
-    stop = threading.Event()
-
-    def on_signal(_signum: int, _frame: object) -> None:
-        stop.set()
-
-    previous = {sig: signal.signal(sig, on_signal) for sig in _stop_signals()}
-    started_at = time.time()
 
     def on_state(state: Any) -> None:
         print(f"plugboard: tunnel {profile.name}: {state.describe()}", file=sys.stderr, flush=True)
         if args.json:
             print(json.dumps({"name": profile.name, **state.to_dict()}), flush=True)
-        if state.kind != "stopped":
-            write_record(profile.name, state, started_at)
-        if state.final:
-            stop.set()
 
-    tunnel = Tunnel(profile, get_secret=keyring_secret, confirm_host_key=_host_key_consent(args.accept_new))
-    tunnel.subscribe(on_state)
-    try:
-        tunnel.start()
-        while not stop.wait(SIGNAL_POLL_S):
-            pass
-    except KeyboardInterrupt:
-        pass
-    finally:
-        final = tunnel.state
-        tunnel.close()
-        remove_record(profile.name)
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    with stop_on_signals() as stop:
+        final = run_until_stopped(profile, stop, confirm_host_key=_host_key_consent(args.accept_new), on_state=on_state)
     if final.kind == "failed" and final.problem is not None:
         raise PlugboardError(f"tunnel {profile.name}: {final.problem.message}")
     return 0
-
-
-def _stop_signals() -> list[signal.Signals]:
-    sigs = [signal.SIGINT, signal.SIGTERM]
-    if hasattr(signal, "SIGHUP"):
-        sigs.append(signal.SIGHUP)  # the terminal went away
-    return sigs
 
 
 def _host_key_consent(accept_new: bool) -> Any:
@@ -317,37 +264,11 @@ def _host_key_consent(accept_new: bool) -> Any:
 
 
 def cmd_down(args: argparse.Namespace) -> int:
-    import psutil
+    from plugboard.core.tunnel.control import stop_running
 
-    from plugboard.core.errors import PlugboardError
-    from plugboard.core.tunnel.runfile import read_record
-
-    record = read_record(args.name)
-    if record is None:
-        raise PlugboardError(f"tunnel {args.name!r} is not running")
-    try:
-        proc = psutil.Process(record.pid)
-        proc.terminate()
-    except psutil.NoSuchProcess:
-        proc = None
-    deadline = time.monotonic() + DOWN_WAIT_S
-    while proc is not None and not _gone(proc):
-        if time.monotonic() > deadline:
-            raise PlugboardError(f"tunnel {args.name!r} (pid {record.pid}) did not stop within {DOWN_WAIT_S:.0f} s")
-        with contextlib.suppress(psutil.TimeoutExpired):
-            proc.wait(DOWN_POLL_S)
+    stop_running(args.name)
     print(f"tunnel {args.name} stopped")
     return 0
-
-
-def _gone(proc: Any) -> bool:
-    """Exited: no such process, or a zombie its parent has not reaped yet (it no longer holds the port)."""
-    import psutil
-
-    try:
-        return bool(proc.status() == psutil.STATUS_ZOMBIE)
-    except psutil.NoSuchProcess:
-        return True
 
 
 def cmd_status(args: argparse.Namespace) -> int:
