@@ -41,7 +41,9 @@ def test_a_secret_entered_in_the_form_goes_to_the_keyring_and_never_to_the_file(
     assert secret_box.isChecked()
     assert value.echoMode() == value.EchoMode.Password
     wait_checked(qtbot, dialog)
-    assert "Enter a value for the secret SLACK_BOT_TOKEN." in dialog.problem_label.text()
+    assert (
+        "Enter a value for the secret SLACK_BOT_TOKEN: an empty secret is never stored." in dialog.problem_label.text()
+    )
     assert not save_button(dialog).isEnabled()
     qtbot.keyClicks(value, SECRET)
     wait_checked(qtbot, dialog)
@@ -68,6 +70,23 @@ def test_validation_names_a_program_that_cannot_be_found_and_a_taken_name(qtbot,
     text = dialog.problem_label.text()
     assert 'A connector called "time" already exists.' in text
     assert "no-such-program-xyz" in text
+    assert not save_button(dialog).isEnabled()
+    dialog.reject()
+
+
+def test_the_form_shows_the_add_rules_in_the_words_the_command_line_uses(qtbot, window):
+    dialog = window.page.add_connector()
+    qtbot.keyClicks(dialog.name, "-x")
+    qtbot.keyClicks(dialog.command, sys.executable)
+    dialog._add_env(EnvVar("1BAD", "1"))
+    dialog._add_env(EnvVar("TOKEN", "t"))
+    dialog._add_env(EnvVar("TOKEN", "", secret=True))
+    wait_checked(qtbot, dialog)
+    assert dialog.problem_label.text().splitlines() == [
+        'A connector name cannot start with "-": Plugboard would read it as an option.',
+        '"1BAD" is not a valid variable name (letters, digits and _, not starting with a digit).',
+        "TOKEN is given both as a plain value and as a secret; keep one.",
+    ]
     assert not save_button(dialog).isEnabled()
     dialog.reject()
 

@@ -115,6 +115,9 @@ def _statuses(items: list[Any]) -> dict[str, str]:
 
 
 def cmd_add(args: argparse.Namespace) -> int:
+    """Fill the connector form (`core.config.form`) from the flags; the form's rules refuse what the app refuses."""
+    from plugboard.core.config.adding import refuse
+    from plugboard.core.config.form import ConnectorForm, EnvVar
     from plugboard.core.errors import PlugboardError
 
     if args.remote:
@@ -125,36 +128,32 @@ def cmd_add(args: argparse.Namespace) -> int:
             "say what to run after `--`, e.g. "
             "plugboard add files -- npx -y @modelcontextprotocol/server-filesystem ~/Documents"
         )
-    env: dict[str, str] = {}
+    env: list[EnvVar] = []
     for item in args.env:
         key, sep, value = item.partition("=")
         if not sep or not key:
             raise PlugboardError(f"--env takes KEY=VALUE, got {item!r}")
-        env[key] = value
-    clash = set(env) & set(args.secret)
-    if clash:
-        raise PlugboardError(f"{', '.join(sorted(clash))} given both as --env and --secret; pick one")
-    if args.plain and args.secret:
-        raise PlugboardError("--plain entries cannot take --secret: secrets reach the server through the launcher")
+        env.append(EnvVar(key, value))
+    env += [EnvVar(key, secret=True) for key in args.secret]
+    form = ConnectorForm(args.name, argv[0], argv[1:], env, plain=args.plain)
+    refuse(form.problems())  # before asking for any secret value
     connectors = _connectors(args)
-    if args.plain:
-        entry: dict[str, Any] = {"command": argv[0], "args": argv[1:]}
-        if env:
-            entry["env"] = env
-    else:
-        from plugboard.core.entries import LauncherEntry
+    if form.secret_keys:
+        from plugboard.commands.prompts import read_hidden
         from plugboard.core.secrets import keyring as secrets
 
-        for key in args.secret:
-            if secrets.get_secret(args.name, key) is not None:
-                change = f"plugboard secret set {args.name} {key}"
-                print(f"Using the {key} already in the keyring for {args.name} (to change it: {change}).")
+        stored = set()
+        for var in form.env:
+            if not var.secret:
+                continue
+            if secrets.get_secret(args.name, var.key) is not None:
+                stored.add(var.key)
+                change = f"plugboard secret set {args.name} {var.key}"
+                print(f"Using the {var.key} already in the keyring for {args.name} (to change it: {change}).")
             else:
-                from plugboard.commands.prompts import read_secret_value
-
-                secrets.set_secret(args.name, key, read_secret_value(args.name, key))
-        entry = LauncherEntry.new(args.name, argv[0], argv[1:], secrets=args.secret, env=env).to_json()
-    connectors.add(args.name, entry)
+                var.value = read_hidden(f"{var.key} for {args.name}", var.key)
+        refuse(form.problems(has_secret=lambda _name, key: key in stored))
+    form.save(connectors)
     _warn_if_missing(argv[0])
     print(f'Added "{args.name}" to {connectors.path}. Restart Claude Desktop to use it (plugboard claude restart).')
     return 0
@@ -174,11 +173,13 @@ def _warn_if_missing(command: str) -> None:
 def _add_remote(args: argparse.Namespace) -> int:
     from plugboard.core.bridge.headers import secret_keys
     from plugboard.core.bridge.run import proxy_entry
+    from plugboard.core.config.adding import check_name
     from plugboard.core.errors import PlugboardError
     from plugboard.core.secrets import keyring as secrets
 
     if args.command_line or args.env or args.secret:
         raise PlugboardError("--remote takes no command, --env or --secret (use --header / --bearer-secret)")
+    check_name(args.name)  # before asking for any secret value
     if args.ssh:
         from plugboard.core.tunnel.profile import load_profile
 

@@ -21,7 +21,9 @@ def read_hidden(prompt: str, key: str) -> str:
 
 def read_secret_value(connector: str, key: str) -> str:
     """A required value: an empty one is refused, so nothing empty is ever stored."""
+    from plugboard.core.config.adding import empty_secret_problem
+
     value = read_hidden(f"{key} for {connector}", key)
     if not value:
-        raise PlugboardError(f"no value given for {key}; nothing was stored or changed")
+        raise PlugboardError(empty_secret_problem(key))
     return value

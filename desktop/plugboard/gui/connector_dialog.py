@@ -1,7 +1,7 @@
 """Add / edit / duplicate a connector in a form: program, arguments as a list, environment with a "secret" box per
 variable, validation as you type, and a read-only preview of the entry Claude's file will hold.
 
-The rules (what the entry looks like, what is a problem, how saving works) are `core.entry_form.ConnectorForm`'s;
+The rules (what the entry looks like, what is a problem, how saving works) are `core.config.form.ConnectorForm`'s;
 this dialog only collects input, runs the checks on a worker thread (finding a program touches the disk, checking a
 secret talks to the keyring) and shows the answers.
 """

@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
+from plugboard.core.config.adding import name_problems
 from plugboard.core.config.connectors import Connectors
 from plugboard.core.errors import PlugboardError
 from plugboard.core.paths import plugboard_dirs
@@ -219,8 +220,8 @@ class RemoteWizard(QWizard):
         plan = self.plan()
         if (problem := url_problem(plan.url)) is not None:
             return problem
-        if not plan.name:
-            return "Give the connector a name; Claude shows it."
+        if problems := name_problems(plan.name):
+            return " ".join(problems)
         try:
             TunnelProfile(name=plan.name, host="-", user="-", remote_port=1)
         except PlugboardError:

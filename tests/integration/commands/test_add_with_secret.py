@@ -41,7 +41,7 @@ def test_an_empty_secret_is_refused_and_nothing_is_written(secret_service, claud
     claude_config.write_text('{"mcpServers": {}}')
     monkeypatch.setattr("sys.stdin", io.StringIO(given))
     assert main(["add", "gh", "--secret", "TOKEN", "--", "npx", "x"]) == 1
-    assert "no value given for TOKEN" in capsys.readouterr().err
+    assert "Enter a value for the secret TOKEN: an empty secret is never stored." in capsys.readouterr().err
     assert claude_config.read_text() == '{"mcpServers": {}}'
     assert secrets.get_secret("gh", "TOKEN") is None
 

@@ -49,7 +49,7 @@ def test_an_empty_value_is_refused_and_nothing_is_stored(given: str) -> None:
     result = plugboard("secret", "set", "slack", "SLACK_BOT_TOKEN", stdin=given)
 
     assert result.returncode == 1
-    assert "nothing was stored" in result.stderr
+    assert "Enter a value for the secret SLACK_BOT_TOKEN: an empty secret is never stored." in result.stderr
     assert keyring_items() == {}
     assert secrets.list_secret_names("slack") == []
 

@@ -423,10 +423,10 @@ def render_args(item: CatalogItem, name: str, values: Mapping[str, str]) -> list
 
 def plan_add(item: CatalogItem, name: str, values: Mapping[str, str]) -> CatalogPlan:
     """Check the form and build the connector entry; nothing is stored yet."""
+    from plugboard.core.config.adding import check_name
     from plugboard.core.entries import LauncherEntry, parse, plugboard_executable
 
-    if not name or name != name.strip():
-        raise PlugboardError("a connector needs a name without leading or trailing spaces")
+    check_name(name)
     cleaned = check_values(item, values)
     args = render_args(item, name, cleaned)
     env = {i.env: cleaned[i.id] for i in item.inputs if i.env and not i.is_secret and i.id in cleaned}

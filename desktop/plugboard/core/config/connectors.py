@@ -23,6 +23,7 @@ from typing import Any
 from plugboard.core import entries
 from plugboard.core.claude.discovery import Discovery, discover
 from plugboard.core.config import claude_file as claude_config
+from plugboard.core.config.adding import check_name
 from plugboard.core.config.backups import Backup, BackupSet
 from plugboard.core.config.jsondoc import ConfigDocument, Removal
 from plugboard.core.entries import Entry, LauncherEntry
@@ -164,7 +165,7 @@ class Connectors:
     # -- changes -----------------------------------------------------------------------------------------------
 
     def add(self, name: str, entry: dict[str, Any], *, index: int | None = None) -> None:
-        _check_name(name)
+        check_name(name)
         problem, _repair = claude_config.entry_problem(name, entry)
         if problem:
             raise PlugboardError(problem)
@@ -342,10 +343,3 @@ def _replace_record(data: dict[str, Any], record: dict[str, Any], removal: Remov
     for stored in data["parked"]:
         if stored.get("config") == record["config"] and stored["name"] == record["name"]:
             stored.update(chunk=removal.chunk, mode=removal.mode, index=removal.index)
-
-
-def _check_name(name: str) -> None:
-    if not name or not name.strip():
-        raise PlugboardError("a connector needs a name")
-    if name != name.strip():
-        raise PlugboardError(f'connector name "{name}" starts or ends with spaces')

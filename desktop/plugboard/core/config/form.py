@@ -5,19 +5,21 @@ entry (`plugboard run NAME [--secret KEY]... -- COMMAND ARGS`, DESIGN.md) whose 
 only; a plain entry written by hand or another tool opens in the form the same way.
 `ConnectorForm` converts both ways, validates as the user types (`problems`), and saves (`save`): secrets to the
 keyring first, then the entry, so Claude never starts a launcher entry whose secret is not there yet.
+
+`plugboard add` fills the same form from its flags (`--env`, `--secret`, `--plain`) and asks the same `problems`, so
+the command line and the app refuse the same things in the same words (the rules themselves: `adding`). `plain` is
+the command line's `--plain`: a bare entry Claude starts directly; the app's dialog always writes launcher entries.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from plugboard.core.config.adding import empty_secret_problem, name_problems, plain_problems, variable_problems
 from plugboard.core.config.connectors import Connector, Connectors
 from plugboard.core.errors import PlugboardError
-
-ENV_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 @dataclass
@@ -33,6 +35,7 @@ class ConnectorForm:
     command: str = ""
     args: list[str] = field(default_factory=list)
     env: list[EnvVar] = field(default_factory=list)
+    plain: bool = False
 
     @classmethod
     def from_connector(cls, connector: Connector) -> ConnectorForm:
@@ -46,10 +49,15 @@ class ConnectorForm:
         return [v.key for v in self.env if v.secret]
 
     def entry(self) -> dict[str, Any]:
-        """Always a launcher entry, as `plugboard add` writes: PATH repair, status and log for every connector."""
+        """A launcher entry (PATH repair, status and log for every connector), or with `plain` the bare command."""
         from plugboard.core.entries import LauncherEntry
 
         plain = {v.key: v.value for v in self.env if not v.secret}
+        if self.plain:
+            entry: dict[str, Any] = {"command": self.command, "args": list(self.args)}
+            if plain:
+                entry["env"] = plain
+            return entry
         return LauncherEntry.new(self.name, self.command, self.args, secrets=self.secret_keys, env=plain).to_json()
 
     def problems(
@@ -60,10 +68,8 @@ class ConnectorForm:
         taken: Callable[[str], bool] | None = None,
     ) -> list[str]:
         """Every reason the form cannot be saved yet, as sentences; empty when it can."""
-        found: list[str] = []
-        if not self.name.strip():
-            found.append("Give the connector a name.")
-        elif taken is not None and taken(self.name):
+        found = name_problems(self.name)
+        if not found and taken is not None and taken(self.name):
             found.append(f'A connector called "{self.name}" already exists.')
         if not self.command.strip():
             found.append("Say which program to run.")
@@ -72,17 +78,20 @@ class ConnectorForm:
                 resolve(self.command)
             except PlugboardError as exc:
                 found.append(_sentence(str(exc)))
-        seen: set[str] = set()
+        found += variable_problems((v.key, v.secret) for v in self.env)
+        found += plain_problems(self.plain, self.secret_keys)
         for var in self.env:
-            if not ENV_KEY.match(var.key):
-                found.append(f'"{var.key}" is not a valid variable name (letters, digits and _ only).')
-            elif var.key in seen:
-                found.append(f"{var.key} is listed twice.")
-            seen.add(var.key)
-            unset = var.secret and not var.value and has_secret is not None and bool(self.name.strip())
-            if unset and has_secret is not None and not has_secret(self.name, var.key):
-                found.append(f"Enter a value for the secret {var.key}.")
+            if not var.secret or self.plain:
+                continue
+            if var.value and not var.value.strip():
+                found.append(empty_secret_problem(var.key))  # typed, but only spaces
+            elif not var.value and self._unset(var.key, has_secret):
+                found.append(empty_secret_problem(var.key))
         return found
+
+    def _unset(self, key: str, has_secret: Callable[[str, str], bool] | None) -> bool:
+        """A secret left empty here has no value in the keyring either (unknown without `has_secret` or a name)."""
+        return has_secret is not None and not name_problems(self.name) and not has_secret(self.name, key)
 
     def save(self, connectors: Connectors, original: str | None = None) -> None:
         """Store new secret values, then write the entry: add, or replace `original` (renaming when it changed)."""

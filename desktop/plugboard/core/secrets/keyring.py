@@ -55,6 +55,11 @@ def check_key(key: str) -> None:
         )
 
 
+def empty_value_problem(key: str) -> str:
+    """The one sentence for an empty (or blank) secret wherever it is refused: here, `plugboard add`, the app's form."""
+    return f"Enter a value for the secret {key}: an empty secret is never stored."
+
+
 def check_connector(connector: str) -> None:
     if not connector or connector.strip() != connector:
         raise PlugboardError(f"{connector!r} is not a valid connector name")
@@ -176,8 +181,8 @@ def set_secret(connector: str, key: str, value: str) -> None:
     """Store a secret. An empty value is refused and nothing is stored."""
     check_connector(connector)
     check_key(key)
-    if not value or not value.strip():
-        raise PlugboardError(f"the value for {key} is empty; nothing was stored")
+    if not value.strip():
+        raise PlugboardError(empty_value_problem(key))
     kr = backend()
     _call("store a secret", kr.set_password, SERVICE, username(connector, key), value)
     _index_update(connector, add=key)
