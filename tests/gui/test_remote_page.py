@@ -140,7 +140,7 @@ def test_a_tunnel_shows_up_then_reconnecting_and_up_again_after_its_ssh_session_
     assert light(row_state(page)) == "up"
     assert page.disconnect_button.isEnabled() and not page.connect_button.isEnabled()
 
-    port = page.tunnels["droplet"].local_port
+    port = page.live.get("droplet").local_port
     assert port is not None
     assert echo(port, b"x" * 1500) == b"x" * 1500
     traffic_cell = page.model.index(0, TRAFFIC)
@@ -189,7 +189,7 @@ def test_auto_start_tunnels_come_up_with_the_page_and_disconnect_frees_the_port(
     page = make_page()
     qtbot.waitUntil(lambda: state_text(page).startswith("Up on"), timeout=UP_MS)
     assert state_text(page, "manual") == "Stopped"
-    port = page.tunnels["droplet"].local_port
+    port = page.live.get("droplet").local_port
     assert port is not None
     page.select("droplet")
     click(qtbot, page.disconnect_button)
@@ -204,7 +204,7 @@ def test_an_unknown_server_asks_for_consent_showing_its_sha256_fingerprint_with_
 ):
     save_profile(profile_for(sshd, echo_target))
     page = make_page()
-    with qtbot.waitSignal(page.consent.shown, timeout=UP_MS) as shown:
+    with qtbot.waitSignal(page.consent_dialogs.shown, timeout=UP_MS) as shown:
         page.connect_tunnel("droplet")
     dialog: HostKeyDialog = shown.args[0]
     assert dialog.isVisible()
@@ -226,7 +226,7 @@ def test_an_unknown_server_asks_for_consent_showing_its_sha256_fingerprint_with_
 def test_cancelling_the_consent_dialog_fails_the_tunnel_on_its_host_key(qtbot, sshd, echo_target, make_page):
     save_profile(profile_for(sshd, echo_target))
     page = make_page()
-    with qtbot.waitSignal(page.consent.shown, timeout=UP_MS) as shown:
+    with qtbot.waitSignal(page.consent_dialogs.shown, timeout=UP_MS) as shown:
         page.connect_tunnel("droplet")
     click(qtbot, shown.args[0].cancel_button)
     qtbot.waitUntil(lambda: state_text(page).startswith("Failed"), timeout=UP_MS)
@@ -242,7 +242,7 @@ def test_a_changed_host_key_is_shown_refused_with_old_and_new_fingerprints_and_n
     user_known_hosts.write_text(f"[127.0.0.1]:{sshd.port} ssh-ed25519 {impostor}\n")
     save_profile(profile_for(sshd, echo_target))
     page = make_page()
-    with qtbot.waitSignal(page.consent.shown, timeout=UP_MS) as shown:
+    with qtbot.waitSignal(page.consent_dialogs.shown, timeout=UP_MS) as shown:
         page.connect_tunnel("droplet")
     dialog: HostKeyDialog = shown.args[0]
     old = fingerprints(Path(f"{sshd.keys.ed25519}.pub"))["ED25519"]
@@ -331,7 +331,7 @@ def test_removing_a_live_tunnel_stops_it_and_names_the_connectors_that_still_use
     save_profile(profile_for(known, echo_target, auto_start=True))
     page = make_page()
     qtbot.waitUntil(lambda: state_text(page).startswith("Up on"), timeout=UP_MS)
-    tunnel = page.tunnels["droplet"]
+    tunnel = page.live.get("droplet")
     page.select("droplet")
     click(qtbot, page.remove_button)
     assert page.note.text() == 'Removed tunnel "droplet". Connectors that still use it: catalyst.'

@@ -76,7 +76,7 @@ def test_the_wizard_tests_tunnel_and_proxy_then_writes_exactly_the_proxy_entry_a
     keys = sshd.keys
     url = f"http://127.0.0.1:{mcp_target.port}/mcp"
     fill(qtbot, wizard, sshd, keys.ed25519_protected, url, passphrase=keys.passphrase)
-    with qtbot.waitSignal(wizard.consent.shown, timeout=CONSENT_MS) as shown:
+    with qtbot.waitSignal(wizard.consent_dialogs.shown, timeout=CONSENT_MS) as shown:
         click(qtbot, wizard, QWizard.WizardButton.NextButton)
     dialog: HostKeyDialog = shown.args[0]
     assert dialog.fingerprint.text().startswith("SHA256:")

@@ -1,43 +1,36 @@
-"""Host-key consent in the app: the dialog for an unknown or a changed server key, and the bridge that lets a
-tunnel's own thread ask the user and wait for the answer.
+"""Host-key consent in the app: the dialog for an unknown or a changed server key, and the adapter that shows the
+core's questions (`core.tunnel.consent.HostKeyConsent`) as dialogs.
 
-The rules are the core's (`core.tunnel.hostkeys`): an unknown host is checked after key exchange and before any
-login, and needs consent; a changed key is refused, full stop. This module only shows them:
+The rules are the core's (`core.tunnel.hostkeys`, `core.tunnel.consent`): an unknown host is checked after key
+exchange and before any login, and needs consent; a changed key is refused, full stop; a question waits with a
+deadline and can be cancelled. This module only asks:
 
 - `HostKeyDialog` for an unknown host shows the SHA256 fingerprint (selectable, monospace) and offers
   "Trust and connect" beside Cancel, with Cancel the default button — Enter must never trust a key by accident.
   For a changed key it shows the old and new fingerprints and where the old one is written, and has no accept
   button at all: the only way forward is the user editing known_hosts, as with OpenSSH.
-- `HostKeyConsent` is called by `Tunnel` on its supervisor thread (`confirm_host_key=consent.confirm`). It
-  re-emits the question as a Qt signal (queued onto the GUI thread, where the dialog opens non-modally) and
-  waits on an Event with a deadline. `cancel_all()` answers every open question "no" at once, so closing a page
-  or a wizard never leaves a tunnel thread waiting for a dialog nobody will see.
-- `ConsentKnownHosts` is `KnownHosts` that also tells the app about a changed key (the tunnel only reports a
-  one-line problem, and the dialog wants both fingerprints as values, not parsed out of a sentence).
+- `ConsentDialogs` subscribes to a `HostKeyConsent`, re-emits its events as a Qt signal (queued onto the GUI thread,
+  where each dialog opens non-modally), answers a question with the dialog's result, and closes a dialog whose
+  question was settled elsewhere (cancelled, or past its deadline).
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
-
-import paramiko
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from plugboard.core.tunnel.hostkeys import ChangedHostKeyError, KnownHosts, UnknownHostKeyError, host_entry
-
-# How long a tunnel thread waits for the user to decide about an unknown key. Checking a fingerprint with a
-# server's owner can take a few minutes; past this the question is dropped (answered "no") so no thread waits
-# forever on a dialog that was, say, hidden behind another window and forgotten. sshd drops a login that has
-# not authenticated after its LoginGraceTime (120 s by default); the tunnel then simply reconnects, and the key
-# accepted meanwhile is known.
-CONSENT_WAIT_S = 600.0
-
-HostKeyProblem = UnknownHostKeyError | ChangedHostKeyError
+from plugboard.core.tunnel.consent import (
+    Asked,
+    Changed,
+    ConsentEvent,
+    Dismissed,
+    HostKeyConsent,
+    HostKeyProblem,
+    Question,
+    Settled,
+)
+from plugboard.core.tunnel.hostkeys import UnknownHostKeyError, host_entry
 
 
 def key_type_label(key_type: str) -> str:
@@ -111,138 +104,66 @@ class HostKeyDialog(QDialog):
         return "\n".join(w.text() for w in self.findChildren(QLabel))
 
 
-@dataclass(eq=False)
-class _Question:
-    problem: UnknownHostKeyError
-    answered: threading.Event = field(default_factory=threading.Event)
-    accepted: bool = False
-
-
-class HostKeyConsent(QObject):
-    """Asks the user about host keys on behalf of tunnel threads; lives on (and shows dialogs from) the GUI thread."""
+class ConsentDialogs(QObject):
+    """Shows `consent`'s questions and changed keys as dialogs over `parent_widget`; lives on the GUI thread."""
 
     shown = Signal(object)
     """A `HostKeyDialog` was opened (tests and the window may look at it)."""
-    _asked = Signal(object)
-    _changed = Signal(object)
-    _expired = Signal(object)
+    _arrived = Signal(object)
 
-    def __init__(self, parent_widget: QWidget) -> None:
+    def __init__(self, consent: HostKeyConsent, parent_widget: QWidget) -> None:
         super().__init__(parent_widget)
+        self.consent = consent
         self._parent_widget = parent_widget
-        self._lock = threading.Lock()
-        self._open: dict[_Question, HostKeyDialog | None] = {}
-        self._closed = False
         self.dialogs: list[HostKeyDialog] = []
-        # Emitted from tunnel threads: Qt queues the call onto this object's (the GUI) thread.
-        self._asked.connect(self._show_question)
-        self._changed.connect(self._show_changed)
-        self._expired.connect(lambda dialog: dialog.reject())
+        self._asking: dict[Question, HostKeyDialog] = {}
+        self._closed = False
+        # Events come from tunnel threads: Qt queues the call onto this object's (the GUI) thread.
+        self._arrived.connect(self._on_event)
+        self._unsubscribe = consent.subscribe(self._arrived.emit)
 
-    # -- called on tunnel threads ---------------------------------------------------------------------------------
-
-    def confirm(self, problem: UnknownHostKeyError) -> bool:
-        """Ask the user whether to trust `problem`'s key; blocks this (non-GUI) thread until answered or cancelled."""
-        question = _Question(problem)
-        with self._lock:
-            if self._closed:
-                return False
-            self._open[question] = None
-        self._asked.emit(question)
-        answered = question.answered.wait(CONSENT_WAIT_S)
-        with self._lock:
-            dialog = self._open.pop(question, None)
-        if not answered and dialog is not None:
-            self._expired.emit(dialog)  # closed on the GUI thread; too late to count as consent
-        return answered and question.accepted
-
-    def report_changed(self, problem: ChangedHostKeyError) -> None:
-        """Show the refusal of a changed key (does not block)."""
-        with self._lock:
-            if self._closed:
-                return
-        self._changed.emit(problem)
-
-    def waiting(self) -> int:
-        """How many questions are waiting for the user (any thread)."""
-        with self._lock:
-            return len(self._open)
-
-    # -- GUI thread -----------------------------------------------------------------------------------------------
-
-    def _show_question(self, question: _Question) -> None:
-        with self._lock:
-            if question not in self._open or question.answered.is_set():
-                return  # cancelled before the dialog could open
-        dialog = HostKeyDialog(question.problem, self._parent_widget)
-        with self._lock:
-            self._open[question] = dialog
-
-        def finished(result: int) -> None:
-            question.accepted = result == QDialog.DialogCode.Accepted
-            question.answered.set()
-            if dialog in self.dialogs:
-                self.dialogs.remove(dialog)
-            dialog.deleteLater()
-
-        dialog.finished.connect(finished)
-        self.dialogs.append(dialog)
-        dialog.open()
-        self.shown.emit(dialog)
-
-    def _show_changed(self, problem: ChangedHostKeyError) -> None:
-        with self._lock:
-            if self._closed:
-                return
-        dialog = HostKeyDialog(problem, self._parent_widget)
-
-        def finished(_result: int) -> None:
-            if dialog in self.dialogs:
-                self.dialogs.remove(dialog)
-            dialog.deleteLater()
-
-        dialog.finished.connect(finished)
-        self.dialogs.append(dialog)
-        dialog.open()
-        self.shown.emit(dialog)
-
-    def cancel_all(self, *, closing: bool = False) -> None:
-        """Answer every open question "no" and close the dialogs; with `closing`, refuse all later ones too."""
-        with self._lock:
-            if closing:
-                self._closed = True
-        self._cancel(lambda _problem: True)
-
-    def cancel_for(self, host: str, port: int) -> None:
-        """Answer "no" to the questions (and close the dialogs) about one server, e.g. when its tunnel is closed."""
-        self._cancel(lambda problem: (problem.host, problem.port) == (host, port))
-
-    def _cancel(self, about: Callable[[HostKeyProblem], bool]) -> None:
-        with self._lock:
-            questions = [q for q in self._open if about(q.problem)]
-        for question in questions:
-            question.accepted = False
-            question.answered.set()
+    def close(self) -> None:
+        """Answer every open question "no", refuse later ones, close the dialogs and stop listening (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        self.consent.cancel_all(closing=True)
+        self._unsubscribe()
         for dialog in list(self.dialogs):
-            if about(dialog.problem):
-                dialog.reject()
+            dialog.reject()
 
+    def _on_event(self, event: ConsentEvent) -> None:
+        if self._closed:
+            return
+        if isinstance(event, Asked):
+            if not event.question.answered:  # cancelled before the dialog could open
+                self._ask(event.question)
+        elif isinstance(event, Settled):
+            dialog = self._asking.pop(event.question, None)
+            if dialog is not None:
+                dialog.reject()  # answered elsewhere (cancelled, or too late): the dialog has nothing left to ask
+        elif isinstance(event, Changed):
+            self._open(HostKeyDialog(event.problem, self._parent_widget), None)
+        elif isinstance(event, Dismissed):
+            for dialog in list(self.dialogs):
+                if event.about(dialog.problem):
+                    dialog.reject()
 
-class ConsentKnownHosts(KnownHosts):
-    """`KnownHosts` that also hands a changed key to `on_changed` (the tunnel then fails with "hostkey")."""
+    def _ask(self, question: Question) -> None:
+        dialog = HostKeyDialog(question.problem, self._parent_widget)
+        self._asking[question] = dialog
+        self._open(dialog, question)
 
-    def __init__(
-        self,
-        own_file: Path,
-        on_changed: Callable[[ChangedHostKeyError], None],
-        user_file: Path | None = None,
-    ) -> None:
-        super().__init__(own_file, user_file)
-        self._on_changed = on_changed
+    def _open(self, dialog: HostKeyDialog, question: Question | None) -> None:
+        def finished(result: int) -> None:
+            if question is not None:
+                self._asking.pop(question, None)
+                question.answer(result == QDialog.DialogCode.Accepted)
+            if dialog in self.dialogs:
+                self.dialogs.remove(dialog)
+            dialog.deleteLater()
 
-    def check(self, host: str, port: int, key: paramiko.PKey) -> None:
-        try:
-            super().check(host, port, key)
-        except ChangedHostKeyError as exc:
-            self._on_changed(exc)
-            raise
+        dialog.finished.connect(finished)
+        self.dialogs.append(dialog)
+        dialog.open()
+        self.shown.emit(dialog)

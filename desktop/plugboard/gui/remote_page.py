@@ -2,13 +2,11 @@
 disconnect, and the host-key consent dialog.
 
 Shape, and why:
-- One `Tunnel` (core) per connected profile, owned by this page. A tunnel reports states from its own threads;
-  the page's subscription only re-emits them as a Qt signal (queued onto the GUI thread), where the row is
-  updated. Subscriptions are made before `start()`, and dropped once the tunnel is closed.
-- `Tunnel.start()` only binds 127.0.0.1 and starts a thread, so it runs on the GUI thread; `close()` joins
-  threads with deadlines, so it runs on a `Worker`.
-- Host keys: the tunnel asks through `HostKeyConsent` (a dialog, Cancel by default) and a changed key is shown
-  through `ConsentKnownHosts`; both live as long as the page.
+- The live tunnels are a core `TunnelSet` (`self.live`): it starts, stops, restarts and closes them (closing on
+  threads of its own, as it joins threads with deadlines). The page subscribes once; its subscription only
+  re-emits each `(name, tunnel, state)` as a Qt signal (queued onto the GUI thread), where the row is updated.
+- Host keys: tunnels ask through the core's `HostKeyConsent`, shown as dialogs (Cancel by default) by
+  `ConsentDialogs`; a changed key is shown the same way. Both live as long as the page.
 - Tunnels whose profile says auto_start are connected when the page is created.
 - A one-second timer repaints countdowns and reads traffic counters, and runs only while a tunnel is live, so
   an idle app costs nothing.
@@ -38,12 +36,13 @@ from PySide6.QtWidgets import (
 
 from plugboard.core.config.connectors import Connectors
 from plugboard.core.errors import PlugboardError
-from plugboard.core.paths import plugboard_dirs
 from plugboard.core.secrets import keyring as secrets
+from plugboard.core.tunnel.consent import HostKeyConsent
+from plugboard.core.tunnel.live import CLOSE_JOIN_S, TunnelSet
 from plugboard.core.tunnel.profile import PASSPHRASE_KEY, PASSWORD_KEY, TunnelProfile, delete_profile, load_profiles
 from plugboard.core.tunnel.state import TunnelState
-from plugboard.core.tunnel.tunnel import Tunnel, keyring_secret
-from plugboard.gui.host_key_dialog import ConsentKnownHosts, HostKeyConsent
+from plugboard.core.tunnel.tunnel import Tunnel
+from plugboard.gui.host_key_dialog import ConsentDialogs
 from plugboard.gui.tunnel_dialog import TunnelDialog
 from plugboard.gui.tunnels_model import AUTO, NAME, ROUTE, STATE, TRAFFIC, TunnelRow, TunnelsModel, tunnel_notice
 from plugboard.gui.worker import Workers
@@ -51,9 +50,6 @@ from plugboard.gui.worker import Workers
 # Repaint countdowns ("next try in 4 s") and read traffic counters this often while a tunnel is live: a
 # counter that moves once a second reads as live; faster would only cost CPU.
 TICK_MS = 1000
-# Closing a tunnel joins its threads with deadlines (core.tunnel.tunnel.SUPERVISOR_JOIN_S = 14 s in the worst
-# case, a TCP connect that cannot be interrupted); the page waits a little longer than that when it shuts down.
-CLOSE_JOIN_S = 16.0
 
 
 class RemotePage(QWidget):
@@ -75,15 +71,15 @@ class RemotePage(QWidget):
         super().__init__(parent)
         self.connectors = connectors
         self.ssh_config = ssh_config
-        self.tunnels: dict[str, Tunnel] = {}
-        self._unsubscribe: dict[Tunnel, Callable[[], None]] = {}
         self.workers = Workers(self, on_failed=self.show_note)
         self._shut = False
         self._dropped: set[str] = set()
         """Tunnels that went down from "up" and are not up again yet (for the "is back" notice)."""
-        self.consent = HostKeyConsent(self)
-        self.known_hosts = ConsentKnownHosts(plugboard_dirs().known_hosts, on_changed=self.consent.report_changed)
+        self.consent = HostKeyConsent()
+        self.consent_dialogs = ConsentDialogs(self.consent, self)
+        self.live = TunnelSet(consent=self.consent)
         self._state_arrived.connect(self._show_state)
+        self._unsubscribe = self.live.subscribe(self._state_arrived.emit)
 
         self.add_button = QPushButton("&Add tunnel…")
         self.edit_button = QPushButton("&Edit…")
@@ -199,8 +195,7 @@ class RemotePage(QWidget):
             self.table.selectRow(index)
 
     def is_live(self, name: str) -> bool:
-        tunnel = self.tunnels.get(name)
-        return tunnel is not None and not tunnel.state.final
+        return self.live.is_live(name)
 
     def _update_buttons(self) -> None:
         name = self.selected_name()
@@ -225,7 +220,7 @@ class RemotePage(QWidget):
             action(name)
 
     def _show_state(self, name: str, tunnel: Tunnel, state: TunnelState) -> None:
-        current = self.tunnels.get(name)
+        current = self.live.get(name)
         if current is not None and current is not tunnel:
             return  # a late event (its "stopped", say) from a tunnel this page already replaced
         index = self.model.find(name)
@@ -247,7 +242,7 @@ class RemotePage(QWidget):
 
     def _tick(self) -> None:
         live = False
-        for name, tunnel in self.tunnels.items():
+        for name, tunnel in self.live.items():
             if not tunnel.state.final:
                 live = True
                 self.model.update(name, traffic=tunnel.traffic())
@@ -262,57 +257,18 @@ class RemotePage(QWidget):
         """Bring a tunnel up (in the background); its row follows its state."""
         if self._shut or self.is_live(name):
             return
-        old = self.tunnels.pop(name, None)
-        if old is not None:
-            self._close_in_background(name, old)  # a failed one: its threads are done, this only tidies up
         try:
             profile = load_profiles()[name]
         except (PlugboardError, KeyError) as exc:
             self.show_note(f"Cannot connect {name}: {exc}")
             return
-        tunnel = self._make_tunnel(profile)
-        self.tunnels[name] = tunnel
-        # Subscribe before start: start() itself reports "connecting" (or "failed" for a taken port).
-        self._unsubscribe[tunnel] = tunnel.subscribe(lambda state: self._state_arrived.emit(name, tunnel, state))
-        tunnel.start()
+        self.live.start(profile)
         self._update_buttons()
 
-    def _make_tunnel(self, profile: TunnelProfile) -> Tunnel:
-        return Tunnel(
-            profile,
-            get_secret=keyring_secret,
-            confirm_host_key=self.consent.confirm,
-            known_hosts=self.known_hosts,
-        )
-
-    def disconnect_tunnel(self, name: str, then: Callable[[], None] | None = None) -> None:
-        """Close a tunnel (on a worker: closing joins threads); `then` runs on the GUI thread afterwards."""
-        tunnel = self.tunnels.pop(name, None)
-        if tunnel is None:
-            if then is not None:
-                then()
-            return
-        # A host-key question from this tunnel would otherwise hold its thread until the dialog is answered.
-        self.consent.cancel_for(tunnel.profile.host, tunnel.profile.port)
-        self._close_in_background(name, tunnel, then)
+    def disconnect_tunnel(self, name: str) -> None:
+        """Close a tunnel (in the background); its row shows "stopped" when it is closed."""
+        self.live.stop(name)
         self._update_buttons()
-
-    def _close_in_background(self, name: str, tunnel: Tunnel, then: Callable[[], None] | None = None) -> None:
-        unsubscribe = self._unsubscribe.pop(tunnel, None)
-
-        def close() -> None:
-            tunnel.close()  # reports "stopped" to the subscription, which shows it
-            if unsubscribe is not None:
-                unsubscribe()
-
-        def closed(_result: object) -> None:
-            if name not in self.tunnels:
-                self.model.update(name, state=TunnelState("stopped"), since=time.monotonic())
-            self._update_buttons()
-            if then is not None:
-                then()
-
-        self.workers.start(f"close-{name}", close, closed)
 
     # -- add / edit / remove -------------------------------------------------------------------------------------
 
@@ -329,7 +285,7 @@ class RemotePage(QWidget):
             if self.is_live(saved.name):
                 # Reconnect with the new settings once the old connection has let go of its port.
                 self.show_note(f'Saved tunnel "{saved.name}"; reconnecting with the changes.')
-                self.disconnect_tunnel(saved.name, then=lambda: self.connect_tunnel(saved.name))
+                self.live.restart(saved)
 
         dialog.finished.connect(finished)
         dialog.open()
@@ -405,7 +361,7 @@ class RemotePage(QWidget):
         """Close every tunnel (in parallel, bounded) and stop the timer; safe to call twice."""
         self._shut = True
         self.timer.stop()
-        self.consent.cancel_all(closing=True)
-        for name in list(self.tunnels):
-            self.disconnect_tunnel(name)
+        self.consent_dialogs.close()
+        self.live.close(CLOSE_JOIN_S)
+        self._unsubscribe()
         self.workers.join(CLOSE_JOIN_S)

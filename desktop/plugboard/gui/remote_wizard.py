@@ -43,11 +43,11 @@ from PySide6.QtWidgets import (
 from plugboard.core.config.adding import name_problems
 from plugboard.core.config.connectors import Connectors
 from plugboard.core.errors import PlugboardError
-from plugboard.core.paths import plugboard_dirs
 from plugboard.core.probe.remote import DEFAULT_URL, CheckOutcome, RemotePlan, check_remote, url_problem
 from plugboard.core.secrets import keyring as secrets
+from plugboard.core.tunnel.consent import HostKeyConsent
 from plugboard.core.tunnel.profile import PASSPHRASE_KEY, TunnelProfile, delete_profile, load_profiles
-from plugboard.gui.host_key_dialog import ConsentKnownHosts, HostKeyConsent
+from plugboard.gui.host_key_dialog import ConsentDialogs
 from plugboard.gui.tunnel_dialog import buddy_label
 from plugboard.gui.worker import Workers
 
@@ -102,8 +102,9 @@ class RemoteWizard(QWizard):
         """The tunnel profile this wizard's test saved (replaced on a re-test, removed on Cancel)."""
         self.testing = False
         self.workers = Workers(self)
-        self.consent = HostKeyConsent(self)
-        self.known_hosts = ConsentKnownHosts(plugboard_dirs().known_hosts, on_changed=self.consent.report_changed)
+        self.consent = HostKeyConsent()
+        self.consent_dialogs = ConsentDialogs(self.consent, self)
+        self.known_hosts = self.consent.known_hosts()
         self.progress.connect(self._progress)
 
         # -- 1. the server -----------------------------------------------------------------------------------------
@@ -322,7 +323,7 @@ class RemoteWizard(QWizard):
             pass  # already gone, or no keyring: nothing of ours is left to remove
 
     def done(self, result: int) -> None:
-        self.consent.cancel_all(closing=True)
+        self.consent_dialogs.close()
         self.workers.join(WORKER_JOIN_S)
         if self.added is None:
             self._forget_profile()

@@ -1,4 +1,5 @@
-"""Managed SSH tunnels (paramiko): profiles, host keys, session, forwards, liveness watchdog, reconnects.
+"""Managed SSH tunnels (paramiko): profiles, host keys and consent, session, forwards, liveness watchdog, reconnects,
+the app's set of live tunnels (live), and `tunnel up` / `down` across processes (control).
 
 Knows nothing of Claude's config, connectors or the bridge; uses only the shared core modules and secrets/.
 """
