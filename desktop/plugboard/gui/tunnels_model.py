@@ -17,7 +17,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
 from plugboard.core.tunnel.profile import TunnelProfile
-from plugboard.core.tunnel.state import ProblemKind, TunnelState
+from plugboard.core.tunnel.state import ProblemKind, StateKind, TunnelState
 from plugboard.gui.icons import status_dot
 
 COLUMNS = ("Name", "State", "Route", "Traffic", "Starts")
@@ -28,23 +28,23 @@ Index = QModelIndex | QPersistentModelIndex
 LIGHTS = {"up": "#2e9d4c", "busy": "#d98e04", "bad": "#d0342c", "off": "#9aa0a6"}
 
 PROBLEM_LABELS: dict[ProblemKind, str] = {
-    "auth": "login refused",
-    "hostkey": "host key",
-    "network": "network",
-    "port": "local port in use",
-    "remote": "remote port refused",
+    ProblemKind.AUTH: "login refused",
+    ProblemKind.HOSTKEY: "host key",
+    ProblemKind.NETWORK: "network",
+    ProblemKind.PORT: "local port in use",
+    ProblemKind.REMOTE: "remote port refused",
 }
 
 
 def state_phrase(state: TunnelState | None, waited_s: float = 0.0) -> str:
     """What the state column says; `waited_s` is the time since the state arrived (for the countdown)."""
-    if state is None or state.kind in ("idle", "stopped"):
+    if state is None or state.kind in (StateKind.IDLE, StateKind.STOPPED):
         return "Stopped"
-    if state.kind == "connecting":
+    if state.kind is StateKind.CONNECTING:
         return "Connecting…" if state.attempt <= 1 else f"Connecting… (attempt {state.attempt})"
-    if state.kind == "up":
+    if state.kind is StateKind.UP:
         return f"Up on 127.0.0.1:{state.local_port}"
-    if state.kind == "reconnecting":
+    if state.kind is StateKind.RECONNECTING:
         left = max(0.0, (state.next_try_s or 0.0) - waited_s)
         why = f": {state.problem.message}" if state.problem else ""
         return f"Reconnecting (attempt {state.attempt}, next try in {left:.0f} s){why}"
@@ -63,21 +63,21 @@ def tunnel_notice(
     """
     was = before.kind if before is not None else None
     why = after.problem.message if after.problem else after.describe()
-    if was == "up" and after.kind == "reconnecting":
+    if was is StateKind.UP and after.kind is StateKind.RECONNECTING:
         return f"Tunnel {name} dropped", f"{why}. Plugboard is reconnecting.", True
-    if after.kind == "up" and dropped:
+    if after.kind is StateKind.UP and dropped:
         return f"Tunnel {name} is back", f"Up again on 127.0.0.1:{after.local_port}.", False
-    if after.kind == "failed" and was != "failed":
+    if after.kind is StateKind.FAILED and was is not StateKind.FAILED:
         return f"Tunnel {name} failed", why, True
     return None
 
 
 def light(state: TunnelState | None) -> str:
-    if state is None or state.kind in ("idle", "stopped"):
+    if state is None or state.kind in (StateKind.IDLE, StateKind.STOPPED):
         return "off"
-    if state.kind == "up":
+    if state.kind is StateKind.UP:
         return "up"
-    if state.kind == "failed":
+    if state.kind is StateKind.FAILED:
         return "bad"
     return "busy"
 

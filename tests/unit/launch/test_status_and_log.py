@@ -9,7 +9,16 @@ from pathlib import Path
 
 import psutil
 
-from plugboard.core.launch.status import ConnectorStatus, connector_status_label, read_status, status_path, write_status
+from plugboard.core.launch.status import (
+    ConnectorStatus,
+    RunState,
+    connector_status_label,
+    effective_state,
+    is_failing,
+    read_status,
+    status_path,
+    write_status,
+)
 from plugboard.core.logs.connector_log import ConnectorLog, rotated_paths
 from plugboard.core.paths import plugboard_dirs
 from plugboard.core.secrets.keyring import session_bus_address
@@ -54,6 +63,40 @@ def test_stopped_crashed_and_failed_records_have_their_own_labels() -> None:
     assert connector_status_label("s") == "stopped"
     assert connector_status_label("c") == "crashed (SIGSEGV)"
     assert connector_status_label("f") == "failed: missing secret API_KEY"
+
+
+def test_a_record_file_reads_byte_for_byte_as_it_did_when_states_were_plain_strings() -> None:
+    write_status(ConnectorStatus(name="g", state=RunState.EXITED, command=["npx", "x"], pid=7, exit_code=0))
+
+    expected = (
+        '{\n  "name": "g",\n  "state": "exited",\n  "command": [\n    "npx",\n    "x"\n  ],\n  "pid": 7,\n'
+        '  "launcher_pid": null,\n  "launcher_started": null,\n  "started": null,\n  "ended": null,\n'
+        '  "exit_code": 0,\n  "signal": null,\n  "reason": null,\n  "stderr_tail": []\n}\n'
+    )
+    assert status_path("g").read_text() == expected
+    record = read_status("g")
+    assert record is not None and record.state is RunState.EXITED
+
+
+def test_failing_is_one_rule_over_the_typed_state_not_a_reading_of_the_label() -> None:
+    def failing(**fields: object) -> bool:
+        record = ConnectorStatus(name="x", **fields)  # type: ignore[arg-type]
+        return is_failing(record, effective_state(record))
+
+    assert failing(state=RunState.FAILED, reason="missing secret K")
+    assert failing(state=RunState.CRASHED, signal=9)
+    assert failing(state=RunState.EXITED, exit_code=1)
+    assert failing(state=RunState.RUNNING, launcher_pid=None)  # a launcher that vanished
+    assert not failing(state=RunState.EXITED, exit_code=0)
+    assert not failing(state=RunState.STOPPED, signal=15)
+    assert not is_failing(None, None)
+
+
+def test_a_record_with_a_state_no_launcher_writes_reads_as_never_started() -> None:
+    status_path("odd").parent.mkdir(parents=True, exist_ok=True)
+    status_path("odd").write_text('{"name": "odd", "state": "dancing"}')
+    assert read_status("odd") is None
+    assert connector_status_label("odd") == "never started"
 
 
 def test_a_damaged_record_reads_as_never_started_instead_of_failing_the_list() -> None:

@@ -7,7 +7,7 @@ import os
 import time
 
 from plugboard.core.tunnel.runfile import read_record, remove_record, runfile_path, write_record
-from plugboard.core.tunnel.state import Problem, TunnelState
+from plugboard.core.tunnel.state import Problem, ProblemKind, StateKind, TunnelState
 
 
 def test_a_written_record_reads_back_with_our_pid_and_state():
@@ -46,3 +46,13 @@ def test_remove_record_only_removes_our_own():
     path.write_text(json.dumps(data))
     remove_record("droplet")
     assert path.exists()
+
+
+def test_the_state_reads_in_json_exactly_as_it_did_when_kinds_were_plain_strings():
+    state = TunnelState(StateKind.FAILED, attempt=2, problem=Problem(ProblemKind.AUTH, "no"), local_port=5000)
+    assert json.dumps(state.to_dict()) == (
+        '{"state": "failed", "attempt": 2, "next_try_s": null, "problem": {"kind": "auth", "message": "no"}, '
+        '"local_port": 5000, "text": "failed (auth): no"}'
+    )
+    # A caller holding the plain value gets the typed member.
+    assert TunnelState("up").kind is StateKind.UP

@@ -58,17 +58,7 @@ from typing import Any
 from plugboard.core.errors import PlugboardError
 from plugboard.core.fd_io import write_all
 from plugboard.core.launch.process_tree import signal_group
-from plugboard.core.launch.status import (
-    CRASHED,
-    EXITED,
-    FAILED,
-    RUNNING,
-    STOPPED,
-    TAIL_LINES,
-    ConnectorStatus,
-    signal_name,
-    write_status,
-)
+from plugboard.core.launch.status import TAIL_LINES, ConnectorStatus, RunState, signal_name, write_status
 from plugboard.core.logs.connector_log import ConnectorLog
 from plugboard.core.logs.redact import Redactor, read_redacted
 from plugboard.core.paths import PlugboardDirs, plugboard_dirs
@@ -141,7 +131,7 @@ class _Run:
     # -- status ----------------------------------------------------------------------------------------
     # -----------
 
-    def _record(self, state: str, **fields: Any) -> ConnectorStatus:
+    def _record(self, state: RunState, **fields: Any) -> ConnectorStatus:
         tail = [line.decode("utf-8", "replace") for line in self.tail]
         if self._partial:
             tail = [*tail, self._partial.decode("utf-8", "replace")][-TAIL_LINES:]
@@ -164,7 +154,7 @@ class _Run:
         """The server is not started: say why everywhere a user might look."""
         _write_all(self.stderr_fd, f"plugboard: {message}\n".encode("utf-8", "replace"))
         self.log.note(f"not started: {message}")
-        self._save(self._record(FAILED, reason=reason, ended=time.time()))
+        self._save(self._record(RunState.FAILED, reason=reason, ended=time.time()))
         return 1
 
     # -- start -----------------------------------------------------------------------------------------
@@ -305,7 +295,7 @@ class _Run:
             )
         assert self.child is not None
         self.log.note(f"started pid {self.child.pid}: {self.redactor.redact(' '.join(resolved.argv))}")
-        self._save(self._record(RUNNING, pid=self.child.pid))
+        self._save(self._record(RunState.RUNNING, pid=self.child.pid))
         with self._lock:
             # A signal that came while the server was being spawned had no child to go to: send it now.
             late, self.pending = self.pending, None
@@ -332,19 +322,21 @@ class _Run:
     def stopped_before_start(self, sig: int) -> int:
         """A stop signal came before the server was started: do not start it."""
         self.log.note(f"not started: the launcher received {signal_name(sig)} before the server started")
-        self._save(self._record(STOPPED, signal=sig, ended=time.time()))
+        self._save(self._record(RunState.STOPPED, signal=sig, ended=time.time()))
         return 128 + sig
 
     def finish(self, code: int) -> int:
         ended = time.time()
         if code >= 0:
             self.log.note(f"the server exited with code {code}")
-            self._save(self._record(EXITED, pid=self.child.pid if self.child else None, exit_code=code, ended=ended))
+            self._save(
+                self._record(RunState.EXITED, pid=self.child.pid if self.child else None, exit_code=code, ended=ended)
+            )
             return code
         sig = -code
-        state = STOPPED if self.forwarded is not None else CRASHED
+        state = RunState.STOPPED if self.forwarded is not None else RunState.CRASHED
         name = signal_name(sig)
-        self.log.note(f"the server was {'stopped' if state == STOPPED else 'killed'} by {name}")
+        self.log.note(f"the server was {'stopped' if state is RunState.STOPPED else 'killed'} by {name}")
         self._save(self._record(state, pid=self.child.pid if self.child else None, signal=sig, ended=ended))
         return 128 + sig
 

@@ -9,6 +9,11 @@ Reading a record is not enough to say "running": a launcher killed with SIGKILL 
 record in state "running" is checked against the process table (launcher pid plus its start time, because pids
 are reused); a vanished launcher reads as "crashed".
 
+The state a record holds is a `RunState`, a `StrEnum`: its value is what the file says (`"state": "running"`),
+so the files and `plugboard list --json` read exactly as they did when the states were plain strings.
+`effective_state` is what a reader should believe (a "running" record whose launcher is gone reads as
+`CRASHED`), `is_failing` the one rule for "this connector is in trouble" that the app's lights use.
+
 Labels (`status_label`): "running", "exited N", "stopped" (ended by a signal the launcher forwarded, i.e.
 Claude stopped it), "crashed" (killed by any other signal, or the launcher vanished), "never started",
 "failed: <reason>" (e.g. "failed: missing secret GITHUB_TOKEN" — the server was never spawned).
@@ -20,6 +25,7 @@ import contextlib
 import json
 import signal
 from dataclasses import asdict, dataclass, field, fields
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -36,17 +42,32 @@ PID_REUSE_SLACK_S = 10.0
 # crashed.
 CLOCK_SLACK_S = 1.0
 
-RUNNING = "running"
-EXITED = "exited"
-STOPPED = "stopped"
-CRASHED = "crashed"
-FAILED = "failed"
+
+class RunState(StrEnum):
+    """How a connector's last run stands, as its launcher (or proxy) recorded it."""
+
+    RUNNING = "running"
+    EXITED = "exited"  # the server exited by itself, with `exit_code`
+    STOPPED = "stopped"  # ended by a signal the launcher forwarded: Claude (or a user) stopped it
+    CRASHED = "crashed"  # killed by any other signal (`signal`), or the launcher vanished
+    FAILED = "failed"  # never spawned; `reason` says why
+
+
+# The proxy's program (core/bridge/run.py) imports these names; they are the enum's members, kept until the
+# bridge's owner imports `RunState` itself.
+RUNNING, EXITED, STOPPED, CRASHED, FAILED = (
+    RunState.RUNNING,
+    RunState.EXITED,
+    RunState.STOPPED,
+    RunState.CRASHED,
+    RunState.FAILED,
+)
 
 
 @dataclass
 class ConnectorStatus:
     name: str
-    state: str  # running | exited | stopped | crashed | failed
+    state: RunState
     command: list[str] = field(default_factory=list)
     pid: int | None = None  # the server's pid
     launcher_pid: int | None = None
@@ -57,6 +78,11 @@ class ConnectorStatus:
     signal: int | None = None
     reason: str | None = None  # for "failed": one sentence, e.g. "missing secret GITHUB_TOKEN"
     stderr_tail: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # A record read from a file (or built by a caller holding the plain value) gets the typed state; an
+        # unknown value raises ValueError, so `read_status` treats the record as unreadable.
+        self.state = RunState(self.state)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ConnectorStatus:
@@ -82,7 +108,7 @@ def read_status(name: str, dirs: PlugboardDirs | None = None) -> ConnectorStatus
         return None
     if not isinstance(data, dict):
         return None
-    with contextlib.suppress(TypeError):
+    with contextlib.suppress(TypeError, ValueError):
         return ConnectorStatus.from_json(data)
     return None
 
@@ -117,21 +143,43 @@ def signal_name(number: int) -> str:
     return f"signal {number}"
 
 
+def effective_state(record: ConnectorStatus | None) -> RunState | None:
+    """What to believe about a record: None if it never ran; a "running" record whose launcher vanished (killed
+    with SIGKILL, so it never wrote its end) is `CRASHED`."""
+    if record is None:
+        return None
+    if record.state is RunState.RUNNING and not launcher_alive(record):
+        return RunState.CRASHED
+    return record.state
+
+
+def is_failing(record: ConnectorStatus | None, state: RunState | None) -> bool:
+    """Whether the run ended in a way the user should hear about: it never started, crashed, or exited non-zero.
+    `state` is `effective_state(record)` (passed in so one look at the process table serves both)."""
+    if state in (RunState.FAILED, RunState.CRASHED):
+        return True
+    return state is RunState.EXITED and record is not None and record.exit_code != 0
+
+
+def label(record: ConnectorStatus | None, state: RunState | None) -> str:
+    """The one-word reading of `record` whose effective state is `state` (see `status_label`)."""
+    if record is None or state is None:
+        return "never started"
+    if state is RunState.RUNNING:
+        return "running"
+    if state is RunState.EXITED:
+        return f"exited {record.exit_code}"
+    if state is RunState.STOPPED:
+        return "stopped"
+    if state is RunState.CRASHED:
+        # A "running" record whose launcher vanished carries no signal: plain "crashed".
+        return f"crashed ({signal_name(record.signal)})" if record.signal else "crashed"
+    return f"failed: {record.reason}" if record.reason else "failed"
+
+
 def status_label(record: ConnectorStatus | None) -> str:
     """What `plugboard list` shows in its status column."""
-    if record is None:
-        return "never started"
-    if record.state == RUNNING:
-        return "running" if launcher_alive(record) else "crashed"
-    if record.state == EXITED:
-        return f"exited {record.exit_code}"
-    if record.state == STOPPED:
-        return "stopped"
-    if record.state == CRASHED:
-        return f"crashed ({signal_name(record.signal)})" if record.signal else "crashed"
-    if record.state == FAILED:
-        return f"failed: {record.reason}" if record.reason else "failed"
-    return record.state
+    return label(record, effective_state(record))
 
 
 def connector_status_label(name: str, dirs: PlugboardDirs | None = None) -> str:

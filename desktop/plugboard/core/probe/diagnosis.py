@@ -23,30 +23,33 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 from plugboard.core.logs.claude_desktop import ClaudeLogEntry
 from plugboard.core.probe import supervisor as sv
+from plugboard.core.probe.supervisor import ReasonKind
 
 # How many of the server's last stderr lines a crash diagnosis shows: enough for a Python traceback's end.
 EVIDENCE_LINES = 8
 
-COMMAND_NOT_FOUND = "command-not-found"
-CRASH_AT_START = "crash-at-start"
-STDOUT_POLLUTION = "stdout-pollution"
-INITIALIZE_TIMEOUT = "initialize-timeout"
-PROTOCOL_MISMATCH = "protocol-mismatch"
-MISSING_SECRET = "missing-secret"  # noqa: S105 - a diagnosis code, not a secret
-RELATIVE_PATH = "relative-path"
-WINDOWS_NPX = "windows-npx"
-KEYRING_UNAVAILABLE = "keyring-unavailable"
-CANNOT_START = "cannot-start"
-BAD_INITIALIZE = "bad-initialize"
-REMOTE_FAILED = "remote-unreachable"
-CRASHED = "crashed"
-CLAUDE_ERROR = "claude-error"
-GUI_PATH = "gui-path"
+
+class DiagnosisCode(StrEnum):
+    """The codes only a diagnosis gives. Where a diagnosis names exactly what the supervisor saw, its code is the
+    supervisor's `ReasonKind` itself (command-not-found, missing-secret, relative-path, ...), not a copy of it."""
+
+    CRASH_AT_START = "crash-at-start"
+    STDOUT_POLLUTION = "stdout-pollution"
+    WINDOWS_NPX = "windows-npx"
+    REMOTE_UNREACHABLE = "remote-unreachable"
+    CRASHED = "crashed"
+    CLAUDE_ERROR = "claude-error"
+    GUI_PATH = "gui-path"
+    INVALID_ANSWER = "invalid-answer"  # doctor: a listing the server answered with something that is not MCP
+
+
+Code = ReasonKind | DiagnosisCode
 
 # The PATH a macOS app opened from the Dock or Finder gets (launchd's default), FACTS.md §A 1.
 MACOS_GUI_PATH = ("/usr/bin", "/bin", "/usr/sbin", "/sbin")
@@ -66,7 +69,7 @@ _SPAWN_ENOENT_RE = re.compile(r"spawn\s+(\S+)\s+ENOENT", re.IGNORECASE)
 
 @dataclass(frozen=True)
 class Diagnosis:
-    code: str
+    code: Code
     summary: str
     fix: str
     evidence: list[str] = field(default_factory=list)
@@ -101,7 +104,7 @@ def check_entry(command: str, args: Sequence[str], *, system: str, via_plugboard
     if system.lower().startswith("win") and via_plugboard is None and stem in ("npx", "npm", "pnpm", "yarn"):
         found.append(
             Diagnosis(
-                WINDOWS_NPX,
+                DiagnosisCode.WINDOWS_NPX,
                 f"On Windows, Claude Desktop cannot start `{program}` directly: it is a batch file.",
                 f'Change the entry to "command": "cmd", "args": ["/c", "{stem}", ...], or let Plugboard run it '
                 "(its launcher adds `cmd /c` itself).",
@@ -115,7 +118,7 @@ def check_entry(command: str, args: Sequence[str], *, system: str, via_plugboard
     if relative:
         found.append(
             Diagnosis(
-                RELATIVE_PATH,
+                ReasonKind.RELATIVE_PATH,
                 f"The entry uses the relative path `{relative[0]}`, which depends on the working directory.",
                 _relative_fix(relative[0]),
                 evidence=[" ".join([command, *args])],
@@ -134,7 +137,7 @@ def check_gui_path(command: str, found: str, *, system: str, via_plugboard: str 
         return []
     return [
         Diagnosis(
-            GUI_PATH,
+            DiagnosisCode.GUI_PATH,
             f"`{command}` is found at {found}, but Claude Desktop, opened from the Dock, only searches "
             f"{':'.join(MACOS_GUI_PATH)} and will not find it.",
             f"Put the absolute path {found} in the entry, or let Plugboard run the connector (its launcher finds "
@@ -167,7 +170,7 @@ def diagnose(reason: sv.Reason, run: sv.RunInfo | None, spec: sv.ServerSpec) -> 
     noise = list(run.stdout_noise) if run else list(reason.detail.get("stdout_noise", []))
     found: list[Diagnosis] = []
     kind = reason.kind
-    if kind == sv.COMMAND_NOT_FOUND:
+    if kind is ReasonKind.COMMAND_NOT_FOUND:
         searched = [str(s) for s in reason.detail.get("searched", [])]
         command = str(reason.detail.get("command", spec.command))
         from plugboard.core.launch.resolve import INSTALL_HINTS
@@ -176,47 +179,51 @@ def diagnose(reason: sv.Reason, run: sv.RunInfo | None, spec: sv.ServerSpec) -> 
         install = f"Install {hint}" if hint else f"Install the program that provides `{command}`"
         found.append(
             Diagnosis(
-                COMMAND_NOT_FOUND,
+                ReasonKind.COMMAND_NOT_FOUND,
                 f"The program `{command}` is not installed, or not anywhere Plugboard looked "
                 f"(PATH and {len(searched)} usual install folders).",
                 f"{install}, or put the program's absolute path in the connector's command.",
                 evidence=["searched PATH", *(f"searched {s}" for s in searched)],
             )
         )
-    elif kind == sv.MISSING_SECRET:
+    elif kind is ReasonKind.MISSING_SECRET:
         keys = [str(k) for k in reason.detail.get("keys", spec.secrets)]
         commands = [f"plugboard secret set {spec.name} {k}" for k in keys]
         found.append(
             Diagnosis(
-                MISSING_SECRET,
+                ReasonKind.MISSING_SECRET,
                 f"The connector needs {'the secret' if len(keys) == 1 else 'the secrets'} {', '.join(keys)}, "
                 "which the keyring does not have.",
                 "Set it in Plugboard (Secrets), or run " + "; ".join(f"`{c}`" for c in commands) + " (value on stdin).",
                 evidence=[f"keyring entry plugboard / {spec.name}/{k}: not set" for k in keys],
             )
         )
-    elif kind == sv.KEYRING_UNAVAILABLE:
-        found.append(
-            Diagnosis(KEYRING_UNAVAILABLE, "Plugboard cannot read the system keyring.", reason.text, [reason.text])
-        )
-    elif kind == sv.RELATIVE_PATH:
+    elif kind is ReasonKind.KEYRING_UNAVAILABLE:
         found.append(
             Diagnosis(
-                RELATIVE_PATH,
+                ReasonKind.KEYRING_UNAVAILABLE, "Plugboard cannot read the system keyring.", reason.text, [reason.text]
+            )
+        )
+    elif kind is ReasonKind.RELATIVE_PATH:
+        found.append(
+            Diagnosis(
+                ReasonKind.RELATIVE_PATH,
                 f"The command `{spec.command}` is a relative path, which depends on the working directory.",
                 _relative_fix(spec.command),
                 evidence=[reason.text],
             )
         )
-    elif kind == sv.CANNOT_START:
-        found.append(Diagnosis(CANNOT_START, "The server's program could not be started.", reason.text, [reason.text]))
-    elif kind == sv.EXIT_BEFORE_READY:
+    elif kind is ReasonKind.CANNOT_START:
+        found.append(
+            Diagnosis(ReasonKind.CANNOT_START, "The server's program could not be started.", reason.text, [reason.text])
+        )
+    elif kind is ReasonKind.EXIT_BEFORE_READY:
         relative = _missing_relative_file(tail)
         how = f"exit code {reason.exit_code}" if reason.exit_code is not None else f"signal {reason.signal}"
         if relative is not None:
             found.append(
                 Diagnosis(
-                    RELATIVE_PATH,
+                    ReasonKind.RELATIVE_PATH,
                     f"The server stopped at start ({how}) because it could not find `{relative}`, a path relative "
                     "to its working directory.",
                     _relative_fix(relative),
@@ -226,17 +233,17 @@ def diagnose(reason: sv.Reason, run: sv.RunInfo | None, spec: sv.ServerSpec) -> 
         else:
             found.append(
                 Diagnosis(
-                    CRASH_AT_START,
+                    DiagnosisCode.CRASH_AT_START,
                     f"The server stopped right after starting ({how}), before it answered Claude.",
                     "Read its last lines below: they usually name a missing setting, package or file. Fix that, "
                     "then run `plugboard doctor` again.",
                     evidence=_tail(tail) or ["(the server wrote nothing to stderr)"],
                 )
             )
-    elif kind == sv.INITIALIZE_TIMEOUT:
+    elif kind is ReasonKind.INITIALIZE_TIMEOUT:
         found.append(
             Diagnosis(
-                INITIALIZE_TIMEOUT,
+                ReasonKind.INITIALIZE_TIMEOUT,
                 f"The server started but did not answer within {reason.detail.get('timeout_s', '?')} s "
                 "(no reply to MCP initialize).",
                 "It may be waiting for something (a network service, a login prompt, a download), or it is not an "
@@ -244,24 +251,24 @@ def diagnose(reason: sv.Reason, run: sv.RunInfo | None, spec: sv.ServerSpec) -> 
                 evidence=_tail(tail) or ["(the server wrote nothing to stderr)"],
             )
         )
-    elif kind == sv.PROTOCOL_MISMATCH:
+    elif kind is ReasonKind.PROTOCOL_MISMATCH:
         supported = ", ".join(str(v) for v in reason.detail.get("supported", []))
         found.append(
             Diagnosis(
-                PROTOCOL_MISMATCH,
+                ReasonKind.PROTOCOL_MISMATCH,
                 f"The server speaks MCP protocol version {reason.detail.get('server_version') or '(none)'}, which "
                 "Plugboard and Claude Desktop do not support.",
                 f"Update the server to a version that supports one of: {supported}.",
                 evidence=[reason.text],
             )
         )
-    elif kind == sv.BAD_INITIALIZE and _is_plugboard_proxy(spec):
+    elif kind is ReasonKind.BAD_INITIALIZE and _is_plugboard_proxy(spec):
         # Our own bridge answered: its message already says what is wrong with the remote side, in words.
         said = re.sub(r"^.*?error -?\d+: (?:[^:]+: )?", "", reason.text)
         said = said.split(" Check with `plugboard doctor")[0].rstrip(" .")
         found.append(
             Diagnosis(
-                REMOTE_FAILED,
+                DiagnosisCode.REMOTE_UNREACHABLE,
                 f"Plugboard's bridge could not reach the remote server ({said}).",
                 "Check the address and that the MCP server runs there; through a tunnel, "
                 "`plugboard tunnel status` shows whether the SSH side is up. `plugboard logs "
@@ -269,19 +276,19 @@ def diagnose(reason: sv.Reason, run: sv.RunInfo | None, spec: sv.ServerSpec) -> 
                 evidence=[reason.text, *_tail(tail)],
             )
         )
-    elif kind == sv.BAD_INITIALIZE:
+    elif kind is ReasonKind.BAD_INITIALIZE:
         found.append(
             Diagnosis(
-                BAD_INITIALIZE,
+                ReasonKind.BAD_INITIALIZE,
                 "The server answered the MCP handshake with an error or a malformed reply.",
                 "Update the server, or report this to its authors with the details below.",
                 evidence=[reason.text, *_tail(tail)],
             )
         )
-    elif kind in (sv.EXIT, sv.SIGNALLED) and reason.exit_code != 0:
+    elif kind in (ReasonKind.EXIT, ReasonKind.SIGNALLED) and reason.exit_code != 0:
         found.append(
             Diagnosis(
-                CRASHED,
+                DiagnosisCode.CRASHED,
                 f"The server stopped while running ({reason.text}).",
                 "Read its last lines below for the cause.",
                 evidence=_tail(tail),
@@ -290,7 +297,7 @@ def diagnose(reason: sv.Reason, run: sv.RunInfo | None, spec: sv.ServerSpec) -> 
     if noise:
         found.append(
             Diagnosis(
-                STDOUT_POLLUTION,
+                DiagnosisCode.STDOUT_POLLUTION,
                 "The server printed text that is not MCP to stdout, which Claude Desktop reads as protocol "
                 "messages (it shows “Unexpected token … is not valid JSON”).",
                 "The server must write its logs to stderr; update it or report this to its authors. "
@@ -313,7 +320,7 @@ def diagnose_claude_error(entry: ClaudeLogEntry, resolved: Mapping[str, str] | N
         found = (resolved or {}).get(program)
         where = f" Plugboard found it at {found}." if found else ""
         return Diagnosis(
-            CLAUDE_ERROR,
+            DiagnosisCode.CLAUDE_ERROR,
             f"Claude Desktop could not find `{program}` when it started this connector: apps opened from the "
             "Dock, Start menu or launcher do not get your terminal's PATH.",
             f"Put the absolute path of `{program}` in the entry, or let Plugboard run the connector (its launcher "
@@ -321,7 +328,7 @@ def diagnose_claude_error(entry: ClaudeLogEntry, resolved: Mapping[str, str] | N
             evidence=[f"{stamp} {entry.text}  ({entry.file})"],
         )
     return Diagnosis(
-        CLAUDE_ERROR,
+        DiagnosisCode.CLAUDE_ERROR,
         "Claude Desktop logged an error for this connector.",
         "See the line below; `plugboard logs NAME` shows the context.",
         evidence=[f"{stamp} {entry.text}  ({entry.file})"],

@@ -39,8 +39,6 @@ DOCTOR_INITIALIZE_TIMEOUT_S = sv.INITIALIZE_TIMEOUT_S
 # A bit more than the supervisor needs to give up on its own, so the supervisor, not this wait, reports it.
 SETTLE_MARGIN_S = 5.0
 
-INVALID_ANSWER = "invalid-answer"
-
 # (capability, method, result key, mcp_types model name, report field, what to show of an item)
 _LISTINGS = (
     ("tools", "tools/list", "tools", "ListToolsResult", "tools", "name"),
@@ -62,8 +60,8 @@ class DoctorReport:
     name: str
     command: list[str]
     ok: bool = False
-    state: str = sv.IDLE
-    reason: sv.Reason = field(default_factory=lambda: sv.Reason(sv.IDLE, "not started"))
+    state: sv.ServerState = sv.ServerState.IDLE
+    reason: sv.Reason = field(default_factory=lambda: sv.Reason(sv.ReasonKind.IDLE, "not started"))
     server_name: str | None = None
     server_version: str | None = None
     protocol_version: str | None = None
@@ -191,7 +189,7 @@ def examine(
         supervisor.wait_settled(initialize_timeout_s + SETTLE_MARGIN_S)
         report.timings_ms["start"] = _ms(time.monotonic() - started)
         run = supervisor.run
-        if supervisor.state == sv.READY and run is not None:
+        if supervisor.state is sv.ServerState.READY and run is not None:
             report.timings_ms["initialize"] = _ms(run.ready_after_s or 0.0)
             _probe(supervisor, run, report)
     finally:
@@ -203,16 +201,16 @@ def examine(
     # The reason that explains the run: READY's if it got there (a later "stopped" is ours), else the final one.
     reason = supervisor.reason
     ready_seen = run is not None and run.ready_after_s is not None
-    if ready_seen and reason.kind == sv.STOP_REQUESTED:
-        report.state = sv.READY
-        report.reason = sv.Reason(sv.INITIALIZED, "the server answered initialize (stopped again by doctor)")
+    if ready_seen and reason.kind is sv.ReasonKind.STOP_REQUESTED:
+        report.state = sv.ServerState.READY
+        report.reason = sv.Reason(sv.ReasonKind.INITIALIZED, "the server answered initialize (stopped again by doctor)")
     else:
         report.state, report.reason = supervisor.state, reason
     if run is not None:
         report.stderr_tail = list(run.stderr_tail)
         if run.argv:
             report.problems += dx.check_gui_path(written[0], run.argv[0], system=system, via_plugboard=via_plugboard)
-    failure = reason if not ready_seen else sv.Reason(sv.INITIALIZED, "")
+    failure = reason if not ready_seen else sv.Reason(sv.ReasonKind.INITIALIZED, "")
     report.problems += dx.diagnose(failure, run, spec)
     error = last_error(logs_dir, spec.name)
     if error is not None:
@@ -261,7 +259,7 @@ def _probe(supervisor: sv.Supervisor, run: sv.RunInfo, report: DoctorReport) -> 
 
 def _invalid(method: str, text: str) -> dx.Diagnosis:
     return dx.Diagnosis(
-        INVALID_ANSWER,
+        dx.DiagnosisCode.INVALID_ANSWER,
         f"The server did not give a usable answer to {method}.",
         "Update the server, or report this to its authors with the details below.",
         evidence=[text],

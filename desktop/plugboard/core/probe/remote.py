@@ -25,7 +25,7 @@ from plugboard.core.config.connectors import Connector
 from plugboard.core.secrets import keyring as secrets
 from plugboard.core.tunnel.hostkeys import KnownHosts, UnknownHostKeyError
 from plugboard.core.tunnel.profile import PASSPHRASE_KEY, TunnelProfile, save_profile
-from plugboard.core.tunnel.state import TunnelState
+from plugboard.core.tunnel.state import ProblemKind, StateKind, TunnelState
 from plugboard.core.tunnel.tunnel import Tunnel, keyring_secret
 
 DEFAULT_URL = "http://127.0.0.1:5000/mcp"
@@ -90,22 +90,22 @@ def _tunnel_trouble(plan: RemotePlan, state: TunnelState) -> str:
     where = f"{plan.user}@{plan.host}:{plan.port}"
     if problem is None:
         return f"The tunnel did not come up within {TUNNEL_UP_S:.0f} s ({state.describe()})."
-    if problem.kind == "auth":
+    if problem.kind is ProblemKind.AUTH:
         return (
             f"The server refused the login as {where}: {problem.message}\n"
             "Check the user name, and that this key's .pub line is in ~/.ssh/authorized_keys on the server "
             "(and the passphrase, if the key has one)."
         )
-    if problem.kind == "hostkey":
+    if problem.kind is ProblemKind.HOSTKEY:
         if "CHANGED" in problem.message:
             return f"Plugboard refused the server because its key changed: {problem.message}"
         return "You did not trust the server's fingerprint, so Plugboard did not log in. Test again to decide anew."
-    if problem.kind == "remote":
+    if problem.kind is ProblemKind.REMOTE:
         return (
             f"The SSH login works, but nothing answers at {plan.url} on the server: {problem.message}\n"
             "Is the MCP server running there, and on that port?"
         )
-    if problem.kind == "port":
+    if problem.kind is ProblemKind.PORT:
         return f"A local port problem stopped the tunnel: {problem.message}"
     return (
         f"Plugboard cannot reach {plan.host}:{plan.port}: {problem.message}\n"
@@ -138,8 +138,8 @@ def check_remote(
         tunnel.start()
         deadline = time.monotonic() + TUNNEL_UP_S
         while True:
-            state = tunnel.wait_for(lambda s: s.kind in ("up", "reconnecting") or s.final, WAIT_STEP_S)
-            if state.kind in ("up", "reconnecting") or state.final:
+            state = tunnel.wait_for(lambda s: s.kind in (StateKind.UP, StateKind.RECONNECTING) or s.final, WAIT_STEP_S)
+            if state.kind in (StateKind.UP, StateKind.RECONNECTING) or state.final:
                 break
             if consent_pending():
                 deadline = time.monotonic() + TUNNEL_UP_S  # the user is reading the fingerprint

@@ -52,6 +52,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -69,35 +70,48 @@ from plugboard.core.secrets.keyring import MissingSecrets, read_secrets
 
 _log = logging.getLogger(__name__)
 
-# States
-IDLE = "idle"
-STARTING = "starting"
-READY = "ready"
-EXITED = "exited"
-CRASHED = "crashed"
-BACKING_OFF = "backing-off"
-GAVE_UP = "gave-up"
-STOPPED = "stopped"
-FAILED = "failed"
-# States after which nothing happens without a new start().
-FINAL_STATES = frozenset({EXITED, CRASHED, GAVE_UP, STOPPED, FAILED})
 
-# Reason kinds
-INITIALIZED = "initialized"
-COMMAND_NOT_FOUND = "command-not-found"
-RELATIVE_PATH = "relative-path"
-MISSING_SECRET = "missing-secret"  # noqa: S105 - a reason kind, not a secret
-KEYRING_UNAVAILABLE = "keyring-unavailable"
-CANNOT_START = "cannot-start"
-EXIT_BEFORE_READY = "exit-before-ready"
-INITIALIZE_TIMEOUT = "initialize-timeout"
-PROTOCOL_MISMATCH = "protocol-mismatch"
-BAD_INITIALIZE = "bad-initialize"
-EXIT = "exit"
-SIGNALLED = "signal"
-STOP_REQUESTED = "stop-requested"
-BACKOFF = "backoff"
-TOO_MANY_FAILURES = "too-many-failures"
+class ServerState(StrEnum):
+    """Where the supervised server is (the module docstring draws the machine). Written as doctor's "state"."""
+
+    IDLE = "idle"
+    STARTING = "starting"
+    READY = "ready"
+    EXITED = "exited"
+    CRASHED = "crashed"
+    BACKING_OFF = "backing-off"
+    GAVE_UP = "gave-up"
+    STOPPED = "stopped"
+    FAILED = "failed"
+
+
+# States after which nothing happens without a new start().
+FINAL_STATES = frozenset(
+    {ServerState.EXITED, ServerState.CRASHED, ServerState.GAVE_UP, ServerState.STOPPED, ServerState.FAILED}
+)
+
+
+class ReasonKind(StrEnum):
+    """Why the supervisor is in its state; `diagnosis` keys its sentences on these. Written as the reason's "kind"."""
+
+    IDLE = "idle"  # not started yet
+    STARTING = "starting"
+    INITIALIZED = "initialized"
+    COMMAND_NOT_FOUND = "command-not-found"
+    RELATIVE_PATH = "relative-path"
+    MISSING_SECRET = "missing-secret"  # noqa: S105 - a reason kind, not a secret
+    KEYRING_UNAVAILABLE = "keyring-unavailable"
+    CANNOT_START = "cannot-start"
+    EXIT_BEFORE_READY = "exit-before-ready"
+    INITIALIZE_TIMEOUT = "initialize-timeout"
+    PROTOCOL_MISMATCH = "protocol-mismatch"
+    BAD_INITIALIZE = "bad-initialize"
+    EXIT = "exit"
+    SIGNALLED = "signal"
+    STOP_REQUESTED = "stop-requested"
+    BACKOFF = "backoff"
+    TOO_MANY_FAILURES = "too-many-failures"
+
 
 # Claude Desktop gives a server about a minute to answer initialize ([RE]); a server that needs npx to download
 # a package first takes 10-30 s on a cold cache. 60 s matches what the user will see in Claude.
@@ -142,7 +156,7 @@ class ServerSpec:
 
 @dataclass(frozen=True)
 class Reason:
-    kind: str
+    kind: ReasonKind
     text: str
     exit_code: int | None = None
     signal: int | None = None
@@ -162,7 +176,7 @@ class Reason:
 @dataclass(frozen=True)
 class StateChanged:
     name: str
-    state: str
+    state: ServerState
     reason: Reason
     attempt: int
     time: float
@@ -272,8 +286,8 @@ class Supervisor:
         self._base_env = dict(os.environ if base_env is None else base_env)
         self._cond = threading.Condition()
         self._subscribers: list[Subscriber] = []
-        self._state = IDLE
-        self._reason = Reason(IDLE, "not started")
+        self._state = ServerState.IDLE
+        self._reason = Reason(ReasonKind.IDLE, "not started")
         self._attempt = 0
         self._stop = threading.Event()
         self._worker: threading.Thread | None = None
@@ -289,7 +303,7 @@ class Supervisor:
     # -- observing ---------------------------------------------------------------------------------------------
 
     @property
-    def state(self) -> str:
+    def state(self) -> ServerState:
         return self._state
 
     @property
@@ -325,7 +339,7 @@ class Supervisor:
             except Exception:  # a broken subscriber must not take the process owner down
                 _log.exception("supervisor subscriber failed")
 
-    def _set_state(self, state: str, reason: Reason) -> None:
+    def _set_state(self, state: ServerState, reason: Reason) -> None:
         with self._cond:
             self._state = state
             self._reason = reason
@@ -333,7 +347,7 @@ class Supervisor:
             self._cond.notify_all()
         self._emit(StateChanged(self.name, state, reason, attempt, time.time()))
 
-    def wait_for(self, states: Iterable[str], timeout: float) -> bool:
+    def wait_for(self, states: Iterable[ServerState], timeout: float) -> bool:
         """Block until the state is one of `states` (True) or `timeout` passes (False)."""
         wanted = frozenset(states)
         with self._cond:
@@ -341,7 +355,7 @@ class Supervisor:
 
     def wait_settled(self, timeout: float) -> bool:
         """Until ready or a final state."""
-        return self.wait_for(FINAL_STATES | {READY}, timeout)
+        return self.wait_for(FINAL_STATES | {ServerState.READY}, timeout)
 
     # -- control -----------------------------------------------------------------------------------------------
 
@@ -354,7 +368,7 @@ class Supervisor:
             self._worker = threading.Thread(target=self._work, name=f"supervisor-{self.name}", daemon=True)
             self._worker.start()
 
-    def stop(self) -> str:
+    def stop(self) -> ServerState:
         """Stop the server and the restart policy; bounded and idempotent. Returns the final state."""
         self._stop.set()
         proc = self._proc
@@ -432,7 +446,7 @@ class Supervisor:
             if not (retry and self.restart_policy):
                 # The run's own end (crashed, exited, failed) stands even if stop() came right after it.
                 if self._stop.is_set() and self._state not in FINAL_STATES:
-                    self._set_state(STOPPED, Reason(STOP_REQUESTED, "stopped by Plugboard"))
+                    self._set_state(ServerState.STOPPED, Reason(ReasonKind.STOP_REQUESTED, "stopped by Plugboard"))
                 return
             if self._stop.is_set():
                 break
@@ -441,9 +455,9 @@ class Supervisor:
             fast_failures = fast_failures + 1 if lasted < self.backoff.stable_after_s else 1
             if fast_failures >= self.max_fast_failures:
                 self._set_state(
-                    GAVE_UP,
+                    ServerState.GAVE_UP,
                     Reason(
-                        TOO_MANY_FAILURES,
+                        ReasonKind.TOO_MANY_FAILURES,
                         f"gave up after {fast_failures} failures in a row, each within "
                         f"{self.backoff.stable_after_s:g} s of starting; last: {self._reason.text}",
                         detail={"failures": fast_failures, "last": self._reason.to_json()},
@@ -452,19 +466,19 @@ class Supervisor:
                 return
             delay = self.backoff.delay(fast_failures)
             self._set_state(
-                BACKING_OFF,
+                ServerState.BACKING_OFF,
                 Reason(
-                    BACKOFF,
+                    ReasonKind.BACKOFF,
                     f"restarting in {delay:.1f} s (failure {fast_failures} of at most {self.max_fast_failures})",
                     detail={"delay_s": delay, "failures": fast_failures, "last": self._reason.to_json()},
                 ),
             )
             if self._stop.wait(delay):
                 break
-        self._set_state(STOPPED, Reason(STOP_REQUESTED, "stopped by Plugboard"))
+        self._set_state(ServerState.STOPPED, Reason(ReasonKind.STOP_REQUESTED, "stopped by Plugboard"))
 
-    def _fail(self, kind: str, text: str, **detail: Any) -> bool:
-        self._set_state(FAILED, Reason(kind, text, detail=detail))
+    def _fail(self, kind: ReasonKind, text: str, **detail: Any) -> bool:
+        self._set_state(ServerState.FAILED, Reason(kind, text, detail=detail))
         return False
 
     def _one_run(self) -> bool:
@@ -475,13 +489,13 @@ class Supervisor:
         run = RunInfo(attempt=self._attempt)
         self._run = run
         self._runs.append(run)
-        self._set_state(STARTING, Reason(STARTING, f"starting {' '.join(spec.argv)}"))
+        self._set_state(ServerState.STARTING, Reason(ReasonKind.STARTING, f"starting {' '.join(spec.argv)}"))
         try:
             secrets = read_secrets(spec.name, spec.secrets, self._get_secret)
         except MissingSecrets as exc:
-            return self._fail(MISSING_SECRET, str(exc), keys=exc.keys or list(spec.secrets))
+            return self._fail(ReasonKind.MISSING_SECRET, str(exc), keys=exc.keys or list(spec.secrets))
         except PlugboardError as exc:
-            return self._fail(KEYRING_UNAVAILABLE, str(exc))
+            return self._fail(ReasonKind.KEYRING_UNAVAILABLE, str(exc))
         self._redactor = Redactor(secret_values(secrets, spec.env))
         env = dict(self._base_env)
         env.update(spec.env)
@@ -489,12 +503,16 @@ class Supervisor:
         try:
             resolved = resolve_command(spec.command, spec.args, env=env)
         except CommandNotFound as exc:
-            return self._fail(COMMAND_NOT_FOUND, str(exc), command=exc.command, searched=[str(p) for p in exc.searched])
+            return self._fail(
+                ReasonKind.COMMAND_NOT_FOUND, str(exc), command=exc.command, searched=[str(p) for p in exc.searched]
+            )
         except PlugboardError as exc:
             relative = not Path(spec.command).expanduser().is_absolute() and (
                 "/" in spec.command or "\\" in spec.command
             )
-            return self._fail(RELATIVE_PATH if relative else CANNOT_START, str(exc), command=spec.command)
+            return self._fail(
+                ReasonKind.RELATIVE_PATH if relative else ReasonKind.CANNOT_START, str(exc), command=spec.command
+            )
         env["PATH"] = child_path(resolved.program, env)
         run.argv = [self._redactor.redact(a) for a in resolved.argv]
         log = ConnectorLog(supervised_log_name(spec.name), self.dirs)
@@ -516,7 +534,7 @@ class Supervisor:
                 **kwargs,
             )
         except OSError as exc:
-            return self._fail(CANNOT_START, f"cannot start {argv[0]}: {exc.strerror}", command=argv[0])
+            return self._fail(ReasonKind.CANNOT_START, f"cannot start {argv[0]}: {exc.strerror}", command=argv[0])
         run.pid = proc.pid
         run.spawned = time.monotonic()
         self._proc = proc
@@ -554,21 +572,21 @@ class Supervisor:
         if self._stop.is_set():
             return False
         if handshake is not None:
-            self._set_state(CRASHED, handshake)
+            self._set_state(ServerState.CRASHED, handshake)
             return True
         return self._ended(code, run)
 
     def _ended(self, code: int, run: RunInfo) -> bool:
         was_ready = run.ready_after_s is not None
         if code == 0 and was_ready:
-            self._set_state(EXITED, Reason(EXIT, "the server exited with code 0", exit_code=0))
+            self._set_state(ServerState.EXITED, Reason(ReasonKind.EXIT, "the server exited with code 0", exit_code=0))
             return True
         if code < 0:
             text = f"the server was killed by {signal_name(-code)}"
-            reason = Reason(SIGNALLED if was_ready else EXIT_BEFORE_READY, text, signal=-code)
+            reason = Reason(ReasonKind.SIGNALLED if was_ready else ReasonKind.EXIT_BEFORE_READY, text, signal=-code)
         else:
             text = f"the server exited with code {code}"
-            reason = Reason(EXIT if was_ready else EXIT_BEFORE_READY, text, exit_code=code)
+            reason = Reason(ReasonKind.EXIT if was_ready else ReasonKind.EXIT_BEFORE_READY, text, exit_code=code)
         if not was_ready:
             reason = Reason(
                 reason.kind,
@@ -577,7 +595,7 @@ class Supervisor:
                 signal=reason.signal,
                 detail={"stderr_tail": list(run.stderr_tail), "stdout_noise": list(run.stdout_noise)},
             )
-        self._set_state(CRASHED, reason)
+        self._set_state(ServerState.CRASHED, reason)
         return True
 
     def _handshake(self, proc: subprocess.Popen[bytes], run: RunInfo) -> Reason | None:
@@ -592,19 +610,19 @@ class Supervisor:
             )
         except RequestTimeout:
             return Reason(
-                INITIALIZE_TIMEOUT,
+                ReasonKind.INITIALIZE_TIMEOUT,
                 f"the server did not answer initialize within {self.initialize_timeout_s:g} s",
                 detail={"timeout_s": self.initialize_timeout_s, "stdout_noise": list(run.stdout_noise)},
             )
         except ServerGone:
             return None  # it exited: `_ended` explains with the exit code
         except RequestError as exc:
-            return Reason(BAD_INITIALIZE, f"the server refused initialize: error {exc.code}: {exc.message}")
+            return Reason(ReasonKind.BAD_INITIALIZE, f"the server refused initialize: error {exc.code}: {exc.message}")
         version = str(result.get("protocolVersion", ""))
         supported = handshake_versions()
         if version not in supported:
             return Reason(
-                PROTOCOL_MISMATCH,
+                ReasonKind.PROTOCOL_MISMATCH,
                 f"the server answered with protocol version {version or '(none)'}, which Plugboard does not "
                 f"support (supported: {', '.join(supported)})",
                 detail={"server_version": version, "offered": offered, "supported": list(supported)},
@@ -615,7 +633,7 @@ class Supervisor:
             InitializeResult.model_validate(result)
         except Exception as exc:  # pydantic's ValidationError, kept out of the import path of this module
             first = str(exc).splitlines()[0]
-            return Reason(BAD_INITIALIZE, f"the server's initialize answer is not valid MCP: {first}")
+            return Reason(ReasonKind.BAD_INITIALIZE, f"the server's initialize answer is not valid MCP: {first}")
         run.initialize = result
         run.ready_after_s = time.monotonic() - started
         try:
@@ -627,7 +645,9 @@ class Supervisor:
         text = f"{who} answered initialize in {run.ready_after_s * 1000:.0f} ms (protocol {version})"
         if run.stdout_noise:
             text += f", but it also printed non-JSON to stdout: {run.stdout_noise[0]!r}"
-        self._set_state(READY, Reason(INITIALIZED, text, detail={"stdout_noise": list(run.stdout_noise)}))
+        self._set_state(
+            ServerState.READY, Reason(ReasonKind.INITIALIZED, text, detail={"stdout_noise": list(run.stdout_noise)})
+        )
         return None
 
     # -- readers -----------------------------------------------------------------------------------------------

@@ -129,7 +129,7 @@ class SessionOpener:
                 self._pending.append(item)
         if aborted:
             item.close()
-            raise SessionError("network", "stopped while connecting")
+            raise SessionError(ProblemKind.NETWORK, "stopped while connecting")
 
     def _untrack(self, item: SshSession | socket.socket) -> None:
         with self._lock:
@@ -162,7 +162,7 @@ class SessionOpener:
             try:
                 raw = connect_tcp(host, port, CONNECT_TIMEOUT_S)
             except OSError as exc:
-                raise SessionError("network", f"cannot reach {host}:{port}: {_reason(exc)}") from exc
+                raise SessionError(ProblemKind.NETWORK, f"cannot reach {host}:{port}: {_reason(exc)}") from exc
             self._track(raw)
             sock = QuickAckSocket(raw)
         else:
@@ -171,7 +171,7 @@ class SessionOpener:
                     "direct-tcpip", (host, port), ("127.0.0.1", 0), timeout=CHANNEL_OPEN_TIMEOUT_S
                 )
             except (paramiko.SSHException, OSError, EOFError) as exc:
-                raise SessionError("network", f"the jump host cannot reach {host}:{port}: {exc}") from exc
+                raise SessionError(ProblemKind.NETWORK, f"the jump host cannot reach {host}:{port}: {exc}") from exc
         transport = paramiko.Transport(
             sock,  # type: ignore[arg-type]  # paramiko accepts any socket-like object; the stubs say socket only
             default_window_size=WINDOW_SIZE,
@@ -193,7 +193,7 @@ class SessionOpener:
             try:
                 transport.start_client(timeout=HANDSHAKE_TIMEOUT_S)
             except (paramiko.SSHException, OSError, EOFError) as exc:
-                raise SessionError("network", f"SSH handshake with {host}:{port} failed: {exc}") from exc
+                raise SessionError(ProblemKind.NETWORK, f"SSH handshake with {host}:{port} failed: {exc}") from exc
             self._check_host_key(host, port, transport.get_remote_server_key())
             self._authenticate(transport, user, where)
         except BaseException:
@@ -229,11 +229,11 @@ class SessionOpener:
             self.known_hosts.check(host, port, key)
         except UnknownHostKeyError as exc:
             if not self.confirm_host_key(exc):
-                raise SessionError("hostkey", str(exc)) from exc
+                raise SessionError(ProblemKind.HOSTKEY, str(exc)) from exc
             self.known_hosts.accept(host, port, key)
             log.info("accepted host key %s for %s:%s", exc.fingerprint, host, port)
         except HostKeyError as exc:
-            raise SessionError("hostkey", str(exc)) from exc
+            raise SessionError(ProblemKind.HOSTKEY, str(exc)) from exc
 
     def _authenticate(self, transport: paramiko.Transport, user: str, where: str) -> None:
         method = self.profile.auth
@@ -246,19 +246,21 @@ class SessionOpener:
                 self._auth_agent(transport, user, where)
         except paramiko.BadAuthenticationType as exc:
             allowed = ", ".join(exc.allowed_types) or "none"
-            raise SessionError("auth", f"{where} does not accept {method} login (it allows: {allowed})") from exc
+            raise SessionError(
+                ProblemKind.AUTH, f"{where} does not accept {method} login (it allows: {allowed})"
+            ) from exc
         except paramiko.AuthenticationException as exc:
-            raise SessionError("auth", f"{where} refused the {method} login: {exc}") from exc
+            raise SessionError(ProblemKind.AUTH, f"{where} refused the {method} login: {exc}") from exc
         except (paramiko.SSHException, OSError, EOFError) as exc:
-            raise SessionError("network", f"connection to {where} broke during login: {exc}") from exc
+            raise SessionError(ProblemKind.NETWORK, f"connection to {where} broke during login: {exc}") from exc
         if not transport.is_authenticated():
-            raise SessionError("auth", f"{where} refused the {method} login")
+            raise SessionError(ProblemKind.AUTH, f"{where} refused the {method} login")
 
     def _secret(self, key: str) -> str | None:
         try:
             return self.get_secret(self.profile.secret_connector, key)
         except PlugboardError as exc:  # no keyring backend, say: the message tells the user what to do
-            raise SessionError("auth", str(exc)) from exc
+            raise SessionError(ProblemKind.AUTH, str(exc)) from exc
 
     def _auth_key(self, transport: paramiko.Transport, user: str, where: str) -> None:
         assert self.profile.key_file is not None  # checked by TunnelProfile
@@ -269,14 +271,14 @@ class SessionOpener:
             passphrase = self._secret(PASSPHRASE_KEY)
             if passphrase is None:
                 raise SessionError(
-                    "auth",
+                    ProblemKind.AUTH,
                     f"key {path} is protected by a passphrase; store it with "
                     f"`plugboard secret set {self.profile.secret_connector} {PASSPHRASE_KEY}`",
                 )
             key = self._load_key(path, passphrase)
             if key is None:
                 raise SessionError(
-                    "auth", f"cannot unlock key {path} with the stored passphrase (is it the right one?)"
+                    ProblemKind.AUTH, f"cannot unlock key {path} with the stored passphrase (is it the right one?)"
                 )
         transport.auth_publickey(user, key)
 
@@ -295,15 +297,15 @@ class SessionOpener:
             if passphrase is not None:
                 # A wrong passphrase shows up as a decode error whose wording depends on the key format.
                 return None
-            raise SessionError("auth", f"cannot load key {path}: {exc}") from exc
+            raise SessionError(ProblemKind.AUTH, f"cannot load key {path}: {exc}") from exc
         except OSError as exc:
-            raise SessionError("auth", f"cannot read key {path}: {_reason(exc)}") from exc
+            raise SessionError(ProblemKind.AUTH, f"cannot read key {path}: {_reason(exc)}") from exc
 
     def _auth_password(self, transport: paramiko.Transport, user: str, where: str) -> None:
         password = self._secret(PASSWORD_KEY)
         if password is None:
             raise SessionError(
-                "auth",
+                ProblemKind.AUTH,
                 f"no password stored for {where}; store it with "
                 f"`plugboard secret set {self.profile.secret_connector} {PASSWORD_KEY}`",
             )
@@ -322,13 +324,13 @@ class SessionOpener:
     def _auth_agent(self, transport: paramiko.Transport, user: str, where: str) -> None:
         if not os.environ.get("SSH_AUTH_SOCK"):
             raise SessionError(
-                "auth", "no ssh-agent is running (SSH_AUTH_SOCK is not set); start one or use a key file"
+                ProblemKind.AUTH, "no ssh-agent is running (SSH_AUTH_SOCK is not set); start one or use a key file"
             )
         agent = paramiko.Agent()
         try:
             keys = agent.get_keys()
             if not keys:
-                raise SessionError("auth", "the ssh-agent holds no keys; add one with ssh-add")
+                raise SessionError(ProblemKind.AUTH, "the ssh-agent holds no keys; add one with ssh-add")
             last: Exception | None = None
             for key in keys:
                 try:

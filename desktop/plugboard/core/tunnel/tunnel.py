@@ -49,7 +49,7 @@ from plugboard.core.tunnel.session import (
     SessionOpener,
     SshSession,
 )
-from plugboard.core.tunnel.state import Problem, TunnelState
+from plugboard.core.tunnel.state import Problem, ProblemKind, StateKind, TunnelState
 from plugboard.core.tunnel.watchdog import Watchdog
 
 log = logging.getLogger(__name__)
@@ -102,7 +102,7 @@ class Tunnel:
         self._changed = threading.Condition(self._lock)
         self._emit_lock = threading.RLock()
         self._listeners: list[Listener] = []
-        self._state = TunnelState("idle")
+        self._state = TunnelState(StateKind.IDLE)
         self._stop = threading.Event()
         self._remote_refused = threading.Event()
         self._session: SshSession | None = None
@@ -145,7 +145,7 @@ class Tunnel:
         # One emitter at a time, in the order states were set: listeners never see states out of order.
         with self._emit_lock:
             with self._lock:
-                if self._state.kind == "stopped":
+                if self._state.kind is StateKind.STOPPED:
                     return  # nothing follows "stopped"
                 self._state = state
                 listeners = list(self._listeners)
@@ -170,8 +170,8 @@ class Tunnel:
 
     def wait_up(self, timeout: float) -> bool:
         """True once the tunnel is up; False when `timeout` passed or it reached a final state first."""
-        state = self.wait_for(lambda s: s.kind == "up" or s.final, timeout)
-        return state.kind == "up"
+        state = self.wait_for(lambda s: s.kind is StateKind.UP or s.final, timeout)
+        return state.kind is StateKind.UP
 
     # -- life cycle
     # ---------------------------------------------------------------------------------------------
@@ -187,11 +187,15 @@ class Tunnel:
         try:
             listener = bind_listener(self.profile.local_port)
         except PortInUseError as exc:
-            self._set(TunnelState("failed", problem=Problem("port", str(exc)), local_port=self.profile.local_port))
+            self._set(
+                TunnelState(
+                    StateKind.FAILED, problem=Problem(ProblemKind.PORT, str(exc)), local_port=self.profile.local_port
+                )
+            )
             return
         self.local_port = listener.getsockname()[1]
         self._forwarder = Forwarder(listener, self._open_forward_channel, self.profile.name)
-        self._set(TunnelState("connecting", attempt=1, local_port=self.local_port))
+        self._set(TunnelState(StateKind.CONNECTING, attempt=1, local_port=self.local_port))
         self._forwarder.start()
         self._thread.start()
 
@@ -210,7 +214,7 @@ class Tunnel:
             if thread is not None and thread.is_alive() and thread is not threading.current_thread():
                 thread.join(timeout=SUPERVISOR_JOIN_S)
             self._drop_session()  # a session the supervisor finished opening while we were stopping
-        self._set(TunnelState("stopped", local_port=self.local_port))
+        self._set(TunnelState(StateKind.STOPPED, local_port=self.local_port))
 
     @classmethod
     def from_store(
@@ -246,16 +250,16 @@ class Tunnel:
                     return
                 if problem is None:  # was up long enough to count as healthy, then dropped
                     attempt = 1
-                    problem = Problem("network", "the connection dropped")
-                elif problem.kind in ("auth", "hostkey"):
-                    self._set(TunnelState("failed", problem=problem, local_port=self.local_port))
+                    problem = Problem(ProblemKind.NETWORK, "the connection dropped")
+                elif problem.kind in (ProblemKind.AUTH, ProblemKind.HOSTKEY):
+                    self._set(TunnelState(StateKind.FAILED, problem=problem, local_port=self.local_port))
                     if self._forwarder is not None:
                         self._forwarder.close()
                     return
                 wait = self.backoff.delay(attempt)
                 self._set(
                     TunnelState(
-                        "reconnecting",
+                        StateKind.RECONNECTING,
                         attempt=attempt,
                         next_try_s=wait,
                         problem=problem,
@@ -265,13 +269,13 @@ class Tunnel:
                 attempt += 1
                 if self._stop.wait(wait):
                     return
-                self._set(TunnelState("connecting", attempt=attempt, local_port=self.local_port))
+                self._set(TunnelState(StateKind.CONNECTING, attempt=attempt, local_port=self.local_port))
         except Exception:
             log.exception("tunnel %s: supervisor crashed", self.profile.name)
             self._set(
                 TunnelState(
-                    "failed",
-                    problem=Problem("network", "internal error; see the log"),
+                    StateKind.FAILED,
+                    problem=Problem(ProblemKind.NETWORK, "internal error; see the log"),
                     local_port=self.local_port,
                 )
             )
@@ -307,7 +311,7 @@ class Tunnel:
                     return problem
                 up_since = time.monotonic()
                 self._remote_refused.clear()
-                self._set(TunnelState("up", local_port=self.local_port))
+                self._set(TunnelState(StateKind.UP, local_port=self.local_port))
                 reason: str | None = None
                 while not self._stop.wait(SUPERVISE_TICK_S):
                     if not session.is_active():
@@ -329,7 +333,7 @@ class Tunnel:
             watchdog.stop()
         if time.monotonic() - up_since >= self.backoff.stable_after_s:
             return None
-        return Problem("network", reason)
+        return Problem(ProblemKind.NETWORK, reason)
 
     def _wait_for_remote(self, session: SshSession) -> Problem | None:
         """Open (and close) a test channel to the remote port; retry on this connection while it refuses."""
@@ -340,14 +344,14 @@ class Tunnel:
             except paramiko.ChannelException as exc:
                 remote_attempt += 1
                 problem = Problem(
-                    "remote",
+                    ProblemKind.REMOTE,
                     f"{self.profile.remote_host}:{self.profile.remote_port} refused the connection on the "
                     f"server (is the service running there?): {exc.text}",
                 )
                 wait = self.backoff.delay(remote_attempt)
                 self._set(
                     TunnelState(
-                        "reconnecting",
+                        StateKind.RECONNECTING,
                         attempt=remote_attempt,
                         next_try_s=wait,
                         problem=problem,
@@ -358,7 +362,7 @@ class Tunnel:
                     return None
                 continue
             except (paramiko.SSHException, OSError, EOFError) as exc:
-                return Problem("network", f"the SSH connection broke while opening a channel: {exc}")
+                return Problem(ProblemKind.NETWORK, f"the SSH connection broke while opening a channel: {exc}")
             channel.close()
             return None
         return None
@@ -373,7 +377,7 @@ class Tunnel:
 
     def _open_forward_channel(self, peer: tuple[str, int]) -> paramiko.Channel | None:
         with self._lock:
-            session = self._session if self._state.kind == "up" else None
+            session = self._session if self._state.kind is StateKind.UP else None
         if session is None:
             return None
         try:
