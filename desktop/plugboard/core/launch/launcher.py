@@ -2,34 +2,37 @@
 
 Process model (POSIX):
 
-- The launcher stays the parent of the real server; it does not `exec` it, because it must capture stderr and
-  record how the server ended. The server gets the launcher's stdin and stdout file descriptors as they are
-  (inherited, not piped), so every MCP message goes from Claude to the server and back without passing through
-  us: zero copies, zero added latency per message.
+- The launcher does not `exec` the real server, because it must capture stderr and record how the server ended.
+  The server gets the launcher's stdin and stdout file descriptors as they are (inherited, not piped), so every
+  MCP message goes from Claude to the server and back without passing through us: zero copies, zero added
+  latency per message.
 - stderr is a pipe. A pump thread reads it, masks every secret value (`redact.StreamRedactor`), and writes the
   result both to the launcher's own stderr (so Claude's `mcp-server-NAME.log` still has it, minus secrets) and
   to Plugboard's per-connector log (`connector_log`). The last lines go into the status record.
 - The server runs in its own session (own process group), so stopping it stops what it started too (`npx`
-  starts `node`, `uv run` starts `python`): shutdown signals go to the whole group with `killpg`.
-- SIGTERM, SIGINT and SIGHUP sent to the launcher are forwarded to the server's group; if the group has not
-  exited `KILL_GRACE_S` later, it is killed. The launcher exits with the server's exit code (128+N for signal
-  N). A stop signal that arrives after the handlers are installed but before the server exists is kept: the
-  server is then not started at all, or (the signal came while it was being spawned) stopped as soon as it
-  exists, instead of running as if nobody had asked.
+  starts `node`, `uv run` starts `python`). Stopping is `process_tree.terminate_tree`, the sequence the supervisor
+  uses too: the stop signal to the group and to every descendant, `TERM_GRACE_S`, then SIGKILL.
+- SIGTERM, SIGINT and SIGHUP sent to the launcher start that sequence with the signal received. The launcher
+  exits with the server's exit code (128+N for signal N). A stop signal that arrives after the handlers are
+  installed but before the server exists is kept: the server is then not started at all, or (the signal came
+  while it was being spawned) stopped as soon as it exists, instead of running as if nobody had asked.
 - Claude closing the server's stdin is how MCP clients ask a stdio server to stop. The server sees the EOF
   itself (the descriptor is shared); a watcher thread polls our copy of stdin for hang-up (POLLHUP, and
   POLLRDHUP for the socket pairs Electron uses) without reading from it. A server that has not exited
-  `STDIN_EOF_GRACE_S` after the hang-up gets SIGTERM, then SIGKILL after `KILL_GRACE_S`.
-- If the launcher itself is killed with SIGKILL, nothing of ours runs. On Linux the server is started with
-  `prctl(PR_SET_PDEATHSIG, SIGTERM)` (set in the child between fork and exec, with a check for a parent that
-  died before the call), so the kernel stops it. On macOS there is no parent-death signal: the server still
-  sees EOF on stdin when Claude closes its end, which well-behaved MCP servers treat as "exit"; a server that
-  ignores EOF outlives a SIGKILLed launcher there (not verified on a Mac).
-- After the server exits, anything left in its process group gets SIGTERM, so a grandchild cannot linger.
+  `STDIN_EOF_GRACE_S` after the hang-up gets the same sequence, SIGTERM first.
+- On Linux the server's parent is the launcher's keeper (`keeper.py`), a forked child subreaper that holds the
+  server's whole tree: when the launcher ends — normally, or killed with SIGKILL, when nothing of ours runs — the
+  keeper ends every process the server started, including those that left its group, escalating to SIGKILL.
+  Where no keeper can run, the launcher is the parent itself, the server gets `PR_SET_PDEATHSIG` (SIGTERM) on
+  Linux, and after it exits what is left in its group gets the same sequence.
+- macOS (not verified on a Mac): no subreaper and no parent-death signal; the server still sees EOF on stdin when
+  Claude closes its end, which well-behaved MCP servers treat as "exit", and the launcher's own stop reaches the
+  group; a server that ignores EOF outlives a SIGKILLed launcher there.
 
-Windows (not run here, not verified): signals and sessions do not exist; the server is started normally and
-the launcher waits for it. Killing the launcher does not kill the server yet; a Job object with
-KILL_ON_JOB_CLOSE is the intended fix.
+Windows (not run here; the logic is tested with a fake of the Win32 calls): signals and sessions do not exist.
+The launcher puts itself in a Job object with JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE before starting the server
+(`winjob`), so the server and everything it starts are in the job, and when the launcher ends — however — the
+kernel closes its job handle and ends them all.
 
 Before spawning: every `--secret KEY` is read from the keyring (`secrets.get_secret`); one missing, or no
 keyring, and the server is not started — the reason goes to stderr (Claude shows it in its log), to the
@@ -37,8 +40,8 @@ connector log, and into the status record as "failed: missing secret KEY". COMMA
 path (`resolve`), and the found program's folder is put first on the child's PATH.
 
 Start-up cost matters (Claude starts every connector at once): this module imports only the standard library
-and Plugboard's small core modules; keyring is imported only when there are secrets, never Qt, httpx or the
-MCP SDK.
+and Plugboard's small core modules; keyring is imported only when there are secrets, psutil only when a tree is
+being stopped, never Qt, httpx or the MCP SDK.
 """
 
 from __future__ import annotations
@@ -53,29 +56,35 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from plugboard.core.errors import PlugboardError
 from plugboard.core.fd_io import write_all
-from plugboard.core.launch.process_tree import signal_group
+from plugboard.core.launch import keeper
+from plugboard.core.launch.process_tree import (
+    KILL_WAIT_S,
+    STDIN_EOF_GRACE_S,
+    TERM_GRACE_S,
+    Graces,
+    PopenTree,
+    signal_tree,
+    terminate_tree,
+)
 from plugboard.core.launch.status import TAIL_LINES, ConnectorStatus, RunState, signal_name, write_status
 from plugboard.core.logs.connector_log import ConnectorLog
 from plugboard.core.logs.redact import Redactor, read_redacted
 from plugboard.core.paths import PlugboardDirs, plugboard_dirs
 from plugboard.core.secrets.keyring import MissingSecrets, read_secrets
 
-# The MCP stdio transport says: close stdin, wait for the server to exit, then SIGTERM. The SDK's client
-# waits 2 s;
-# a server that reads stdin notices EOF in milliseconds, so 2 s only delays the ones that ignore it.
-STDIN_EOF_GRACE_S = 2.0
-# After SIGTERM a server may flush state or stop its own children; 3 s is generous for that and still ends
-# well
-# before a user gives up on "Claude is quitting".
-KILL_GRACE_S = 3.0
+# The launcher's stop sequence (process_tree explains each number). Claude closes stdin itself, so the first
+# grace is the watcher's wait after the hang-up, not a step of terminate_tree.
+GRACES = Graces(stdin_s=STDIN_EOF_GRACE_S, term_s=TERM_GRACE_S, kill_s=KILL_WAIT_S)
 # After the server exits, its stderr pipe reaches EOF at once unless a grandchild still holds it; we stop
-# waiting
-# for the last bytes after this long so the launcher never hangs on a stray descendant.
+# waiting for the last bytes after this long so the launcher never hangs on a stray descendant.
 STDERR_DRAIN_S = 2.0
+# At its end the launcher waits this long for what the server left behind to be gone (the keeper, or the sweep of
+# the group): the sweep's own bound, SIGTERM grace plus SIGKILL wait.
+TREE_EXIT_S = TERM_GRACE_S + KILL_WAIT_S
 
 _FORWARDED = ("SIGTERM", "SIGINT", "SIGHUP")
 
@@ -97,8 +106,75 @@ def _write_all(fd: int, data: bytes) -> bool:
     return True
 
 
+class ServerHandle(Protocol):
+    """The running server as the launcher sees it, whoever its parent is (`keeper.KeptServer`, `_DirectServer`)."""
+
+    pid: int
+    stderr_fd: int
+
+    def wait(self, on_kill: Callable[[], None] | None = None) -> int:
+        """Block until the server ends; its exit code (-N for signal N). `on_kill` runs if a stop escalates."""
+        ...
+
+    def stop(self, sig: int) -> None:
+        """Start the staged stop of the tree with `sig`; returns at once. A second call forwards `sig` again."""
+        ...
+
+    def close(self, timeout: float) -> None:
+        """After `wait`: what the server left behind goes (waiting up to `timeout`); idempotent."""
+        ...
+
+
+class _DirectServer:
+    """The server as the launcher's own child, where there is no keeper: the stop sequence runs on a thread here."""
+
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+        assert proc.stderr is not None
+        self.proc = proc
+        self.pid = proc.pid
+        self.stderr_fd = proc.stderr.fileno()
+        self._tree = PopenTree(proc)
+        self._stopper: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._on_kill: Callable[[], None] | None = None
+
+    def wait(self, on_kill: Callable[[], None] | None = None) -> int:
+        self._on_kill = on_kill
+        return self.proc.wait()
+
+    def stop(self, sig: int) -> None:
+        with self._lock:
+            first = self._stopper is None
+            if first:
+                self._stopper = threading.Thread(
+                    target=terminate_tree,
+                    args=(self._tree,),
+                    kwargs={"first_signal": sig, "graces": GRACES, "on_kill": self._killing},
+                    name="launcher-stop",
+                    daemon=True,
+                )
+                self._stopper.start()
+        if not first:
+            signal_tree(self._tree, sig)
+
+    def _killing(self) -> None:
+        if self._on_kill is not None:
+            self._on_kill()
+
+    def close(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            stopper, self._stopper = self._stopper, threading.Thread()  # a stop from now on is a no-op
+        if stopper is not None and stopper.ident is not None:
+            stopper.join(timeout)
+        # Whatever the server started and left in its group goes with it.
+        terminate_tree(self._tree, graces=Graces(0.0, max(0.0, deadline - time.monotonic()), 0.0))
+        if self.proc.stderr is not None:
+            self.proc.stderr.close()
+
+
 class _Run:
-    """One launch: owns the child process, the stderr pump, the stdin watcher and the status record."""
+    """One launch: owns the server's handle, the stderr pump, the stdin watcher and the status record."""
 
     def __init__(
         self,
@@ -116,16 +192,15 @@ class _Run:
         self.started = time.time()
         self.log = ConnectorLog(spec.name, dirs)
         self.redactor = Redactor(())
-        self.child: subprocess.Popen[bytes] | None = None
+        self.server: ServerHandle | None = None
         self.exited = threading.Event()
-        self.forwarded: int | None = None  # the first stop signal we sent to the child
-        self.pending: int | None = None  # a stop signal that came before there was a child to send it to
+        self.forwarded: int | None = None  # the first stop signal we sent to the server
+        self.pending: int | None = None  # a stop signal that came before there was a server to send it to
         self.tail: collections.deque[bytes] = collections.deque(maxlen=TAIL_LINES)
         self._partial = b""
         self._stderr_open = True
         # Re-entrant: the signal handler runs on the main thread, possibly while the main thread holds this lock.
         self._lock = threading.RLock()
-        self._kill_timer: threading.Timer | None = None
         self._wake_r, self._wake_w = os.pipe()
 
     # -- status ----------------------------------------------------------------------------------------
@@ -165,46 +240,51 @@ class _Run:
         return read_secrets(self.spec.name, self.spec.secrets, self._get_secret)
 
     def spawn(self, argv: list[str], env: dict[str, str]) -> None:
+        """Start the server: through the keeper where there is one (Linux), else as our own child."""
+        if keeper.available():
+            try:
+                self.server = keeper.spawn(argv, env, stdin_fd=self.stdin_fd, graces=GRACES)
+                return
+            except keeper.KeeperUnavailable:
+                pass
         kwargs: dict[str, Any] = {}
         if os.name == "posix":
             kwargs["start_new_session"] = True
             die = _parent_death_signal()
             if die is not None:
                 kwargs["preexec_fn"] = die
-        self.child = subprocess.Popen(argv, stdin=self.stdin_fd, stdout=None, stderr=subprocess.PIPE, env=env, **kwargs)
+        elif os.name == "nt":
+            from plugboard.core.launch import winjob
+
+            problem = winjob.contain_this_process()
+            if problem is not None:
+                self.log.note(f"the server's processes may outlive the launcher: {problem}")
+        proc = subprocess.Popen(argv, stdin=self.stdin_fd, stdout=None, stderr=subprocess.PIPE, env=env, **kwargs)
+        self.server = _DirectServer(proc)
 
     # -- stopping
     # -------------------------------------------------------------------------------------------------
 
-    def _signal_group(self, sig: int) -> None:
-        if self.child is not None:
-            signal_group(self.child, sig)
-
     def stop(self, sig: int, why: str) -> None:
-        """Send `sig` to the server's group; kill the group if it is still there `KILL_GRACE_S` later. With no
-        server yet, keep `sig` in `pending`: `run` acts on it once the server exists (or does not start it)."""
+        """Stop the server's tree, `sig` first (SIGKILL follows `TERM_GRACE_S` later). With no server yet, keep
+        `sig` in `pending`: `run` acts on it once the server exists (or does not start it)."""
         with self._lock:
             if self.exited.is_set():
                 return
-            if self.child is None:
+            if self.server is None:
                 if self.pending is None:
                     self.pending = sig
                 return
             first = self.forwarded is None
             if first:
                 self.forwarded = sig
+            server = self.server
         if first:
             self.log.note(f"stopping the server ({why})")
-        self._signal_group(sig)
-        if first and os.name == "posix":
-            self._kill_timer = threading.Timer(KILL_GRACE_S, self._kill_if_alive)
-            self._kill_timer.daemon = True
-            self._kill_timer.start()
+        server.stop(sig)
 
-    def _kill_if_alive(self) -> None:
-        if not self.exited.is_set():
-            self.log.note(f"the server ignored the stop request for {KILL_GRACE_S:.0f} s; killing it")
-            self._signal_group(signal.SIGKILL)
+    def _killing(self) -> None:
+        self.log.note(f"the server ignored the stop request for {TERM_GRACE_S:.0f} s; killing it")
 
     def _on_signal(self, signum: int, _frame: object) -> None:
         self.stop(signum, f"launcher received {signal_name(signum)}")
@@ -219,8 +299,8 @@ class _Run:
     # --------------------------------------------------------------------------------------------------
 
     def pump_stderr(self) -> None:
-        assert self.child is not None and self.child.stderr is not None
-        for out in read_redacted(self.child.stderr.fileno(), self.redactor):
+        assert self.server is not None
+        for out in read_redacted(self.server.stderr_fd, self.redactor):
             self._emit(out)
 
     def _emit(self, data: bytes) -> None:
@@ -293,11 +373,12 @@ class _Run:
                 f"cannot start {resolved.program}",
                 f"{self.spec.name}: cannot start {resolved.program}: {exc.strerror}",
             )
-        assert self.child is not None
-        self.log.note(f"started pid {self.child.pid}: {self.redactor.redact(' '.join(resolved.argv))}")
-        self._save(self._record(RunState.RUNNING, pid=self.child.pid))
+        server = self.server
+        assert server is not None
+        self.log.note(f"started pid {server.pid}: {self.redactor.redact(' '.join(resolved.argv))}")
+        self._save(self._record(RunState.RUNNING, pid=server.pid))
         with self._lock:
-            # A signal that came while the server was being spawned had no child to go to: send it now.
+            # A signal that came while the server was being spawned had no server to go to: send it now.
             late, self.pending = self.pending, None
         if late is not None:
             self.stop(late, f"launcher received {signal_name(late)} while starting the server")
@@ -306,14 +387,10 @@ class _Run:
         pump.start()
         watcher.start()
         try:
-            code = self.child.wait()
+            code = server.wait(on_kill=self._killing)
         finally:
             with self._lock:
                 self.exited.set()
-            if self._kill_timer is not None:
-                self._kill_timer.cancel()
-            # Whatever the server started and left behind goes with it.
-            self._signal_group(signal.SIGTERM)
             _write_all(self._wake_w, b"x")
             watcher.join(STDERR_DRAIN_S)
             pump.join(STDERR_DRAIN_S)
@@ -327,26 +404,26 @@ class _Run:
 
     def finish(self, code: int) -> int:
         ended = time.time()
+        pid = self.server.pid if self.server else None
         if code >= 0:
             self.log.note(f"the server exited with code {code}")
-            self._save(
-                self._record(RunState.EXITED, pid=self.child.pid if self.child else None, exit_code=code, ended=ended)
-            )
+            self._save(self._record(RunState.EXITED, pid=pid, exit_code=code, ended=ended))
             return code
         sig = -code
         state = RunState.STOPPED if self.forwarded is not None else RunState.CRASHED
         name = signal_name(sig)
         self.log.note(f"the server was {'stopped' if state is RunState.STOPPED else 'killed'} by {name}")
-        self._save(self._record(state, pid=self.child.pid if self.child else None, signal=sig, ended=ended))
+        self._save(self._record(state, pid=pid, signal=sig, ended=ended))
         return 128 + sig
 
     def close(self) -> None:
+        if self.server is not None:
+            # What the server left behind goes before we do (bounded: TREE_EXIT_S).
+            self.server.close(TREE_EXIT_S)
         self.log.close()
         for fd in (self._wake_r, self._wake_w):
             with contextlib.suppress(OSError):
                 os.close(fd)
-        if self.child is not None and self.child.stderr is not None:
-            self.child.stderr.close()
 
 
 def _parent_death_signal() -> Callable[[], None] | None:

@@ -27,9 +27,10 @@ requests, catches noise) and a stderr reader (redacts and emits log lines, keeps
 `<logs>/<name>.supervised.log`). Events are plain Python (`StateChanged`, `LogBatch`) delivered on those threads
 to `subscribe`d callbacks; a Qt model marshals them onto its own thread.
 
-Stopping (STYLE.md §4, the MCP stdio shutdown sequence): close stdin, wait `stdin_grace_s`, SIGTERM the process
-group, wait `kill_grace_s`, then SIGKILL every process of the tree (psutil finds descendants that left the
-group). Bounded, idempotent, safe from any thread.
+Stopping is `process_tree.terminate_tree`, the one sequence the launcher uses too (STYLE.md §4, the MCP stdio
+shutdown): close stdin, wait `stdin_grace_s`, SIGTERM the process group and the descendants that left it, wait
+`kill_grace_s`, then SIGKILL them all. Bounded, idempotent, safe from any thread. After the server ends by itself,
+what it left behind gets the same sequence (minus stdin).
 
 Which plain `env` values are masked in the logs and the stderr tail (`secret_values`): those that
 `secrets.detect.looks_secret(name, value)` calls secret — the same test that moves values to the keyring on import and
@@ -46,7 +47,6 @@ import itertools
 import json
 import logging
 import os
-import signal
 import subprocess
 import threading
 import time
@@ -58,8 +58,14 @@ from typing import Any
 
 from plugboard.core.backoff import Backoff
 from plugboard.core.errors import PlugboardError
-from plugboard.core.launch.launcher import KILL_GRACE_S, STDIN_EOF_GRACE_S
-from plugboard.core.launch.process_tree import signal_group
+from plugboard.core.launch.process_tree import (
+    KILL_WAIT_S,
+    STDIN_EOF_GRACE_S,
+    TERM_GRACE_S,
+    Graces,
+    PopenTree,
+    terminate_tree,
+)
 from plugboard.core.launch.status import signal_name
 from plugboard.core.logs.connector_log import ConnectorLog, supervised_log_name
 from plugboard.core.logs.model import SUPERVISOR, WARNING, LineSplitter, LogLine, stream_lines
@@ -124,8 +130,6 @@ WORKER_JOIN_S = 5.0
 # Reader threads reach EOF as soon as the process and its descendants are gone; a grandchild still holding a pipe
 # open must not keep stop() waiting.
 READER_JOIN_S = 2.0
-# After SIGKILL the kernel reaps at once; this bounds the wait for a process stuck in uninterruptible sleep.
-KILL_WAIT_S = 2.0
 # Restart policy: first retry after 0.5 s, doubling to at most 30 s; a run shorter than 10 s counts as a fast
 # failure, and 5 fast failures in a row give up (a server that cannot start is not retried for ever).
 RESTART_BACKOFF = Backoff(first_s=0.5, cap_s=30.0, jitter=0.2, stable_after_s=10.0)
@@ -268,7 +272,7 @@ class Supervisor:
         backoff: Backoff = RESTART_BACKOFF,
         max_fast_failures: int = MAX_FAST_FAILURES,
         stdin_grace_s: float = STDIN_EOF_GRACE_S,
-        kill_grace_s: float = KILL_GRACE_S,
+        kill_grace_s: float = TERM_GRACE_S,
         get_secret: Callable[[str, str], str | None] | None = None,
         dirs: PlugboardDirs | None = None,
         base_env: Mapping[str, str] | None = None,
@@ -279,8 +283,7 @@ class Supervisor:
         self.initialize_timeout_s = initialize_timeout_s
         self.backoff = backoff
         self.max_fast_failures = max_fast_failures
-        self.stdin_grace_s = stdin_grace_s
-        self.kill_grace_s = kill_grace_s
+        self.graces = Graces(stdin_s=stdin_grace_s, term_s=kill_grace_s, kill_s=KILL_WAIT_S)
         self._get_secret = get_secret
         self.dirs = dirs or plugboard_dirs()
         self._base_env = dict(os.environ if base_env is None else base_env)
@@ -298,6 +301,7 @@ class Supervisor:
         self._pending: dict[int, _Pending] = {}
         self._write_lock = threading.Lock()
         self._terminate_lock = threading.Lock()
+        self._tree: PopenTree | None = None  # the current run's process tree
         self._redactor = Redactor(())
 
     # -- observing ---------------------------------------------------------------------------------------------
@@ -537,6 +541,7 @@ class Supervisor:
             return self._fail(ReasonKind.CANNOT_START, f"cannot start {argv[0]}: {exc.strerror}", command=argv[0])
         run.pid = proc.pid
         run.spawned = time.monotonic()
+        self._tree = PopenTree(proc)
         self._proc = proc
         self._note(log, f"started pid {proc.pid}: {' '.join(run.argv)}")
         readers = [
@@ -556,7 +561,7 @@ class Supervisor:
             code = proc.wait()
         finally:
             # Whatever the server started and left in its group goes with it (as in the launcher).
-            signal_group(proc, signal.SIGTERM)
+            terminate_tree(self._tree_of(proc), graces=self.graces)
             for reader in readers:
                 reader.join(READER_JOIN_S)
             # A reader still blocked (a stray descendant holds the pipe) owns its pipe; closing it under the
@@ -719,46 +724,18 @@ class Supervisor:
 
     # -- stopping ----------------------------------------------------------------------------------------------
 
+    def _tree_of(self, proc: subprocess.Popen[bytes]) -> PopenTree:
+        tree = self._tree
+        if tree is None or tree.process is not proc:
+            tree = self._tree = PopenTree(proc)
+        return tree
+
+    def _close_stdin(self, proc: subprocess.Popen[bytes]) -> None:
+        with self._write_lock, contextlib.suppress(OSError, ValueError):
+            if proc.stdin is not None:
+                proc.stdin.close()
+
     def _terminate(self, proc: subprocess.Popen[bytes]) -> None:
-        """Close stdin, grace, SIGTERM the group, grace, SIGKILL the whole tree. Bounded; safe to repeat."""
+        """The staged stop (`process_tree.terminate_tree`). Bounded; safe to repeat."""
         with self._terminate_lock:
-            tree = _descendants(proc.pid)
-            if proc.poll() is None:
-                with self._write_lock, contextlib.suppress(OSError, ValueError):
-                    if proc.stdin is not None:
-                        proc.stdin.close()
-                try:
-                    proc.wait(self.stdin_grace_s)
-                except subprocess.TimeoutExpired:
-                    tree = _descendants(proc.pid) or tree
-                    signal_group(proc, signal.SIGTERM)
-                    try:
-                        proc.wait(self.kill_grace_s)
-                    except subprocess.TimeoutExpired:
-                        signal_group(proc, signal.SIGKILL)
-                        with contextlib.suppress(subprocess.TimeoutExpired):
-                            proc.wait(KILL_WAIT_S)
-            # Descendants that left the process group (setsid, daemonising) go too.
-            _kill_all(tree)
-
-
-def _descendants(pid: int) -> list[Any]:
-    import psutil
-
-    try:
-        return list(psutil.Process(pid).children(recursive=True))
-    except psutil.Error:
-        return []
-
-
-def _kill_all(procs: list[Any]) -> None:
-    import psutil
-
-    alive = []
-    for proc in procs:
-        with contextlib.suppress(psutil.Error):
-            if proc.is_running():
-                proc.kill()
-                alive.append(proc)
-    if alive:
-        psutil.wait_procs(alive, timeout=KILL_WAIT_S)
+            terminate_tree(self._tree_of(proc), close_stdin=lambda: self._close_stdin(proc), graces=self.graces)
