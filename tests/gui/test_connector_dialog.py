@@ -15,6 +15,15 @@ from plugboard.core.secrets import keyring as secrets
 SECRET = "xoxb-secret-value-42"
 
 
+# A write of Claude's file takes milliseconds; 10 s only bounds a stuck worker.
+SAVE_MS = 10_000
+
+
+def saved(qtbot, page) -> None:
+    """Wait for the page's writes (they run on a worker, off the GUI thread) to be done."""
+    qtbot.waitUntil(lambda: not page.busy(), timeout=SAVE_MS)
+
+
 @pytest.fixture
 def window(open_window):
     return open_window('{\n  "mcpServers": {\n    "time": {"command": "uvx", "args": ["mcp-server-time"]}\n  }\n}')
@@ -104,6 +113,7 @@ def test_edit_rename_then_undo_restores_the_original(qtbot, window, claude_confi
     assert list(json.loads(claude_config.read_text())["mcpServers"]) == ["clock"]
     assert page.undo_button.isEnabled()
     qtbot.mouseClick(page.undo_button, Qt.MouseButton.LeftButton)
+    saved(qtbot, page)
     assert json.loads(claude_config.read_text()) == json.loads(original)
 
 
@@ -111,9 +121,11 @@ def test_remove_then_undo_brings_the_connector_back(qtbot, window, claude_config
     page = window.page
     page.table.selectRow(0)
     qtbot.mouseClick(page.remove_button, Qt.MouseButton.LeftButton)
+    saved(qtbot, page)
     assert json.loads(claude_config.read_text())["mcpServers"] == {}
     assert 'Removed "time"' in page.note.text()
     qtbot.mouseClick(page.undo_button, Qt.MouseButton.LeftButton)
+    saved(qtbot, page)
     assert json.loads(claude_config.read_text())["mcpServers"] == {
         "time": {"command": "uvx", "args": ["mcp-server-time"]}
     }
@@ -162,6 +174,7 @@ def test_restoring_a_backup_from_the_app_puts_the_earlier_file_back(qtbot, windo
     page = window.page
     page.table.selectRow(0)
     qtbot.mouseClick(page.remove_button, Qt.MouseButton.LeftButton)
+    saved(qtbot, page)
     assert json.loads(claude_config.read_text())["mcpServers"] == {}
     dialog = page.open_backups()
     assert dialog.list.count() == 1 and "before: remove time" in dialog.list.item(0).text()

@@ -52,10 +52,16 @@ def cells(window, column):
     return [model.index(r, column).data() for r in range(model.rowCount())]
 
 
+# A switch is written (or staged) on a worker in milliseconds; 10 s only bounds a stuck one.
+SAVE_MS = 10_000
+
+
 def click_switch(qtbot, window, row):
+    """Click the switch and wait until the page has written or staged it (that happens on a worker)."""
     table = window.page.table
     rect = table.visualRect(window.page.model.index(row, SWITCH))
     qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.waitUntil(lambda: not window.page.busy(), timeout=SAVE_MS)
 
 
 def test_the_window_is_titled_plugboard_and_lists_enabled_and_disabled_connectors(window):
@@ -84,6 +90,7 @@ def test_while_claude_runs_switches_are_staged_until_restart_claude_now(qtbot, w
     click_switch(qtbot, window, 0)
     window.page.table.setCurrentIndex(page.model.index(1, 0))
     qtbot.keyClick(page.table, Qt.Key.Key_Space)  # the keyboard works as well as the mouse
+    qtbot.waitUntil(lambda: not page.busy(), timeout=SAVE_MS)
     assert claude_config.read_text() == CONFIG
     assert not page.restart_banner.isHidden()
     assert page.restart_text.text() == "Claude Desktop needs a restart to apply 2 changes."

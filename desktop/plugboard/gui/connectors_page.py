@@ -7,11 +7,21 @@ Switching while Claude Desktop is not running writes at once. While it runs, swi
 Add / edit / duplicate / remove (the form in `connector_dialog`) write at once even while Claude runs — staging a
 whole form's worth of edits would show a list that is not the file — and count towards the same banner, so the
 restart and its wipe guard follow. Every change made here can be undone once (`core.undo`).
+
+The GUI thread never waits. A switch click asks whether Claude runs (a process scan) and then writes Claude's file
+under the edit lock (which waits up to 30 s for another Plugboard process): both run on a worker, one click after
+another in the order they were made, while the row shows the position asked for ("saving…"). Remove and undo
+write on a worker too. Status lights come from the launcher's status records through a `LaunchWatcher` (its own
+thread), whose events the model receives on the GUI thread; this page only tells the watcher which connectors to
+follow and stops it when the page goes.
 """
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -35,18 +45,16 @@ from plugboard.core.config.apply import WIPE_GUARD_S, ApplyOutcome, PendingChang
 from plugboard.core.config.connectors import Connector, Connectors
 from plugboard.core.config.form import ConnectorForm
 from plugboard.core.errors import PlugboardError
-from plugboard.core.launch import status as status_records
+from plugboard.core.launch.watch import LaunchWatcher
 from plugboard.core.probe.doctor import DoctorReport, examine_connector
 from plugboard.gui.backups_dialog import BackupsDialog
 from plugboard.gui.catalog_dialog import CatalogDialog
 from plugboard.gui.connector_dialog import ConnectorDialog
-from plugboard.gui.connectors_model import DESCRIPTION, KIND, NAME, STATUS, SWITCH, ConnectorsModel, Row
+from plugboard.gui.connectors_model import DESCRIPTION, KIND, NAME, STATUS, SWITCH, ConnectorsModel
 from plugboard.gui.import_dialog import ImportDialog
 from plugboard.gui.toggle_delegate import ToggleDelegate
 from plugboard.gui.worker import Workers
 
-# Status lights come from small JSON files: re-read them every 3 s.
-STATUS_POLL_MS = 3000
 # Whether Claude Desktop runs is a process-table scan (~15 ms on a worker thread). A switch click always asks
 # afresh, so the poll only notices Claude quitting by itself (to write staged switches) and keeps the banner true:
 # every 10 s is enough, every 2 s while switches wait. (Scanning every 3 s cost ~0.5 % CPU idle.)
@@ -56,18 +64,19 @@ CLAUDE_POLL_PENDING_MS = 2000
 WORKER_JOIN_S = 2.0
 
 
-def describe(connector: Connector) -> tuple[str, str]:
-    """The status phrase and light colour for one connector."""
-    if not connector.enabled:
-        return "Switched off", "off"
-    if connector.via_plugboard is None:
-        return "Claude Desktop starts it directly, so Plugboard cannot see whether it runs", "off"
-    label = status_records.connector_status_label(connector.name)
-    if label == "running":
-        return "Running in Claude", "ok"
-    if label.startswith(("failed", "crashed")) or (label.startswith("exited") and label != "exited 0"):
-        return f"Failing: {label}", "bad"
-    return "Stopped" if label != "never started" else "Not started yet", "off"
+@dataclass(frozen=True)
+class Switched:
+    """What a switch click did, found on a worker: written at once, or to be staged because Claude Desktop runs."""
+
+    name: str
+    wanted: bool
+    claude: ClaudeStatus
+    listed: list[Connector] | None = None
+    """The connectors as the file holds them after the write, read on the worker too."""
+
+    @property
+    def staged(self) -> bool:
+        return bool(self.claude.running)
 
 
 class ConnectorsPage(QWidget):
@@ -80,6 +89,8 @@ class ConnectorsPage(QWidget):
     """The rows shown changed (for the tray's quick switches and notifications)."""
     wrote = Signal()
     """Emitted after this page changed Claude's config, so the window does not report its own write as foreign."""
+    idle = Signal()
+    """Every switch click, remove and undo is written (or staged): the window may quit now."""
 
     def __init__(self, connectors: Connectors, claude: ClaudeApp, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -93,9 +104,13 @@ class ConnectorsPage(QWidget):
         self.unloaded = 0
         """Changes written while Claude runs: it loads them at its next start."""
         self.last_undo: undo.Undo | None = None
-        self.testing: str | None = None
-        """The connector the doctor is examining right now, if any."""
         self.workers = Workers(self, on_failed=self.show_note)
+        self.switches: list[tuple[str, bool]] = []
+        """Switch clicks not yet written or staged, oldest first (one runs at a time, on a worker)."""
+        self.switching: tuple[str, bool] | None = None
+        """The switch click a worker is handling now."""
+        self.writing = False
+        """A remove or undo is being written on a worker."""
 
         self.restart_banner = QFrame()
         self.restart_banner.setObjectName("restartBanner")
@@ -117,6 +132,9 @@ class ConnectorsPage(QWidget):
 
         self.model = ConnectorsModel()
         self.model.toggle_requested.connect(self.toggle)
+        self.model.rows_changed.connect(self.rows_changed.emit)
+        self.launches = LaunchWatcher(())
+        self.model.watch(self.launches)  # before start(): the first look's events reach the model
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setAccessibleName("Connectors")
@@ -180,28 +198,31 @@ class ConnectorsPage(QWidget):
         layout.addWidget(self.source)
 
         self.claude_progress.connect(self._show_progress)
-        self.status_timer = QTimer(self)
-        self.status_timer.setInterval(STATUS_POLL_MS)
-        self.status_timer.timeout.connect(self._refresh_quietly)
-        self.status_timer.start()
         self.poll_timer = QTimer(self)
         self.poll_timer.setInterval(CLAUDE_POLL_MS)
         self.poll_timer.timeout.connect(self.poll_claude)
         self.poll_timer.start()
         self.reload()
+        self.launches.start()
         self.poll_claude()
+
+    @property
+    def testing(self) -> str | None:
+        """The connector the doctor is examining right now, if any."""
+        return self.model.testing
 
     # -- showing ---------------------------------------------------------------------------------------------
 
-    def reload(self, note: str | None = None) -> None:
-        """Re-read connectors and statuses; show `note`, or the standing notes (errors, no file yet)."""
+    def reload(self, note: str | None = None, listed: list[Connector] | None = None) -> None:
+        """Re-read connectors (or show `listed`, read on a worker just now); show `note`, or the standing notes
+        (errors, no file yet)."""
         path = self.connectors.path
         self.source.setText(f"Claude Desktop config: {path}")
         try:
-            self.refresh_rows()
+            self.refresh_rows(listed)
         except PlugboardError as exc:
             self.model.set_rows([])
-            self.rows_changed.emit([])
+            self.launches.watch(())
             self.show_note(str(exc))
             return
         if note:
@@ -213,31 +234,30 @@ class ConnectorsPage(QWidget):
         self._update_banner()
         self._update_buttons()
 
-    def refresh_rows(self) -> None:
-        """Rebuild the rows (connectors, status lights, staged switches) keeping the selection and the note."""
+    def refresh_rows(self, listed: list[Connector] | None = None) -> None:
+        """Rebuild the rows (connectors, status lights, staged and in-flight switches) keeping the selection."""
         selected = self.selected()
-        rows = []
-        for connector in self.connectors.all():
-            phrase, light = describe(connector)
-            if connector.name == self.testing:
-                phrase, light = "Running here: Plugboard is testing it", "ok"
-            rows.append(
-                Row(
-                    connector,
-                    phrase,
-                    light,
-                    self.pending.wanted(connector.name),
-                    describe_connector(connector, self.catalog),
-                )
+        connectors = self.connectors.all() if listed is None else listed
+        wanted = dict(self.switches)
+        if self.switching is not None:
+            wanted.setdefault(*self.switching)
+        rows = [
+            self.model.make_row(
+                connector,
+                self.pending.wanted(connector.name),
+                describe_connector(connector, self.catalog),
+                wanted.get(connector.name),
             )
-        if rows == [self.model.row(i) for i in range(self.model.rowCount())]:
+            for connector in connectors
+        ]
+        self.launches.watch(c.name for c in connectors if c.enabled and c.via_plugboard is not None)
+        if rows == self.model.rows():
             return
         self.model.set_rows(rows)
         if selected is not None:
             names = [r.connector.name for r in rows]
             if selected.name in names:
                 self.table.selectRow(names.index(selected.name))
-        self.rows_changed.emit(rows)
 
     def show_note(self, text: str) -> None:
         self.note.setText(text)
@@ -245,9 +265,10 @@ class ConnectorsPage(QWidget):
 
     def _update_buttons(self) -> None:
         selected = self.selected() is not None
-        for button in (self.edit_button, self.duplicate_button, self.remove_button):
+        for button in (self.edit_button, self.duplicate_button):
             button.setEnabled(selected)
-        self.undo_button.setEnabled(self.last_undo is not None)
+        self.remove_button.setEnabled(selected and not self.writing)
+        self.undo_button.setEnabled(self.last_undo is not None and not self.writing)
         self.undo_button.setToolTip(f"Undo: {self.last_undo.label}" if self.last_undo else "Nothing to undo")
 
     def _update_banner(self) -> None:
@@ -265,24 +286,61 @@ class ConnectorsPage(QWidget):
     # -- switching -------------------------------------------------------------------------------------------
 
     def toggle(self, name: str, wanted: bool) -> None:
-        # Ask afresh: writing under a running Claude (which may rewrite the file from its cache) loses the change.
-        self._claude_status(self.claude.status())
-        rows = (self.model.row(i) for i in range(self.model.rowCount()))
-        connector = next(r.connector for r in rows if r.connector.name == name)
-        if self.claude_running:
-            self.pending.toggle(name, connector.enabled, wanted)
-            self.reload()
+        """A switch click: shown at once, then written (or staged while Claude runs) on a worker, in click order."""
+        self.switches.append((name, wanted))
+        self.model.set_switching(name, wanted)  # no file read here: the worker reads the file after writing it
+        self._next_switch()
+
+    def _next_switch(self) -> None:
+        if self.switching is not None:
             return
-        try:
-            if wanted:
-                self.connectors.enable(name)
-            else:
-                self.connectors.disable(name)
-        except PlugboardError as exc:
-            self.reload(str(exc))
+        if not self.switches:
+            self._maybe_idle()
             return
-        self._changed(undo.after_toggle(name, wanted))
-        self.reload(f'{"Enabled" if wanted else "Disabled"} "{name}". Claude Desktop picks it up when it starts.')
+        self.switching = name, wanted = self.switches.pop(0)
+        connectors, claude = self.connectors, self.claude
+
+        def work() -> Switched:
+            # Ask afresh: writing under a running Claude (which may rewrite the file from its cache) loses the change.
+            status = claude.status()
+            if not status.running:
+                if wanted:
+                    connectors.enable(name)
+                else:
+                    connectors.disable(name)
+            listed = None
+            with contextlib.suppress(PlugboardError):  # the page's own reload then says what is wrong
+                listed = connectors.all()
+            return Switched(name, wanted, status, listed)
+
+        self.workers.start("switch", work, on_done=self._switched, on_failed=self._switch_failed)
+
+    def _switched(self, done: Switched) -> None:
+        self.switching = None
+        self._claude_status(done.claude)
+        if done.staged:
+            enabled = next((r.connector.enabled for r in self.model.rows() if r.connector.name == done.name), None)
+            if enabled is not None:
+                self.pending.toggle(done.name, enabled, done.wanted)
+            self.reload(listed=done.listed)
+        else:
+            self._changed(undo.after_toggle(done.name, done.wanted))
+            verb = "Enabled" if done.wanted else "Disabled"
+            self.reload(f'{verb} "{done.name}". Claude Desktop picks it up when it starts.', listed=done.listed)
+        self._next_switch()
+
+    def _switch_failed(self, message: str) -> None:
+        self.switching = None
+        self.reload(message)
+        self._next_switch()
+
+    def busy(self) -> bool:
+        """A switch, remove or undo is still being written."""
+        return self.switching is not None or bool(self.switches) or self.writing
+
+    def _maybe_idle(self) -> None:
+        if not self.busy():
+            self.idle.emit()
 
     def apply_now(self) -> None:
         changes = dict(self.pending.items())
@@ -361,7 +419,7 @@ class ConnectorsPage(QWidget):
         """Run the doctor on one connector (worker thread) and say in the note what it found."""
         connector = self.connectors.get(name)
         logs_dir = self.connectors.discovery.logs_dir
-        self.testing = name
+        self.model.set_testing(name)
         self.workers.start(
             "doctor",
             lambda: examine_connector(connector, logs_dir=logs_dir),
@@ -370,7 +428,7 @@ class ConnectorsPage(QWidget):
         )
 
     def _tested(self, report: DoctorReport) -> None:
-        self.testing = None
+        self.model.set_testing(None)
         if report.ok:
             tools = report.tools or []
             offer = f"{len(tools)} tool{'s' if len(tools) != 1 else ''}"
@@ -381,7 +439,7 @@ class ConnectorsPage(QWidget):
         self.reload(text + self._restart_hint())
 
     def _test_failed(self, message: str) -> None:
-        self.testing = None
+        self.model.set_testing(None)
         self.reload(message)
 
     def open_import(self) -> ImportDialog:
@@ -438,29 +496,52 @@ class ConnectorsPage(QWidget):
 
     def remove_connector(self) -> None:
         connector = self.selected()
-        if connector is None:
+        if connector is None or self.writing:
             return
         live = [c.name for c in self.connectors.all() if c.enabled]
         index = live.index(connector.name) if connector.name in live else len(live)
-        try:
-            self.connectors.remove(connector.name)
-        except PlugboardError as exc:
-            self.reload(str(exc))
-            return
-        self._changed(undo.after_remove(connector, index))
-        self.reload(f'Removed "{connector.name}". Undo brings it back.' + self._restart_hint())
+        connectors = self.connectors
+
+        def removed(_result: object) -> None:
+            self._changed(undo.after_remove(connector, index))
+            self.reload(f'Removed "{connector.name}". Undo brings it back.' + self._restart_hint())
+
+        self._write("remove", lambda: connectors.remove(connector.name), removed, self.reload)
 
     def undo_last(self) -> None:
-        if self.last_undo is None:
+        if self.last_undo is None or self.writing:
             return
         step, self.last_undo = self.last_undo, None
-        try:
-            step.apply(self.connectors)
-        except PlugboardError as exc:
-            self.reload(f"Could not undo: {exc}")
-            return
-        self._changed(None)
-        self.reload(f"Undone: {step.label}." + self._restart_hint())
+        connectors = self.connectors
+
+        def undone(_result: object) -> None:
+            self._changed(None)
+            self.reload(f"Undone: {step.label}." + self._restart_hint())
+
+        self._write(
+            "undo", lambda: step.apply(connectors), undone, lambda message: self.reload(f"Could not undo: {message}")
+        )
+
+    def _write(
+        self, name: str, work: Callable[[], Any], on_done: Callable[[Any], None], on_failed: Callable[[str], None]
+    ) -> None:
+        """Run one write of Claude's file (it waits for the edit lock) on a worker; one at a time."""
+        self.writing = True
+        self._update_buttons()
+
+        def done(result: object) -> None:
+            self.writing = False
+            on_done(result)
+            self._update_buttons()
+            self._maybe_idle()
+
+        def failed(message: str) -> None:
+            self.writing = False
+            on_failed(message)
+            self._update_buttons()
+            self._maybe_idle()
+
+        self.workers.start(name, work, on_done=done, on_failed=failed)
 
     def _changed(self, step: undo.Undo | None) -> None:
         """Bookkeeping after this page wrote Claude's config."""
@@ -473,10 +554,6 @@ class ConnectorsPage(QWidget):
         return " Claude Desktop loads it when it restarts." if self.claude_running else ""
 
     # -- Claude Desktop's state --------------------------------------------------------------------------------
-
-    def _refresh_quietly(self) -> None:
-        with contextlib.suppress(PlugboardError):  # the standing note already says what is wrong with the file
-            self.refresh_rows()
 
     def poll_claude(self) -> None:
         """Look whether Claude runs (on a worker thread)."""
@@ -497,8 +574,10 @@ class ConnectorsPage(QWidget):
                 self.toggle(name, wanted)
 
     def shutdown(self) -> None:
+        """The page goes: stop listening and polling; give running workers a bounded time to finish."""
         self.poll_timer.stop()
-        self.status_timer.stop()
+        self.model.unwatch()
+        self.launches.close()
         self.workers.join(WORKER_JOIN_S)
 
     # -- keyboard ------------------------------------------------------------------------------------------------

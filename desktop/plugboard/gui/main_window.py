@@ -3,7 +3,8 @@
 - When Claude's config changes on disk from elsewhere, the view reloads and says so (QFileSystemWatcher on the file
   and its folder: an atomic rename replaces the file, and the watcher forgets a replaced file).
 - Closing the window keeps Plugboard in the tray when that setting is on and a tray exists; Quit (menu, tray,
-  Ctrl+Q) really quits, stopping worker threads within a bound.
+  Ctrl+Q) really quits, stopping worker threads within a bound. A switch still being saved (its worker may wait for
+  the edit lock) is finished first: Quit says so and quits when the page is idle, without blocking the window.
 - The tray shows the overall state and quick switches, and notifies when a connector starts failing or a tunnel
   drops and recovers (the Remote page's notices).
 """
@@ -48,6 +49,7 @@ class MainWindow(QMainWindow):
         chosen = config_override or self.settings.claude_config
         self.connectors = Connectors(discover(chosen))
         self.quitting = False
+        self._quit_when_idle = False
         self._lights: dict[str, str] = {}
 
         self.page = ConnectorsPage(self.connectors, claude or ClaudeApp(config_override=chosen), self)
@@ -180,6 +182,12 @@ class MainWindow(QMainWindow):
     # -- closing -------------------------------------------------------------------------------------------------
 
     def quit(self) -> None:
+        if self.page.busy():
+            self.page.show_note("Saving your last change… Plugboard quits as soon as it is saved.")
+            if not self._quit_when_idle:
+                self._quit_when_idle = True
+                self.page.idle.connect(self._quit_now_idle, Qt.ConnectionType.SingleShotConnection)
+            return
         if not self.confirm_pending():
             return
         self.quitting = True
@@ -187,6 +195,10 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         if app is not None:
             app.quit()
+
+    def _quit_now_idle(self) -> None:
+        self._quit_when_idle = False
+        self.quit()
 
     def confirm_pending(self) -> bool:
         """Quitting with switches still waiting for a Claude restart: apply them (then quit), discard, or stay."""
@@ -219,6 +231,10 @@ class MainWindow(QMainWindow):
             self.hide()
             event.ignore()
             self.tray.notify("Plugboard is still running", "It keeps watching your connectors from the tray.")
+            return
+        if self.page.busy():
+            event.ignore()  # a change is still being saved: quit() waits for it without blocking, then closes
+            self.quit()
             return
         self.page.shutdown()
         self.logs_page.shutdown()
