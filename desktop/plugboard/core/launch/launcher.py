@@ -136,6 +136,7 @@ class _DirectServer:
         self._tree = PopenTree(proc)
         self._stopper: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._closed = False
         self._on_kill: Callable[[], None] | None = None
 
     def wait(self, on_kill: Callable[[], None] | None = None) -> int:
@@ -144,6 +145,8 @@ class _DirectServer:
 
     def stop(self, sig: int) -> None:
         with self._lock:
+            if self._closed:
+                return
             first = self._stopper is None
             if first:
                 self._stopper = threading.Thread(
@@ -162,13 +165,16 @@ class _DirectServer:
             self._on_kill()
 
     def close(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
         with self._lock:
-            stopper, self._stopper = self._stopper, threading.Thread()  # a stop from now on is a no-op
-        if stopper is not None and stopper.ident is not None:
-            stopper.join(timeout)
-        # Whatever the server started and left in its group goes with it.
-        terminate_tree(self._tree, graces=Graces(0.0, max(0.0, deadline - time.monotonic()), 0.0))
+            if self._closed:
+                return
+            self._closed = True
+            stopper = self._stopper
+        if stopper is not None:
+            stopper.join(timeout)  # the stop already runs the sequence over the whole tree
+        else:
+            # Whatever the server started and left in its group goes with it, by the same sequence.
+            terminate_tree(self._tree, graces=GRACES)
         if self.proc.stderr is not None:
             self.proc.stderr.close()
 
@@ -284,7 +290,7 @@ class _Run:
         server.stop(sig)
 
     def _killing(self) -> None:
-        self.log.note(f"the server ignored the stop request for {TERM_GRACE_S:.0f} s; killing it")
+        self.log.note(f"the server ignored the stop request for {GRACES.term_s:.0f} s; killing it")
 
     def _on_signal(self, signum: int, _frame: object) -> None:
         self.stop(signum, f"launcher received {signal_name(signum)}")
@@ -334,10 +340,10 @@ class _Run:
                 if revents & select.POLLNVAL:
                     return  # no stdin at all: nothing to watch
                 if revents & (select.POLLHUP | select.POLLERR | getattr(select, "POLLRDHUP", 0)):
-                    if not self.exited.wait(STDIN_EOF_GRACE_S):
+                    if not self.exited.wait(GRACES.stdin_s):
                         self.stop(
                             signal.SIGTERM,
-                            f"stdin closed and the server still ran {STDIN_EOF_GRACE_S:.0f} s later",
+                            f"stdin closed and the server still ran {GRACES.stdin_s:.0f} s later",
                         )
                     return
 
