@@ -147,7 +147,7 @@ def check_remote(
                 break
     finally:
         tunnel.close()
-    if state.kind != "up":
+    if state.kind is not StateKind.UP:
         return CheckOutcome(False, _tunnel_trouble(plan, state))
     progress("The tunnel works.")
     entry = plan.entry()
