@@ -121,8 +121,9 @@ def stop_running(name: str, *, wait_s: float = DOWN_WAIT_S) -> int:
     while proc is not None and not _gone(proc):
         if time.monotonic() > deadline:
             raise PlugboardError(f"tunnel {name!r} (pid {record.pid}) did not stop within {wait_s:.0f} s")
-        with contextlib.suppress(psutil.TimeoutExpired):
-            proc.wait(DOWN_POLL_S)
+        # Polling, not `proc.wait`: psutil's wait reaps the process when it is our own child (the app, a test),
+        # and whoever started it would then lose its exit status.
+        time.sleep(DOWN_POLL_S)
     return record.pid
 
 
