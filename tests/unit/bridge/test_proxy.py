@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -76,12 +77,28 @@ class Server:
         self.requests: list[httpx.Request] = []
         self._handler = handler
         self._lock = threading.Lock()
+        self._seen = threading.Condition(self._lock)
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         request.read()
         with self._lock:
             self.requests.append(request)
+            self._seen.notify_all()
         return self._handler(request)
+
+    def wait_for_post(self, predicate: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+        """The first POSTed message for which `predicate` holds, waiting for it (one-way messages are sent by the
+        proxy's outbox thread, after handle_line returned)."""
+
+        def found() -> dict[str, Any] | None:
+            posts = [json.loads(r.content) for r in self.requests if r.method == "POST"]
+            return next((p for p in posts if predicate(p)), None)
+
+        with self._seen:
+            assert self._seen.wait_for(lambda: found() is not None, WAIT_S), self.requests
+            result = found()
+        assert result is not None
+        return result
 
     def posts(self) -> list[dict[str, Any]]:
         return [json.loads(r.content) for r in self.requests if r.method == "POST"]
@@ -130,6 +147,14 @@ def standard(
     if answer is not None:
         return answer(msg)
     return httpx.Response(200, json={"jsonrpc": "2.0", "id": msg["id"], "result": {"echo": msg["method"]}})
+
+
+def wait_until(predicate: Callable[[], bool]) -> None:
+    """Poll `predicate` until it holds, failing after WAIT_S (the proxy's threads do the work)."""
+    deadline = time.monotonic() + WAIT_S
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.005)
 
 
 def handshake(proxy: Proxy, client: Client) -> None:
@@ -193,7 +218,8 @@ def test_a_response_to_a_server_request_is_posted_and_its_202_is_not_an_error(ma
     proxy, client, server = make(standard, logs=logs)
     handshake(proxy, client)
     proxy.handle_line(line({"jsonrpc": "2.0", "id": "srv-1", "result": {"content": {"type": "text", "text": "hi"}}}))
-    assert server.posts()[-1]["id"] == "srv-1"
+    server.wait_for_post(lambda m: m.get("id") == "srv-1")
+    proxy.close()  # the 202 has been handled by then
     assert client.messages == client.messages[:1]
     assert not [x for x in logs if "refused" in x or "could not" in x]
 
@@ -203,7 +229,7 @@ def test_the_standalone_stream_is_opened_after_initialized_and_405_is_not_retrie
     states: list[str] = []
     proxy.subscribe(states.append)
     handshake(proxy, client)
-    assert proxy.state == "ready"
+    wait_until(lambda: proxy.state == "ready")
     assert states == ["ready"]
     assert proxy._listener is not None
     proxy._listener.join(WAIT_S)
@@ -328,12 +354,13 @@ def test_a_request_the_client_cancelled_gets_no_made_up_error(make: Any) -> None
     proxy, client, server = make(handler)
     handshake(proxy, client)
     proxy.handle_line(line({"jsonrpc": "2.0", "id": 9, "method": "tools/call", "params": {}}))
+    server.wait_for_post(lambda m: m.get("id") == 9)
     cancel = {"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 9}}
     # The cancellation is sent while the request is in flight; the server will end the stream without answering.
-    threading.Thread(target=proxy.handle_line, args=(line(cancel),)).start()
+    proxy.handle_line(line(cancel))
+    server.wait_for_post(lambda m: m == cancel)
     release.set()
-    proxy.close()
-    assert cancel in server.posts()
+    wait_until(lambda: not proxy._workers)  # the request is over (before close, which silences every error)
     assert len(client.messages) == 1
 
 
@@ -460,7 +487,7 @@ def test_an_html_error_page_becomes_its_title_or_text_on_one_short_line(
 
 
 def test_a_long_error_body_is_cut_to_one_readable_line() -> None:
-    from plugboard.core.bridge.proxy import ERROR_DETAIL_CHARS, error_detail
+    from plugboard.core.bridge.explain import ERROR_DETAIL_CHARS, error_detail
 
     detail = error_detail(b"word " * 500)
     assert len(detail) == ERROR_DETAIL_CHARS and detail.endswith("\u2026") and "\n" not in detail

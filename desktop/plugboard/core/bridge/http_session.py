@@ -13,10 +13,12 @@ nothing about JSON-RPC semantics, which stay in `proxy`:
   to 127.0.0.1 that checks Host (421 otherwise, FACTS.md §B.14) still accepts us.
 
 Requests are sent with `stream=True` so a proxy thread can relay an SSE answer event by event; the caller closes
-each response. `abort(response)` shuts the socket of a response another thread is blocked reading (closing it
-would not wake a blocked `recv` on Linux), so shutdown stays bounded.
+each response. `content_type(response)` is the one place a response's media type is read. `abort(response)` shuts
+the socket of a response another thread is blocked reading (closing it would not wake a blocked `recv` on Linux), so
+shutdown stays bounded.
 
-httpx is imported by whoever builds the client (`new_client`), never at `plugboard proxy --help` time.
+httpx is imported by whoever builds the client (`new_client`, the transports in `transport`), never at
+`plugboard proxy --help` time.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ if TYPE_CHECKING:
 CONNECT_TIMEOUT_S = 10.0
 # Writing one JSON-RPC message: large tool arguments over a slow uplink, still bounded.
 WRITE_TIMEOUT_S = 30.0
+# A read with no deadline of its own and no client default: the proxy's default request timeout.
+DEFAULT_READ_S = 120.0
 # DELETE at exit is a courtesy (FACTS.md §B.12); Claude is waiting for us to quit, so give it little time.
 DELETE_TIMEOUT_S = 2.0
 
@@ -45,64 +49,23 @@ RESERVED_HEADERS = frozenset({"accept", "content-type", SESSION_HEADER, VERSION_
 
 
 def new_client(transport: httpx.BaseTransport | None = None, *, read_timeout_s: float) -> httpx.Client:
+    """The bridge's HTTP client. Without a transport of the caller's, plain TCP without small-packet stalls
+    (`transport.tcp_transport`). Waiting for a pooled connection is bounded too (httpx's default waits forever)."""
     import httpx
 
-    timeout = httpx.Timeout(connect=CONNECT_TIMEOUT_S, read=read_timeout_s, write=WRITE_TIMEOUT_S, pool=None)
-    if transport is None:
-        transport = _low_latency_transport()
+    from plugboard.core.bridge.transport import tcp_transport
+
+    timeout = httpx.Timeout(connect=CONNECT_TIMEOUT_S, read=read_timeout_s, write=WRITE_TIMEOUT_S, pool=read_timeout_s)
     # No environment proxies: a corporate HTTP_PROXY must not see (or break) traffic to a loopback tunnel.
-    return httpx.Client(transport=transport, timeout=timeout, trust_env=False, follow_redirects=False)
+    return httpx.Client(
+        transport=transport or tcp_transport(), timeout=timeout, trust_env=False, follow_redirects=False
+    )
 
 
-def _low_latency_transport() -> httpx.HTTPTransport:
-    """An httpx transport whose sockets never wait on TCP's small-packet delays.
-
-    Measured here against an MCP SDK server (uvicorn): 44 ms per tool call with stock httpx, 2 ms with this. The
-    server writes a response's head and its first SSE event in two sends without TCP_NODELAY, so its Nagle holds
-    the event until we ACK the head, and Linux delays that ACK by ~40 ms (the same stall as FACTS.md §C.4, here on
-    plain HTTP). The fix on our side: TCP_NODELAY for our own writes, and TCP_QUICKACK re-armed after every recv
-    (Linux resets it), set through httpcore's network backend. Elsewhere (no TCP_QUICKACK) only TCP_NODELAY.
-    """
-    import httpcore
-    import httpx
-
-    nodelay = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
-    transport = httpx.HTTPTransport(socket_options=nodelay)
-    quickack = getattr(socket, "TCP_QUICKACK", None)
-    if quickack is None:
-        return transport
-
-    class QuickAckStream(httpcore.NetworkStream):
-        def __init__(self, inner: httpcore.NetworkStream) -> None:
-            self._inner = inner
-            self._sock = inner.get_extra_info("socket")
-
-        def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-            data = self._inner.read(max_bytes, timeout)
-            with contextlib.suppress(OSError):
-                self._sock.setsockopt(socket.IPPROTO_TCP, quickack, 1)
-            return data
-
-        def write(self, buffer: bytes, timeout: float | None = None) -> None:
-            self._inner.write(buffer, timeout)
-
-        def close(self) -> None:
-            self._inner.close()
-
-        def start_tls(self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None) -> Any:
-            # TLS wraps a new socket object; keep re-arming on the one underneath (same file descriptor).
-            return QuickAckStream(self._inner.start_tls(ssl_context, server_hostname, timeout))
-
-        def get_extra_info(self, info: str) -> Any:
-            return self._inner.get_extra_info(info)
-
-    class QuickAckBackend(httpcore.SyncBackend):
-        def connect_tcp(self, *args: Any, **kwargs: Any) -> httpcore.NetworkStream:
-            return QuickAckStream(super().connect_tcp(*args, **kwargs))
-
-    # httpx does not take a network backend; its pool does. A private attribute, checked by a unit test.
-    transport._pool._network_backend = QuickAckBackend()
-    return transport
+def content_type(response: Any) -> str:
+    """A response's media type, lower case, without parameters: "text/event-stream", "application/json", ""."""
+    value: str = response.headers.get("content-type", "")
+    return value.partition(";")[0].strip().lower()
 
 
 def describe_headers(headers: dict[str, str]) -> str:
@@ -126,6 +89,9 @@ class HttpSession:
         if host_header:
             self._extra["Host"] = host_header
         self._lock = threading.Lock()
+        # The client's read timeout: how long one read may wait when no request deadline is given (the GET stream).
+        read = client.timeout.read
+        self.read_s: float = read if read is not None else DEFAULT_READ_S
         self.session_id: str | None = None
         self.protocol_version: str | None = None
 
@@ -147,21 +113,31 @@ class HttpSession:
         return headers
 
     def post(
-        self, body: bytes, *, version: str | None = None, with_session: bool = True
+        self, body: bytes, *, version: str | None = None, with_session: bool = True, deadline: float | None = None
     ) -> tuple[httpx.Response, str | None]:
         """Send one JSON-RPC message; return the open response and the session id it carried.
 
-        `with_session=False` is for a replayed initialize, which must not name the session it replaces."""
+        `with_session=False` is for a replayed initialize, which must not name the session it replaces. With a
+        `deadline` (time.monotonic), no timeout is longer than the time left, waiting for a pooled connection
+        included."""
+        from plugboard.core.bridge.transport import request_timeout
+
         headers = self._headers(POST_ACCEPT, version=version, with_session=with_session)
         headers["Content-Type"] = "application/json"
-        request = self.client.build_request("POST", self.url, content=body, headers=headers)
+        timeout = request_timeout(deadline, connect_s=CONNECT_TIMEOUT_S, write_s=WRITE_TIMEOUT_S, read_s=self.read_s)
+        request = self.client.build_request("POST", self.url, content=body, headers=headers, timeout=timeout)
         return self.client.send(request, stream=True), headers.get(SESSION_HEADER)
 
-    def get_stream(self, last_event_id: str | None = None) -> tuple[httpx.Response, str | None]:
+    def get_stream(
+        self, last_event_id: str | None = None, *, deadline: float | None = None
+    ) -> tuple[httpx.Response, str | None]:
+        from plugboard.core.bridge.transport import request_timeout
+
         headers = self._headers("text/event-stream")
         if last_event_id is not None:
             headers["Last-Event-ID"] = last_event_id
-        request = self.client.build_request("GET", self.url, headers=headers)
+        timeout = request_timeout(deadline, connect_s=CONNECT_TIMEOUT_S, write_s=WRITE_TIMEOUT_S, read_s=self.read_s)
+        request = self.client.build_request("GET", self.url, headers=headers, timeout=timeout)
         return self.client.send(request, stream=True), headers.get(SESSION_HEADER)
 
     def delete(self) -> int | None:

@@ -5,7 +5,8 @@ Owns one legacy session: a long-lived GET on the server URL whose first `endpoin
 stream. `Proxy` switches to this when POST initialize answers 400, 404 or 405 and keeps it for the run.
 
 A request's answer does not come back on its POST, so `request` registers the id, POSTs, and waits (bounded) for
-the reader thread to see the answer go by; the reader writes every message to the client itself.
+the reader thread to see the answer go by; the reader hands every message that parses to `emit(payload, msg)`
+(the proxy's, which writes each answer once) and drops what does not parse (an event cut short).
 
 A legacy session lives and dies with its GET stream and cannot be resumed. When the stream breaks (server
 restarted, network cut), requests waiting for an answer get an error at once; the reader reconnects with backoff,
@@ -16,16 +17,15 @@ while this happens waits for it up to the connect window, then gets an error say
 
 from __future__ import annotations
 
-import contextlib
-import json
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from plugboard.core.backoff import Backoff
-from plugboard.core.bridge.http_session import abort
-from plugboard.core.bridge.sse import SSEParser
+from plugboard.core.bridge import sse
+from plugboard.core.bridge.http_session import abort, content_type
+from plugboard.core.bridge.jsonrpc import answer_key, parse
 from plugboard.core.bridge.url import display_url
 
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ class LegacySession:
         client: httpx.Client,
         headers: dict[str, str],
         *,
-        emit: Callable[[bytes], None],
+        emit: Callable[[bytes, Any], None],
         log: Callable[[str], None],
         host_header: str | None = None,
         replay: Replay | None = None,
@@ -98,10 +98,10 @@ class LegacySession:
             response = self.client.send(self.client.build_request("GET", self.url, headers=headers), stream=True)
         except httpx.HTTPError as exc:
             return f"GET {display_url(self.url)} failed ({type(exc).__name__})"
-        ctype = response.headers.get("content-type", "")
-        if response.status_code != 200 or not ctype.startswith("text/event-stream"):
+        ctype = content_type(response)
+        if response.status_code != 200 or ctype != "text/event-stream":
             response.close()
-            return f"GET {display_url(self.url)} answered HTTP {response.status_code} {ctype or ''}".strip()
+            return f"GET {display_url(self.url)} answered HTTP {response.status_code} {ctype}".strip()
         with self._lock:
             self._response = response
         if self._stop.is_set():
@@ -140,21 +140,19 @@ class LegacySession:
     def _read(self, response: Any, replay: bool) -> str:
         import httpx
 
-        parser = SSEParser()
         why = "the server closed the event stream"
         try:
-            for chunk in response.iter_bytes():
-                for event in parser.feed(chunk):
-                    if event.event == "endpoint":
-                        self.endpoint = urljoin(self.url, event.data.strip())
-                        if replay:
-                            self._start(self._replay)
-                        else:
-                            with self._lock:
-                                self._broken = None
-                            self._ready.set()
-                    elif event.event == "message":
-                        self._relay(event.data)
+            for event in sse.events(response.iter_bytes()):
+                if event.event == "endpoint":
+                    self.endpoint = urljoin(self.url, event.data.strip())
+                    if replay:
+                        self._start(self._replay)
+                    else:
+                        with self._lock:
+                            self._broken = None
+                        self._ready.set()
+                elif event.event == "message":
+                    self._relay(event.payload)
         except (httpx.HTTPError, httpx.StreamError) as exc:
             why = f"the event stream broke ({type(exc).__name__})"
         finally:
@@ -189,22 +187,23 @@ class LegacySession:
             self._broken = None
         self._ready.set()
 
-    def _relay(self, data: str) -> None:
-        raw = data.encode("utf-8")
-        with contextlib.suppress(ValueError):
-            msg = json.loads(raw)
-            if isinstance(msg, dict) and "id" in msg and "method" not in msg:
-                key = json.dumps(msg["id"], separators=(",", ":"))
-                with self._lock:
-                    waiter = self._waiting.pop(key, None)
-                    swallowed = key in self._swallow
-                    self._swallow.discard(key)
-                if not swallowed:
-                    self._emit(raw)
-                if waiter is not None:
-                    waiter.set()
-                return
-        self._emit(raw)
+    def _relay(self, payload: bytes) -> None:
+        msg = parse(payload)
+        if msg is None:
+            self._log("legacy SSE transport: dropped a server message that is not valid JSON (cut short?)")
+            return
+        key = answer_key(msg)
+        if key is None:
+            self._emit(payload, msg)
+            return
+        with self._lock:
+            waiter = self._waiting.pop(key, None)
+            swallowed = key in self._swallow
+            self._swallow.discard(key)
+        if not swallowed:
+            self._emit(payload, msg)
+        if waiter is not None:
+            waiter.set()
 
     def post(self, raw: bytes) -> str | None:
         import httpx

@@ -9,19 +9,22 @@ A missing secret does not end the process: Claude would only show "server discon
 answers every request with the sentence that says which secret to set (and the status record says "failed").
 
 With `--ssh PROFILE` the stored tunnel profile is started here, in this process, so the connector works while the
-desktop app is closed. The URL names the MCP endpoint as the SSH host sees it (`http://127.0.0.1:5000/mcp`): the
-tunnel forwards a private local port (always an ephemeral one, so it never collides with the app's own tunnel on
-the same profile) to that host and port, and requests keep `Host: 127.0.0.1:5000` (FACTS.md §B.14). While the tunnel
-reconnects, requests wait for it up to the proxy's connect window, then get an error that says it is reconnecting.
+desktop app is closed. The URL names the MCP endpoint as the SSH host sees it (`http://127.0.0.1:5000/mcp`). The
+tunnel listens on no port: every HTTP connection of the relay is an SSH channel opened in this process
+(`channel_transport`), so no other local user or program can ride the SSH login (issue 16), and the Host header is
+the URL's own (FACTS.md §B.14). While the tunnel reconnects, requests wait for it up to the proxy's connect window
+(the very first connection up to `TUNNEL_FIRST_UP_S`), then get an error that says it is reconnecting.
 
 The address is checked by the one rule (`remote_url.url_problem`): a refused address (not http(s), credentials in
 it) is a refusal like a missing secret. Everything this module writes about the address — the status record's
 command, the "relaying to" line, the refusal — shows `remote_url.display_url` (no user info, no query).
 
-Stopping: SIGTERM/SIGHUP/SIGINT while relaying unwind the stdin read (SystemExit) so the clean-up runs: the
-proxy's close (DELETE of the session), the tunnel's close, the final status record. Once that clean-up has
-started a signal is only recorded — raising inside it would skip the DELETE, leave the tunnel open and the status
-record saying "running".
+`ProxyProgram` is the one owner of the run (`main` builds it and returns its exit code): it settles what to refuse,
+starts the tunnel, builds the relay, reads stdin and cleans up. Stopping: SIGTERM/SIGHUP/SIGINT while relaying
+unwind the stdin read (SystemExit) so the clean-up runs: the proxy's close (DELETE of the session), the tunnel's
+close, the final status record. Once that clean-up has started (`cleaning_up`) a signal is only recorded
+(`stopped_by`) — raising inside it would skip the DELETE, leave the tunnel open and the status record saying
+"running".
 
 Start-up cost matters (cold start → initialized is a product goal, ≤ 400 ms): httpx is imported by the relay on the
 first message, paramiko only with `--ssh`, keyring only when a header names a secret.
@@ -35,7 +38,7 @@ import signal
 import sys
 import time
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from plugboard.core.bridge.url import display_url, url_problem
 from plugboard.core.errors import PlugboardError
@@ -44,8 +47,11 @@ from plugboard.core.launch.status import EXITED, FAILED, RUNNING, STOPPED, Conne
 from plugboard.core.logs.connector_log import ConnectorLog
 
 # The first connection of a tunnel: TCP + SSH handshake + auth to a remote host, a few seconds on a bad link.
-# We do not wait for it before serving (Claude would time out our start); requests wait for it instead.
+# We do not wait for it before serving (Claude would time out our start); the first requests wait for it instead
+# (bounded also by the HTTP connect timeout, `http_session.CONNECT_TIMEOUT_S`).
 TUNNEL_FIRST_UP_S = 15.0
+# Signals that stop the proxy the way closing stdin does (SIGHUP/SIGINT do not exist everywhere).
+STOP_SIGNALS = ("SIGTERM", "SIGHUP", "SIGINT")
 
 
 def proxy_entry(
@@ -89,28 +95,186 @@ class _Notes:
         self.file.note(text)
 
 
-def tunnelled_url(url: str, local_port: int) -> tuple[str, str]:
-    """(URL through the tunnel's local port, the Host header the server expects)."""
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(netloc=f"127.0.0.1:{local_port}")), parts.netloc
+class ProxyProgram:
+    """One run of `plugboard proxy`: the refusal (if any), the tunnel (with `--ssh`), the relay, the status record,
+    and the signals that stop it. `run(stdin)` relays until stdin closes or a signal, cleans up, returns the exit
+    code."""
 
+    def __init__(
+        self,
+        name: str,
+        url: str,
+        *,
+        header_specs: list[str],
+        bearer_secret: str | None,
+        ssh: str | None,
+        timeout_s: float | None,
+    ) -> None:
+        self.name = name
+        self.url = url
+        self.header_specs = header_specs
+        self.bearer_secret = bearer_secret
+        self.ssh = ssh
+        self.timeout_s = timeout_s
+        self.shown_url = display_url(url)
+        self.notes = _Notes(name)
+        started = time.time()
+        self.record = ConnectorStatus(
+            name=name,
+            state=RUNNING,
+            command=["proxy", self.shown_url, *(["--ssh", ssh] if ssh else [])],
+            launcher_pid=os.getpid(),
+            launcher_started=started,
+            started=started,
+        )
+        self.refusal: str | None = None
+        self.headers: dict[str, str] = {}
+        self.secret_values: list[str] = []
+        self.tunnel: Any = None
+        self._tunnel_was_up = False
+        self.stopped_by: int | None = None  # the signal that stopped us
+        self.cleaning_up = False  # past this point a signal is only recorded
 
-def _start_tunnel(profile_name: str, url: str, log: _Notes) -> Any:
-    from plugboard.core.secrets.keyring import get_secret
-    from plugboard.core.tunnel.profile import load_profile
-    from plugboard.core.tunnel.tunnel import Tunnel
+    # -- set-up
 
-    problem = url_problem(url, tunnel=True)
-    if problem is not None:
-        raise PlugboardError(problem)
-    parts = urlsplit(url)
-    profile = load_profile(profile_name).with_changes(
-        local_port=0, remote_host=parts.hostname or "127.0.0.1", remote_port=parts.port or 80
-    )
-    tunnel = Tunnel(profile, get_secret=get_secret)
-    tunnel.subscribe(lambda state: log(f"tunnel {profile_name}: {state.describe()}"))
-    tunnel.start()
-    return tunnel
+    def _refuse(self, text: str, reason: str) -> None:
+        self.refusal, self.record.state, self.record.reason = text, FAILED, reason
+
+    def _settle_address_and_headers(self) -> None:
+        from plugboard.core.bridge.headers import resolve_headers
+        from plugboard.core.secrets.keyring import MissingSecrets
+
+        try:
+            problem = url_problem(self.url, tunnel=bool(self.ssh))
+            if problem is not None:
+                raise PlugboardError(f"the address {self.shown_url} in Claude's config is refused: {problem}")
+            self.headers, self.secret_values = resolve_headers(self.name, self.header_specs, self.bearer_secret)
+        except MissingSecrets as exc:
+            self._refuse(str(exc), exc.reason)
+        except PlugboardError as exc:
+            self._refuse(str(exc), str(exc))
+
+    def _start_tunnel(self) -> None:
+        from plugboard.core.secrets.keyring import get_secret
+        from plugboard.core.tunnel.profile import load_profile
+        from plugboard.core.tunnel.tunnel import Tunnel
+
+        assert self.ssh is not None
+        parts = urlsplit(self.url)
+        try:
+            profile = load_profile(self.ssh).with_changes(
+                local_port=0, remote_host=parts.hostname or "127.0.0.1", remote_port=parts.port or 80
+            )
+        except PlugboardError as exc:
+            self._refuse(f"tunnel {self.ssh}: {exc}", f"tunnel {self.ssh}: {exc}")
+            return
+        self.tunnel = Tunnel(profile, get_secret=get_secret)
+        self.tunnel.subscribe(self._tunnel_changed)
+        self.tunnel.start(listen=False)
+
+    def _tunnel_changed(self, state: Any) -> None:
+        if state.kind == "up":
+            self._tunnel_was_up = True
+        shown = "up (channels opened in this process, no local port)" if state.kind == "up" else state.describe()
+        self.notes(f"tunnel {self.ssh}: {shown}")
+
+    def _tunnel_hint(self) -> str | None:
+        state = self.tunnel.state
+        return None if state.kind == "up" else f"the SSH tunnel {self.ssh!r} is {state.describe()}"
+
+    def _tunnel_ready(self, timeout: float) -> bool:
+        return bool(self.tunnel.wait_up(timeout))
+
+    def _open_channel(self, host: str, port: int, wait: float) -> Any:
+        from plugboard.core.bridge.proxy import CONNECT_RETRY_WINDOW_S
+
+        # Before its first connection the tunnel may take a while (TUNNEL_FIRST_UP_S); after that, a connection
+        # waits for a reconnecting tunnel only as long as the relay's connect window.
+        return self.tunnel.open_channel(
+            host, port, wait if not self._tunnel_was_up else min(wait, CONNECT_RETRY_WINDOW_S)
+        )
+
+    def _build_proxy(self) -> Any:
+        from plugboard.core.bridge.proxy import DEFAULT_REQUEST_TIMEOUT_S, Proxy
+
+        tunnelled: dict[str, Any] = {}
+        if self.tunnel is not None:
+            from plugboard.core.bridge.channel_transport import channel_transport
+
+            tunnelled = {
+                "transport": channel_transport(self._open_channel, TUNNEL_FIRST_UP_S),
+                "unreachable_hint": self._tunnel_hint,
+                "upstream_ready": self._tunnel_ready,
+            }
+        return Proxy(
+            self.name,
+            self.url,
+            write=lambda data: write_all(1, data),
+            log=self.notes,
+            headers=self.headers,
+            secret_values=self.secret_values,
+            request_timeout_s=self.timeout_s or DEFAULT_REQUEST_TIMEOUT_S,
+            refusal=self.refusal,
+            **tunnelled,
+        )
+
+    # -- running
+
+    def _on_signal(self, number: int, _frame: object) -> None:
+        # Claude (or the user) asks us to stop: unwind out of the stdin read so close() DELETEs the session and
+        # the status record says "stopped", instead of dying mid-write. Once the clean-up has begun, only note
+        # the signal: raising inside it would cut the DELETE, the tunnel's close and the final status short.
+        if self.stopped_by is not None:
+            return  # already unwinding; a second signal must not cut the clean-up short
+        self.stopped_by = number
+        if not self.cleaning_up:
+            raise SystemExit(128 + number)
+
+    def run(self, stdin: Any) -> int:
+        """Relay until the client closes `stdin` (a binary file object) or a stop signal; the exit code."""
+        self._settle_address_and_headers()
+        if self.refusal is None and self.ssh:
+            self._start_tunnel()
+        if self.refusal:
+            self.notes(f"not relaying: {self.refusal}")
+        else:
+            auth = ", ".join(sorted(self.headers)) or "no extra headers"
+            self.notes(f"relaying to {self.shown_url}{' via tunnel ' + self.ssh if self.ssh else ''} ({auth})")
+        with contextlib.suppress(OSError, PlugboardError):
+            write_status(self.record)
+        proxy = self._build_proxy()
+        for signal_name in STOP_SIGNALS:
+            if hasattr(signal, signal_name):
+                signal.signal(getattr(signal, signal_name), self._on_signal)
+        try:
+            # The read loop of `Proxy.run`, here, so the clean-up flag is up before `proxy.close()` starts: a signal
+            # before the flag raises inside this `try` (and is caught below), one after it is only recorded.
+            for line in iter(stdin.readline, b""):
+                proxy.handle_line(line)
+            self.cleaning_up = True
+        except SystemExit:
+            if self.stopped_by is None:
+                raise
+        finally:
+            self.cleaning_up = True
+            self._clean_up(proxy)
+        return 128 + self.stopped_by if self.stopped_by is not None else 0
+
+    def _clean_up(self, proxy: Any) -> None:
+        proxy.close()
+        if self.tunnel is not None:
+            self.tunnel.close()
+        record = self.record
+        if record.state == RUNNING and self.stopped_by is not None:
+            record.state, record.signal = STOPPED, self.stopped_by
+        elif record.state == RUNNING:
+            record.state, record.exit_code = EXITED, 0
+        record.ended = time.time()
+        with contextlib.suppress(OSError, PlugboardError):
+            write_status(record)
+        stopped = signal.Signals(self.stopped_by).name if self.stopped_by is not None else None
+        self.notes(f"stopped by {stopped}" if stopped else "stopped: the client closed stdin")
+        self.notes.file.close()
 
 
 def main(
@@ -122,113 +286,7 @@ def main(
     ssh: str | None,
     timeout_s: float | None,
 ) -> int:
-    from plugboard.core.bridge.headers import resolve_headers
-    from plugboard.core.bridge.proxy import DEFAULT_REQUEST_TIMEOUT_S, Proxy
-    from plugboard.core.secrets.keyring import MissingSecrets
-
-    started = time.time()
-    shown_url = display_url(url)
-    log = _Notes(name)
-    record = ConnectorStatus(
-        name=name,
-        state=RUNNING,
-        command=["proxy", shown_url, *(["--ssh", ssh] if ssh else [])],
-        launcher_pid=os.getpid(),
-        launcher_started=started,
-        started=started,
+    program = ProxyProgram(
+        name, url, header_specs=header_specs, bearer_secret=bearer_secret, ssh=ssh, timeout_s=timeout_s
     )
-    refusal: str | None = None
-    headers: dict[str, str] = {}
-    secret_values: list[str] = []
-    try:
-        problem = url_problem(url, tunnel=bool(ssh))
-        if problem is not None:
-            raise PlugboardError(f"the address {shown_url} in Claude's config is refused: {problem}")
-        headers, secret_values = resolve_headers(name, header_specs, bearer_secret)
-    except MissingSecrets as exc:
-        refusal, record.state, record.reason = str(exc), FAILED, exc.reason
-    except PlugboardError as exc:
-        refusal, record.state, record.reason = str(exc), FAILED, str(exc)
-    tunnel = None
-    target, host_header = url, None
-    if refusal is None and ssh:
-        try:
-            tunnel = _start_tunnel(ssh, url, log)
-        except PlugboardError as exc:
-            refusal, record.state, record.reason = f"tunnel {ssh}: {exc}", FAILED, f"tunnel {ssh}: {exc}"
-        else:
-            if tunnel.local_port is None:
-                problem = tunnel.state.describe()
-                refusal, record.state, record.reason = f"tunnel {ssh}: {problem}", FAILED, f"tunnel {problem}"
-            else:
-                target, host_header = tunnelled_url(url, tunnel.local_port)
-    if refusal:
-        log(f"not relaying: {refusal}")
-    else:
-        auth = ", ".join(sorted(headers)) or "no extra headers"
-        log(f"relaying to {shown_url}{' via tunnel ' + ssh if ssh else ''} ({auth})")
-    with contextlib.suppress(OSError, PlugboardError):
-        write_status(record)
-
-    def tunnel_hint() -> str | None:
-        if tunnel is None:
-            return None
-        state = tunnel.state
-        return None if state.kind == "up" else f"the SSH tunnel {ssh!r} is {state.describe()}"
-
-    def tunnel_ready(timeout: float) -> bool:
-        return True if tunnel is None else bool(tunnel.wait_up(timeout))
-
-    proxy = Proxy(
-        name,
-        target,
-        write=lambda data: write_all(1, data),
-        log=log,
-        headers=headers,
-        secret_values=secret_values,
-        request_timeout_s=timeout_s or DEFAULT_REQUEST_TIMEOUT_S,
-        host_header=host_header,
-        refusal=refusal,
-        unreachable_hint=tunnel_hint,
-        upstream_ready=tunnel_ready if tunnel is not None else None,
-    )
-    stopped_by: list[int] = []
-    cleaning_up: list[bool] = []
-
-    def on_signal(number: int, _frame: object) -> None:
-        # Claude (or the user) asks us to stop: unwind out of the stdin read so close() DELETEs the session and
-        # the status record says "stopped", instead of dying mid-write. Once the clean-up has begun, only note
-        # the signal: raising inside it would cut the DELETE, the tunnel's close and the final status short.
-        if stopped_by:
-            return  # already unwinding; a second signal must not cut the clean-up short
-        stopped_by.append(number)
-        if not cleaning_up:
-            raise SystemExit(128 + number)
-
-    for name_ in ("SIGTERM", "SIGHUP", "SIGINT"):
-        if hasattr(signal, name_):
-            signal.signal(getattr(signal, name_), on_signal)
-    try:
-        # The read loop of `Proxy.run`, here, so the clean-up flag is up before `proxy.close()` starts: a signal
-        # before the flag raises inside this `try` (and is caught below), one after it is only recorded.
-        for line in iter(sys.stdin.buffer.readline, b""):
-            proxy.handle_line(line)
-        cleaning_up.append(True)
-    except SystemExit:
-        if not stopped_by:
-            raise
-    finally:
-        cleaning_up.append(True)
-        proxy.close()
-        if tunnel is not None:
-            tunnel.close()
-        if record.state == RUNNING and stopped_by:
-            record.state, record.signal = STOPPED, stopped_by[0]
-        elif record.state == RUNNING:
-            record.state, record.exit_code = EXITED, 0
-        record.ended = time.time()
-        with contextlib.suppress(OSError, PlugboardError):
-            write_status(record)
-        log(f"stopped by {signal.Signals(stopped_by[0]).name}" if stopped_by else "stopped: the client closed stdin")
-        log.file.close()
-    return 128 + stopped_by[0] if stopped_by else 0
+    return program.run(sys.stdin.buffer)

@@ -16,10 +16,18 @@ name), never its value.
 
 `display_url` is what any log line, status record or error message may show of an address: scheme, host, port and
 path — no user info, no query, no fragment — so an address written by hand with a token in it still leaks nowhere.
+
+A password typed into an address without percent-encoding can hold `/`, `?` or `#` (issue 16:
+`http://ana:pa/ss@host/mcp`). A URL parser then ends the authority early and reads part of the password as the
+host, the path or the fragment, so "strip the user info" showed it raw. So an unencoded `@` anywhere in an address
+is read as the end of user info: `url_problem` refuses the address (a literal `@` in a path or query is written
+`%40`), `display_url` shows only what follows the last `@`, and `url_secrets` names everything before it, for the
+redactor.
 """
 
 from __future__ import annotations
 
+import contextlib
 from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 # What display_url shows for an address it cannot even split (a broken IPv6 literal): nothing of it.
@@ -31,14 +39,35 @@ _CREDENTIALS_FIX = (
 )
 
 
+def _after_userinfo(url: str) -> tuple[str, str]:
+    """(everything up to and including the last `@` after the scheme's `//`, the address without it): the user info
+    however it was typed, `/`, `?` and `#` in a password included."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
+        return "", url
+    userinfo, _at, host_onwards = rest.rpartition("@")
+    return userinfo, f"{scheme}://{host_onwards}"
+
+
 def display_url(url: str) -> str:
     """`url` without user info, query and fragment: safe for logs, status records and messages."""
+    _userinfo, url = _after_userinfo(url)
     try:
         parts = urlsplit(url)
     except ValueError:
         return UNREADABLE
     host = parts.netloc.rpartition("@")[2]
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+def url_secrets(url: str) -> list[str]:
+    """The parts of an address that may be credentials (user info, its password, the query), longest first, so
+    a redactor can mask them wherever a library's message quotes the address."""
+    userinfo, rest = _after_userinfo(url)
+    parts = [userinfo, userinfo.partition(":")[2]]
+    with contextlib.suppress(ValueError):
+        parts.append(urlsplit(rest).query)
+    return sorted({part for part in parts if part}, key=len, reverse=True)
 
 
 def url_problem(url: str, *, tunnel: bool = False) -> str | None:
@@ -52,8 +81,9 @@ def url_problem(url: str, *, tunnel: bool = False) -> str | None:
         return "The address starts with http:// (the SSH tunnel already encrypts the connection)."
     if parts.scheme not in ("http", "https"):
         return "The address must start with http:// or https://."
-    if "@" in parts.netloc:
-        return f"The address holds a user name or password; {_CREDENTIALS_FIX}."
+    if "@" in url:
+        # User info, or a password with `/`, `?` or `#` in it that a parser reads as path, query or fragment.
+        return f"The address holds a user name or password (an @ in it; write a literal @ as %40); {_CREDENTIALS_FIX}."
     try:
         port = parts.port
     except ValueError:

@@ -8,7 +8,9 @@ Each accepted connection gets one SSH `direct-tcpip` channel (opened on the conn
 open never delays other clients) and two threads, one per direction, each a blocking read → write loop:
 simpler and faster in CPython than one select loop (each blocking call releases the GIL), and a half-close
 (EOF one way) is passed on as a half-close. Every socket gets TCP_NODELAY. `close()` closes channels before
-sockets and joins every thread with a deadline (FACTS.md §C.9); nothing is left to garbage collection.
+sockets and joins every thread with a deadline (FACTS.md §C.9); nothing is left to garbage collection. Closing a
+channel whose SSH connection just died can raise (paramiko sends the close message on a dead transport: EOFError,
+about 1 in 8 killed sessions, issue 16); that is swallowed, and the client socket is closed whatever happened.
 `Forwarder.traffic()` counts the bytes carried each way (the app's traffic counters): plain per-connection
 integers, each written by one pump thread, so the hot loop takes no lock.
 """
@@ -117,7 +119,8 @@ class _Pipe:
                 self.channel = channel
                 self._expected = 2
                 return channel
-        channel.close()  # closed while the channel was opening
+        with contextlib.suppress(OSError, EOFError, paramiko.SSHException):
+            channel.close()  # closed while the channel was opening
         return None
 
     def _up(self) -> None:
@@ -170,12 +173,16 @@ class _Pipe:
                 return
             self._closed = True
             channel = self.channel
-        # Channel first (FACTS.md §C.9), then the socket; both wake the thread blocked on them.
-        if channel is not None:
-            channel.close()
-        with contextlib.suppress(OSError):
-            self.client.shutdown(socket.SHUT_RDWR)
-        self.client.close()
+        # Channel first (FACTS.md §C.9), then the socket; both wake the thread blocked on them. The channel's close
+        # talks to a transport that may be dead already; whatever it raises, the client socket is closed.
+        try:
+            if channel is not None:
+                with contextlib.suppress(OSError, EOFError, paramiko.SSHException):
+                    channel.close()
+        finally:
+            with contextlib.suppress(OSError):
+                self.client.shutdown(socket.SHUT_RDWR)
+            self.client.close()
 
     def join(self, deadline: float) -> None:
         for thread in (self._up_thread, self._down_thread):

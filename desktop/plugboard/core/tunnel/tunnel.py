@@ -18,8 +18,12 @@ Shape, and why:
   threads hang off it. "up" is announced only after the port is bound *and* a test channel to the remote port
   opened (FACTS.md §C.7). If the SSH connection works but the remote port refuses, the state says so (problem
   `remote`) and the test channel is retried on the same connection.
-- Retried problems (network, remote) back off with jitter and a cap (`Backoff`); auth and host-key problems
-  are final: retrying cannot fix them, and repeated failed logins get accounts locked.
+- Retried problems (network, remote) back off with jitter and a cap (`backoff.Retries`), only while attempts fail:
+  a connection that worked (up for `Backoff.stable_after_s`) and dropped is reconnected at once (issue 16). Auth
+  and host-key problems are final: retrying cannot fix them, and repeated failed logins get accounts locked.
+- Without a listener (`start(listen=False)`), the tunnel serves only its owner's process: `open_channel` gives a
+  channel to the remote port, waiting (bounded) for the tunnel to be up. That is how `plugboard proxy --ssh` uses
+  it, so no port on this machine leads into the SSH login (issue 16).
 - Events are plain callbacks so Qt can adapt them later (a model subscribes and marshals onto the GUI thread).
   A callback that raises is logged and does not disturb the tunnel.
 - `close()` stops in stages: flag, abort a connect in progress, close connections (channels before sockets),
@@ -36,7 +40,7 @@ from collections.abc import Callable
 
 import paramiko
 
-from plugboard.core.backoff import Backoff
+from plugboard.core.backoff import Backoff, Retries
 from plugboard.core.paths import plugboard_dirs
 from plugboard.core.tunnel.forward import Forwarder, PortInUseError, bind_listener
 from plugboard.core.tunnel.hostkeys import KnownHosts, UnknownHostKeyError
@@ -176,14 +180,20 @@ class Tunnel:
     # -- life cycle
     # ---------------------------------------------------------------------------------------------
 
-    def start(self) -> None:
-        """Bind the local port now (failed/port if taken) and connect in the background. Call once."""
+    def start(self, *, listen: bool = True) -> None:
+        """Bind the local port now (failed/port if taken) and connect in the background. Call once.
+
+        `listen=False`: no local port at all; only this process reaches the remote port, through `open_channel`."""
         with self._lock:
             if self._thread is not None or self._closed:
                 raise RuntimeError("a Tunnel starts once; make a new one to start again")
             self._thread = threading.Thread(
                 target=self._supervise, name=f"plugboard-tunnel-{self.profile.name}", daemon=True
             )
+        if not listen:
+            self._set(TunnelState(StateKind.CONNECTING, attempt=1))
+            self._thread.start()
+            return
         try:
             listener = bind_listener(self.profile.local_port)
         except PortInUseError as exc:
@@ -243,20 +253,20 @@ class Tunnel:
 
     def _supervise(self) -> None:
         attempt = 1
+        retries = Retries(self.backoff)
         try:
             while not self._stop.is_set():
-                problem = self._connect_and_serve()
+                problem = self._connect_and_serve(retries)
                 if self._stop.is_set():
                     return
-                if problem is None:  # was up long enough to count as healthy, then dropped
-                    attempt = 1
-                    problem = Problem(ProblemKind.NETWORK, "the connection dropped")
-                elif problem.kind in (ProblemKind.AUTH, ProblemKind.HOSTKEY):
+                if problem.kind in (ProblemKind.AUTH, ProblemKind.HOSTKEY):
                     self._set(TunnelState(StateKind.FAILED, problem=problem, local_port=self.local_port))
                     if self._forwarder is not None:
                         self._forwarder.close()
                     return
-                wait = self.backoff.delay(attempt)
+                wait = retries.next_wait()
+                if wait == 0.0:
+                    attempt = 1  # a working connection dropped: a new outage, its first try now
                 self._set(
                     TunnelState(
                         StateKind.RECONNECTING,
@@ -282,8 +292,8 @@ class Tunnel:
         finally:
             self._drop_session()
 
-    def _connect_and_serve(self) -> Problem | None:
-        """One connection's life: the problem that ended it, or None after a healthy (stable) period."""
+    def _connect_and_serve(self, retries: Retries) -> Problem:
+        """One connection's life: the problem that ended it (tells `retries` when it was up)."""
         try:
             session = self._opener.open()
         except SessionError as exc:
@@ -296,7 +306,7 @@ class Tunnel:
                 self._session = session
         if stopping:
             session.close()
-            return None
+            return Problem(ProblemKind.NETWORK, "stopped")
         watchdog = Watchdog(
             session.transport,
             self.profile.keepalive_interval_s,
@@ -304,35 +314,37 @@ class Tunnel:
             self.profile.name,
         )
         watchdog.start()
+        reason = "the connection dropped"
         try:
             while True:
                 problem = self._wait_for_remote(session)
-                if problem is not None or self._stop.is_set():
+                if problem is not None:
                     return problem
-                up_since = time.monotonic()
+                if self._stop.is_set():
+                    return Problem(ProblemKind.NETWORK, "stopped")
+                retries.up()
                 self._remote_refused.clear()
                 self._set(TunnelState(StateKind.UP, local_port=self.local_port))
-                reason: str | None = None
+                dropped: str | None = None
                 while not self._stop.wait(SUPERVISE_TICK_S):
                     if not session.is_active():
-                        reason = "the SSH connection closed"
+                        dropped = "the SSH connection closed"
                         break
                     if watchdog.expired():
-                        reason = f"the server stopped answering (no reply for {watchdog.silence_s():.0f} s)"
+                        dropped = f"the server stopped answering (no reply for {watchdog.silence_s():.0f} s)"
                         break
                     if self._remote_refused.is_set():
                         break  # the service behind the tunnel went away: check it on this same connection
                 else:
-                    return None  # stopping
-                if reason is not None:
+                    return Problem(ProblemKind.NETWORK, "stopped")
+                if dropped is not None:
+                    reason = dropped
                     break
         finally:
             # Closing the transport first wakes a probe blocked on a frozen server; then the watchdog joins
             # quickly.
             self._drop_session()
             watchdog.stop()
-        if time.monotonic() - up_since >= self.backoff.stable_after_s:
-            return None
         return Problem(ProblemKind.NETWORK, reason)
 
     def _wait_for_remote(self, session: SshSession) -> Problem | None:
@@ -374,6 +386,29 @@ class Tunnel:
             peer,
             timeout=CHANNEL_OPEN_TIMEOUT_S,
         )
+
+    def open_channel(self, host: str, port: int, timeout: float) -> paramiko.Channel:
+        """A `direct-tcpip` channel to host:port as the SSH host sees it, for this process's own use (the proxy's
+        HTTP connections). Waits up to `timeout` for the tunnel to be up: `TimeoutError` if it is not by then,
+        `ConnectionError` if it failed for good or the remote port refused (reported like the forwarder does)."""
+        if not self.wait_up(timeout):
+            state = self.state
+            if state.final:
+                raise ConnectionError(f"the SSH tunnel {self.profile.name!r} is {state.describe()}")
+            raise TimeoutError(f"the SSH tunnel {self.profile.name!r} is {state.describe()}")
+        with self._lock:
+            session = self._session if self._state.kind is StateKind.UP else None
+        if session is None:
+            raise ConnectionError(f"the SSH tunnel {self.profile.name!r} dropped")
+        try:
+            channel = session.transport.open_channel(
+                "direct-tcpip", (host, port), ("127.0.0.1", 0), timeout=CHANNEL_OPEN_TIMEOUT_S
+            )
+        except paramiko.ChannelException as exc:
+            self._remote_refused.set()
+            raise ConnectionRefusedError(f"{host}:{port} refused the connection on the server: {exc.text}") from exc
+        channel.settimeout(None)
+        return channel
 
     def _open_forward_channel(self, peer: tuple[str, int]) -> paramiko.Channel | None:
         with self._lock:
