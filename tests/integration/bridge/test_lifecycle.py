@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from plugboard.core.launch.status import read_status
 from plugboard.core.paths import plugboard_dirs
 from servers.http_backend import Backend
@@ -176,10 +178,20 @@ def test_a_sigterm_during_the_clean_up_lets_the_delete_finish_and_records_stoppe
     assert "stopped by SIGTERM" in log
 
 
-def test_credentials_in_a_hand_written_address_reach_no_log_status_or_message() -> None:
-    secrets = ("pw-Vx93kq", "k3y-Q7r")
+@pytest.mark.parametrize(
+    ("userinfo", "secrets"),
+    [
+        ("ana:pw-Vx93kq@", ("pw-Vx93kq", "k3y-Q7r")),
+        # Unencoded `/` and `#` in the password (issue 16): a URL parser reads part of it as path or fragment.
+        ("ana:pw/Vx93kq@", ("pw/Vx93kq", "Vx93kq", "k3y-Q7r")),
+        ("ana:pw#Vx93kq@", ("pw#Vx93kq", "Vx93kq", "k3y-Q7r")),
+    ],
+)
+def test_credentials_in_a_hand_written_address_reach_no_log_status_or_message(
+    userinfo: str, secrets: tuple[str, ...]
+) -> None:
     with Backend("http_mcp.py") as backend:
-        url = backend.url.replace("http://", "http://ana:pw-Vx93kq@") + "?api_key=k3y-Q7r"
+        url = backend.url.replace("http://", f"http://{userinfo}") + "?api_key=k3y-Q7r"
         proc = subprocess.Popen(
             [PLUGBOARD, "proxy", "remote", url],
             stdin=subprocess.PIPE,

@@ -11,12 +11,14 @@ import signal
 from pathlib import Path
 
 import anyio
+import psutil
 import pytest
 
 from fixtures.sshd import SshServer
 from plugboard.core.tunnel.profile import TunnelProfile, save_profile
 from servers.http_backend import Backend
 from servers.http_proxy_client import initialize_error, through_proxy
+from servers.raw_proxy import RawProxy, call
 
 pytestmark = pytest.mark.usefixtures("user_known_hosts")
 
@@ -58,6 +60,19 @@ def test_calls_go_through_the_proxys_own_tunnel_and_survive_a_killed_ssh_session
 
     anyio.run(scenario)
     assert droplet.wait_log("Accepted publickey", count=2)  # a second SSH login: the tunnel reconnected
+
+
+def test_the_proxys_tunnel_listens_on_no_port_so_no_other_program_can_ride_it(droplet: SshServer) -> None:
+    with Backend("http_mcp.py") as backend, RawProxy(backend.url, "--ssh", "droplet") as proxy:
+        proxy.handshake()
+        proxy.send(call(1, "add", a=20, b=22))
+        assert proxy.answer(1, CALL_DEADLINE_S)["result"]["content"][0]["text"] == "42"
+        sockets = psutil.Process(proxy.proc.pid).net_connections(kind="inet")
+        # Issue 16: the tunnel used to listen on a loopback port any local user could connect to. Now nothing
+        # listens, and the only connection the proxy holds is its SSH connection: requests ride SSH channels.
+        assert [c.laddr for c in sockets if c.status == psutil.CONN_LISTEN] == []
+        assert {c.raddr.port for c in sockets if c.raddr} == {droplet.port}
+        assert proxy.close() == 0
 
 
 def test_an_unknown_tunnel_profile_is_explained_to_the_client() -> None:

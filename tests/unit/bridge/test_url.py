@@ -11,7 +11,7 @@ import pytest
 
 from plugboard.cli import main
 from plugboard.core.bridge.run import proxy_entry
-from plugboard.core.bridge.url import display_url, url_problem
+from plugboard.core.bridge.url import display_url, url_problem, url_secrets
 from plugboard.core.errors import PlugboardError
 from plugboard.core.probe import remote
 
@@ -82,6 +82,35 @@ def test_display_url_drops_user_info_query_and_fragment_only() -> None:
     )
     assert display_url("http://[::1]:5000/mcp") == "http://[::1]:5000/mcp"
     assert SECRET not in display_url(f"http://[broken:{SECRET}/mcp")
+
+
+# Passwords typed into an address without percent-encoding: a parser reads part of them as path, query or fragment.
+UNENCODED = [
+    "http://ana:Vx93/kq7Z@127.0.0.1:5000/mcp",
+    "http://ana:Vx93#kq7Z@127.0.0.1:5000/mcp",
+    "http://ana:Vx93?kq7Z@127.0.0.1:5000/mcp",
+    "http://ana:Vx93/k#q?7Z@127.0.0.1:5000/mcp?region=eu",
+]
+
+
+@pytest.mark.parametrize("url", UNENCODED)
+def test_a_password_with_an_unencoded_slash_hash_or_question_mark_is_refused_and_never_shown(url: str) -> None:
+    password = url.split("ana:", 1)[1].rsplit("@", 1)[0]
+    shown = display_url(url)
+    assert shown == "http://127.0.0.1:5000/mcp"
+    for tunnel in (False, True):
+        problem = url_problem(url, tunnel=tunnel)
+        assert problem is not None and "user name or password" in problem
+        assert "Vx93" not in problem and "kq7Z" not in problem
+    assert password in url_secrets(url)  # the redactor masks it wherever a library might quote the address
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:5000/users/@me/mcp", "http://127.0.0.1:5000/mcp?owner=ana@example.com"]
+)
+def test_a_literal_at_sign_must_be_percent_encoded(url: str) -> None:
+    assert url_problem(url) is not None
+    assert url_problem(url.replace("@", "%40")) is None
 
 
 @pytest.mark.parametrize(
