@@ -1,48 +1,63 @@
-"""`plugboard proxy` against a direct HTTP client and the bridges users wire by hand, in one run.
+"""`plugboard proxy` (with and without `--ssh`) against a direct client and the bridges users wire by hand, in one run.
 
-Run by hand (installs the peers into tests/benchmarks/.peers/, git-ignored, on first use):
+Run by hand (installs the peers into tests/benchmarks/.peers/, git-ignored, on first use; the SSH paths start their
+own sshd on a free loopback port, as the tests do):
 
-    .venv/bin/python tests/benchmarks/bench_proxy.py [--calls 300] [--cold 7]
+    .venv/bin/python tests/benchmarks/bench_proxy.py [--calls 300] [--cold 7] [--only direct plugboard ...]
+    .venv/bin/python tests/benchmarks/bench_proxy.py --no-ssh --no-peers      # quick: direct vs plugboard only
 
 One backend for everyone: tests/servers/http_mcp.py (the `mcp` SDK server, stateful, SSE answers) on a free
 loopback port. The client is always the `mcp` SDK's (`mode="legacy"`, the initialize handshake Claude speaks):
 
-- direct: the SDK client over Streamable HTTP, in process (no bridge at all);
+- direct: the SDK client over Streamable HTTP, in process (no bridge at all) — the baseline every ratio uses;
 - plugboard: `plugboard proxy NAME URL` (the installed console script), stdio;
-- mcp-proxy (PyPI, its own venv): `mcp-proxy --transport streamablehttp URL`;
-- mcp-remote (npm): `mcp-remote URL --transport http-only`;
-- supergateway (npm): `supergateway --streamableHttp URL`.
+- plugboard --ssh: `plugboard proxy NAME URL --ssh PROFILE`, the proxy bringing up its own tunnel to the sshd (the
+  trader's path end to end);
+- sdk via tunnel up: the SDK client through `plugboard tunnel up PROFILE`'s local port (an unmodified client);
+- mcp-remote via ssh -L: `mcp-remote` (npm) through `ssh -N -L` (what people wire by hand for a droplet);
+- mcp-proxy (PyPI, its own venv), mcp-remote and supergateway (npm) straight to the backend.
 
-Figures: p50/p95 of `tools/call add` over --calls calls after a warm-up; cold start = from spawning the bridge (or,
-for direct, opening the client) to the answer of initialize, median of --cold runs; and a 200 kB tool result,
-p50 through plugboard vs direct. Goals (issue 6): plugboard faster than every peer, p50 overhead over direct
-≤ 1 ms, cold start ≤ 400 ms, 200 kB ≤ 1.3× direct. Exit status 1 when a goal is missed. A peer that is not
-installed is reported and left out, never faked. Calls are interleaved across bridges (round-robin, rotating
-order) so the shared machine's changing load does not favour whoever ran in a quiet minute.
+Figures: p50/p95 of `tools/call add` over --calls calls after a warm-up; a 200 kB echo (`echo` with a 200,000-
+character argument, so 200 kB each way), p50 of --big-calls; cold start = from spawning the bridge (or, for direct,
+opening the client) to the answer of initialize, median of --cold runs. Every path's figures are printed with its
+difference and ratio against direct from the same run. Calls are interleaved across paths (round-robin, rotating
+order) so the shared machine's changing load hits everyone alike.
+
+Then, through `plugboard proxy` alone, a --huge-mb answer as one SSE event and as JSON (tests/servers/http_faults.py
+`huge_sse` / `huge_json`): SSE parsing must be linear (issue 16: 50 MB took 27 s as SSE, 0.85 s as JSON).
+
+Goals (issues 6 and 16): for plugboard and plugboard --ssh, p50 ≤ direct + 1 ms and the 200 kB echo ≤ 1.3× direct;
+plugboard's cold start ≤ 400 ms; the huge SSE answer within 2× the JSON one. Exit status 1 when a goal is missed. A
+peer that is not installed is reported and left out, never faked.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from contextlib import AsyncExitStack, ExitStack
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve()
-sys.path.insert(0, str(HERE.parents[1]))  # tests/ (servers)
+sys.path.insert(0, str(HERE.parents[1]))  # tests/ (servers, fixtures)
 PEERS = HERE.parent / ".peers"
 PLUGBOARD = str(Path(sys.executable).parent / "plugboard")
 
 WARMUP_CALLS = 20
-BIG_BYTES = 200_000
-BIG_CALLS = 50
-# A bridge that has not initialized after this long is broken for our purposes.
+BIG_CHARS = 200_000
+# A bridge (or a tunnel) that has not initialized after this long is broken for our purposes.
 PEER_START_TIMEOUT_S = 60.0
+SSH_PROFILE = "bench"
+# The paths the issue's goals are about, and those only compared with.
+OURS = ("plugboard", "plugboard --ssh")
 
 
 def install_peers() -> None:
@@ -62,20 +77,127 @@ def install_peers() -> None:
         )
 
 
-def bridges(url: str) -> dict[str, list[str] | None]:
+class Ssh:
+    """A private sshd on loopback with generated keys, a stored tunnel profile to it, `ssh -L` and `tunnel up`."""
+
+    def __init__(self, work: Path, stack: ExitStack) -> None:
+        from fixtures.sshd import SshKeys, SshServer, _keygen
+        from plugboard.core.tunnel.profile import TunnelProfile, save_profile
+
+        keys_dir = work / "keys"
+        keys_dir.mkdir()
+        host_key = _keygen(keys_dir / "host_ed25519", "ed25519")
+        client_key = _keygen(keys_dir / "id_ed25519", "ed25519")
+        authorized = keys_dir / "authorized_keys"
+        authorized.write_text(Path(f"{client_key}.pub").read_text())
+        keys = SshKeys(keys_dir, (host_key,), client_key, client_key, client_key, authorized)
+        (work / "sshd").mkdir()
+        self.server = SshServer(keys, work / "sshd")
+        self.server.start()
+        stack.callback(self.server.stop)
+        self.known = work / "known_hosts"
+        self.known.write_text(self.server.known_hosts_line())
+        os.environ["PLUGBOARD_USER_KNOWN_HOSTS"] = str(self.known)
+        self.key = client_key
+        self._stack = stack
+        self.profile = TunnelProfile(
+            name=SSH_PROFILE,
+            host="127.0.0.1",
+            port=self.server.port,
+            user="root",
+            auth="key",
+            key_file=str(client_key),
+            remote_port=1,  # set per use: the proxy forwards to its URL's port, `tunnel up` to this one
+        )
+        save_profile(self.profile)
+
+    def _process(self, argv: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
+        proc = subprocess.Popen(argv, **kwargs)
+
+        def stop() -> None:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(10)
+
+        self._stack.callback(stop)
+        return proc
+
+    def openssh_forward(self, remote_port: int) -> int:
+        from fixtures.sshd import free_port
+
+        local = free_port()
+        self._process(
+            [
+                "ssh", "-N", "-p", str(self.server.port), "-i", str(self.key), "-o", "IdentitiesOnly=yes",
+                "-o", f"UserKnownHostsFile={self.known}", "-o", "StrictHostKeyChecking=yes",
+                "-o", "ExitOnForwardFailure=yes", "-o", "BatchMode=yes",
+                "-L", f"127.0.0.1:{local}:127.0.0.1:{remote_port}", "root@127.0.0.1",
+            ],
+            stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+        _wait_port(local)
+        return local
+
+    def tunnel_up(self, remote_port: int) -> int:
+        """`plugboard tunnel up` on the stored profile (pointed at `remote_port`); its local port once up."""
+        from plugboard.core.tunnel.profile import save_profile
+
+        save_profile(self.profile.with_changes(remote_port=remote_port, local_port=0), replace_existing=True)
+        proc = self._process(
+            [PLUGBOARD, "tunnel", "up", SSH_PROFILE, "--json"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+        )
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            state = json.loads(line)
+            if state["state"] == "up":
+                return int(state["local_port"])
+            if state["state"] in ("failed", "stopped"):
+                break
+        raise RuntimeError("plugboard tunnel up did not come up")
+
+
+def _wait_port(port: int, deadline_s: float = 20.0) -> None:
+    import socket
+
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"port {port} never opened")
+
+
+def paths(url: str, ssh: Ssh | None, peers: bool) -> dict[str, tuple[str, list[str] | None]]:
+    """name → (URL for an in-process client, or the stdio bridge's argv); [] = not installed."""
     bin_dir = PEERS / "node" / "node_modules" / ".bin"
     mcp_proxy = PEERS / "venv" / "bin" / "mcp-proxy"
-    return {
-        "direct": None,
-        "plugboard": [PLUGBOARD, "proxy", "bench", url],
-        "mcp-proxy": [str(mcp_proxy), "--transport", "streamablehttp", url] if mcp_proxy.exists() else [],
-        "mcp-remote": [str(bin_dir / "mcp-remote"), url, "--transport", "http-only"]
-        if (bin_dir / "mcp-remote").exists()
-        else [],
-        "supergateway": [str(bin_dir / "supergateway"), "--streamableHttp", url, "--logLevel", "none"]
-        if (bin_dir / "supergateway").exists()
-        else [],
+    mcp_remote = bin_dir / "mcp-remote"
+    chosen: dict[str, tuple[str, list[str] | None]] = {
+        "direct": (url, None),
+        "plugboard": (url, [PLUGBOARD, "proxy", "bench", url]),
     }
+    if ssh is not None:
+        port = int(url.rsplit(":", 1)[1].split("/")[0])
+        chosen["plugboard --ssh"] = (url, [PLUGBOARD, "proxy", "bench", url, "--ssh", SSH_PROFILE])
+        chosen["sdk via tunnel up"] = (f"http://127.0.0.1:{ssh.tunnel_up(port)}/mcp", None)
+        forwarded = f"http://127.0.0.1:{ssh.openssh_forward(port)}/mcp"
+        remote = [str(mcp_remote), forwarded, "--transport", "http-only"] if mcp_remote.exists() else []
+        chosen["mcp-remote via ssh -L"] = (forwarded, remote)
+    if peers:
+        chosen["mcp-proxy"] = (
+            url,
+            [str(mcp_proxy), "--transport", "streamablehttp", url] if mcp_proxy.exists() else [],
+        )
+        chosen["mcp-remote"] = (url, [str(mcp_remote), url, "--transport", "http-only"] if mcp_remote.exists() else [])
+        gateway = bin_dir / "supergateway"
+        argv = [str(gateway), "--streamableHttp", url, "--logLevel", "none"] if gateway.exists() else []
+        chosen["supergateway"] = (url, argv)
+    return chosen
 
 
 def _client(url: str, argv: list[str] | None) -> Any:
@@ -84,7 +206,11 @@ def _client(url: str, argv: list[str] | None) -> Any:
 
     if argv is None:
         return Client(url, mode="legacy")
-    env = {"PLUGBOARD_HOME": os.environ["PLUGBOARD_HOME"], "PATH": os.environ.get("PATH", "")}
+    env = {
+        key: os.environ[key]
+        for key in ("PLUGBOARD_HOME", "PLUGBOARD_USER_KNOWN_HOSTS", "PATH", "HOME")
+        if key in os.environ
+    }
     params = StdioServerParameters(command=argv[0], args=argv[1:], env=env)
     return Client(params, mode="legacy")
 
@@ -95,109 +221,146 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 async def measure_all(
-    url: str, chosen: dict[str, list[str] | None], calls: int, cold_runs: int
+    chosen: dict[str, tuple[str, list[str] | None]], calls: int, big_calls: int, cold_runs: int
 ) -> dict[str, dict[str, float]]:
-    """Interleaved, so drift in the shared machine's load hits every bridge alike: cold starts round-robin, then all
-    clients open at once and each round makes one call through every bridge, in a rotating order."""
-    from contextlib import AsyncExitStack
-
+    """Interleaved, so drift in the shared machine's load hits every path alike: cold starts round-robin, then all
+    clients open at once and each round makes one call through every path, in a rotating order."""
     import anyio
 
     colds: dict[str, list[float]] = {name: [] for name in chosen}
     for _ in range(cold_runs):
-        for name, argv in chosen.items():
+        for name, (url, argv) in chosen.items():
             started = time.perf_counter()
             with anyio.fail_after(PEER_START_TIMEOUT_S):
                 async with _client(url, argv):
                     colds[name].append((time.perf_counter() - started) * 1000)
     times: dict[str, list[float]] = {name: [] for name in chosen}
-    big_times: dict[str, list[float]] = {name: [] for name in chosen if name in ("direct", "plugboard")}
+    big_times: dict[str, list[float]] = {name: [] for name in chosen}
+    text = "y" * BIG_CHARS
     async with AsyncExitStack() as stack:
-        clients = {name: await stack.enter_async_context(_client(url, argv)) for name, argv in chosen.items()}
+        clients = {name: await stack.enter_async_context(_client(*chosen[name])) for name in chosen}
         for client in clients.values():
             for _ in range(WARMUP_CALLS):
                 await client.call_tool("add", {"a": 1, "b": 2})
+            await client.call_tool("echo", {"text": text})
         names = list(clients)
-        for i in range(calls):
+        for i in range(max(calls, big_calls)):
             shift = i % len(names)
             for name in names[shift:] + names[:shift]:
-                started = time.perf_counter()
-                result = await clients[name].call_tool("add", {"a": i, "b": 1})
-                times[name].append((time.perf_counter() - started) * 1000)
-                assert result.content[0].text == str(i + 1)
-        for i in range(BIG_CALLS):
-            for name in sorted(big_times, reverse=bool(i % 2)):
-                started = time.perf_counter()
-                result = await clients[name].call_tool("big", {"size": BIG_BYTES})
-                big_times[name].append((time.perf_counter() - started) * 1000)
-                assert len(result.content[0].text) == BIG_BYTES
-    out: dict[str, dict[str, float]] = {}
-    for name in chosen:
-        out[name] = {
-            "cold_ms": statistics.median(colds[name]),
+                if i < calls:
+                    started = time.perf_counter()
+                    result = await clients[name].call_tool("add", {"a": i, "b": 1})
+                    times[name].append((time.perf_counter() - started) * 1000)
+                    assert result.content[0].text == str(i + 1), (name, result)
+                if i < big_calls:
+                    started = time.perf_counter()
+                    result = await clients[name].call_tool("echo", {"text": text})
+                    big_times[name].append((time.perf_counter() - started) * 1000)
+                    assert result.content[0].text == text, name
+    return {
+        name: {
+            "cold_ms": statistics.median(colds[name]) if colds[name] else 0.0,
             "p50_ms": statistics.median(times[name]),
             "p95_ms": _percentile(times[name], 0.95),
+            "big_p50_ms": statistics.median(big_times[name]),
         }
-        if name in big_times:
-            out[name]["big_p50_ms"] = statistics.median(big_times[name])
-    return out
+        for name in chosen
+    }
+
+
+def huge_answers(megabytes: int) -> dict[str, float]:
+    """Seconds for one answer of `megabytes` through `plugboard proxy`, as one SSE event and as JSON."""
+    from servers.http_backend import Backend
+    from servers.raw_proxy import RawProxy, call
+
+    size = megabytes * 1_000_000
+    seconds: dict[str, float] = {}
+    with Backend("http_faults.py") as backend, RawProxy(backend.url) as proxy:
+        proxy.handshake()
+        for request_id, tool in enumerate(("huge_json", "huge_sse", "huge_json", "huge_sse"), 1):
+            began = time.perf_counter()
+            proxy.send(call(request_id, tool, size=size))
+            answer = proxy.answer(request_id, 300.0)
+            took = time.perf_counter() - began
+            assert len(answer["result"]["content"][0]["text"]) == size, tool
+            seconds[tool] = min(seconds.get(tool, took), took)
+        proxy.close()
+    return seconds
+
+
+def report(results: dict[str, dict[str, float]], huge: dict[str, float] | None, huge_mb: int) -> bool:
+    direct = results["direct"]
+    print(f"\n{'path':24s} {'p50':>8s} {'p95':>8s} {'200 kB echo':>12s} {'cold':>9s}   vs direct (p50, echo)")
+    for name, r in results.items():
+        cold = f"{r['cold_ms']:7.0f} ms" if name != "direct" else "   (none)"
+        print(
+            f"{name:24s} {r['p50_ms']:6.2f} ms {r['p95_ms']:6.2f} ms {r['big_p50_ms']:9.2f} ms {cold}   "
+            f"{r['p50_ms'] - direct['p50_ms']:+6.2f} ms, ×{r['big_p50_ms'] / direct['big_p50_ms']:.2f}"
+        )
+    ok = True
+    print()
+    for name in OURS:
+        if name not in results:
+            continue
+        r = results[name]
+        overhead, ratio = r["p50_ms"] - direct["p50_ms"], r["big_p50_ms"] / direct["big_p50_ms"]
+        met = overhead <= 1.0 and ratio <= 1.3
+        print(f"{name}: p50 {overhead:+.2f} ms over direct (goal ≤ +1 ms), 200 kB echo ×{ratio:.2f} (goal ≤ 1.3)")
+        ok &= met
+    if "plugboard" in results:
+        cold = results["plugboard"]["cold_ms"]
+        print(f"plugboard cold start: {cold:.0f} ms (goal ≤ 400 ms)")
+        ok &= cold <= 400
+    if huge is not None:
+        ratio = huge["huge_sse"] / huge["huge_json"]
+        print(
+            f"{huge_mb} MB answer through plugboard proxy: SSE {huge['huge_sse']:.2f} s, JSON {huge['huge_json']:.2f} s "
+            f"(×{ratio:.2f}, goal ≤ 2)"
+        )
+        ok &= ratio <= 2.0
+    print("all goals met" if ok else "a goal was missed")
+    return ok
 
 
 def main() -> int:
-    import tempfile
-
     import anyio
 
     from servers.http_backend import Backend
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=300)
+    parser.add_argument("--big-calls", type=int, default=50)
     parser.add_argument("--cold", type=int, default=7)
-    parser.add_argument("--only", nargs="*", help="bridges to run (default: all)")
+    parser.add_argument("--huge-mb", type=int, default=50, help="0 skips the huge-answer comparison")
+    parser.add_argument("--only", nargs="*", help="paths to run (default: all)")
+    parser.add_argument("--no-ssh", action="store_true", help="leave out the SSH paths")
+    parser.add_argument("--no-peers", action="store_true", help="leave out mcp-proxy, mcp-remote, supergateway")
     parser.add_argument(
         "--nodelay", action="store_true", help="backend with TCP_NODELAY (default: stock uvicorn, Nagle on)"
     )
     args = parser.parse_args()
-    install_peers()
-    os.environ.setdefault("PLUGBOARD_HOME", tempfile.mkdtemp(prefix="bench-proxy-"))
+    if not args.no_peers or not args.no_ssh:
+        install_peers()
+    work = Path(tempfile.mkdtemp(prefix="bench-proxy-"))
+    os.environ.setdefault("PLUGBOARD_HOME", str(work / "home"))
     print(f"backend: http_mcp.py, {'TCP_NODELAY' if args.nodelay else 'stock uvicorn (Nagle on)'}")
-    with Backend("http_mcp.py", *(["--nodelay"] if args.nodelay else [])) as backend:
-        chosen: dict[str, list[str] | None] = {}
-        for name, argv in bridges(backend.url).items():
-            if args.only and name not in args.only:
-                continue
-            if argv == []:
-                print(f"{name:13s} not installed; left out", flush=True)
-                continue
-            chosen[name] = argv
-        results = anyio.run(measure_all, backend.url, chosen, args.calls, args.cold)
-    for name, r in results.items():
-        print(
-            f"{name:13s} p50 {r['p50_ms']:6.2f} ms  p95 {r['p95_ms']:6.2f} ms  cold {r['cold_ms']:7.1f} ms", flush=True
-        )
-    direct, ours = results.get("direct"), results.get("plugboard")
-    if not direct or not ours:
-        print("direct or plugboard missing: no verdict")
-        return 1
-    ok = True
-    overhead = ours["p50_ms"] - direct["p50_ms"]
-    big_ratio = ours["big_p50_ms"] / direct["big_p50_ms"]
-    print(f"\nplugboard p50 overhead over direct: {overhead:+.2f} ms (goal ≤ 1 ms)")
-    print(f"plugboard cold start: {ours['cold_ms']:.0f} ms (goal ≤ 400 ms)")
-    print(
-        f"200 kB result p50: plugboard {ours['big_p50_ms']:.2f} ms, direct {direct['big_p50_ms']:.2f} ms, ×{big_ratio:.2f} (goal ≤ 1.3)"
-    )
-    ok &= overhead <= 1.0 and ours["cold_ms"] <= 400 and big_ratio <= 1.3
-    for name, r in results.items():
-        if name in ("direct", "plugboard"):
-            continue
-        print(
-            f"vs {name}: p50 ×{r['p50_ms'] / ours['p50_ms']:.2f} slower, overhead {r['p50_ms'] - direct['p50_ms']:+.2f} ms,"
-            f" cold ×{r['cold_ms'] / ours['cold_ms']:.2f}"
-        )
-        ok &= r["p50_ms"] > ours["p50_ms"] and r["cold_ms"] > ours["cold_ms"]
-    print("all goals met" if ok else "a goal was missed")
-    return 0 if ok else 1
+    try:
+        with ExitStack() as stack:
+            backend = stack.enter_context(Backend("http_mcp.py", *(["--nodelay"] if args.nodelay else [])))
+            ssh = None if args.no_ssh else Ssh(work, stack)
+            chosen: dict[str, tuple[str, list[str] | None]] = {}
+            for name, (url, argv) in paths(backend.url, ssh, not args.no_peers).items():
+                if args.only and name not in args.only and name != "direct":
+                    continue
+                if argv == []:
+                    print(f"{name:24s} not installed; left out", flush=True)
+                    continue
+                chosen[name] = (url, argv)
+            results = anyio.run(measure_all, chosen, args.calls, args.big_calls, args.cold)
+        huge = huge_answers(args.huge_mb) if args.huge_mb else None
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0 if report(results, huge, args.huge_mb) else 1
 
 
 if __name__ == "__main__":

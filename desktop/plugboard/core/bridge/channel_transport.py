@@ -24,6 +24,10 @@ import paramiko
 
 from plugboard.core.bridge.transport import BridgeStream, TrackingBackend
 
+# Writes waiting for the next read are sent once this much has gathered: a large request body streams on instead
+# of being held whole (the channel splits it into SSH packets anyway).
+COALESCE_BYTES = 256 * 1024
+
 OpenChannel = Callable[[str, int, float], paramiko.Channel]  # (host, port, wait at most) -> an open channel
 
 
@@ -41,12 +45,32 @@ class _ChannelShutter:
 
 class ChannelStream(httpcore.NetworkStream):
     """One paramiko channel as httpcore's network stream. paramiko's errors become httpcore's, so httpx reports a
-    broken tunnel the way it reports a broken socket."""
+    broken tunnel the way it reports a broken socket.
+
+    Writes are held until the next read (or until `COALESCE_BYTES` are waiting) and sent as one: httpcore writes a
+    request's head and body separately, each would be its own SSH packet, and sshd would write them to the server as
+    two TCP segments without TCP_NODELAY — its Nagle then holds the body until the server ACKs the head, which a
+    Linux server delays ~40 ms (measured: 46 ms p50 per call against stock uvicorn, 5 ms with this)."""
 
     def __init__(self, channel: Any) -> None:
         self._channel = channel
+        self._pending: list[bytes] = []
+        self._pending_bytes = 0
+
+    def _flush(self, timeout: float | None) -> None:
+        data = self._pending[0] if len(self._pending) == 1 else b"".join(self._pending)
+        self._pending, self._pending_bytes = [], 0
+        try:
+            self._channel.settimeout(timeout)
+            self._channel.sendall(data)
+        except TimeoutError as exc:
+            raise httpcore.WriteTimeout(str(exc) or "timed out") from exc
+        except (OSError, EOFError, paramiko.SSHException) as exc:
+            raise httpcore.WriteError(str(exc) or type(exc).__name__) from exc
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        if self._pending:
+            self._flush(timeout)
         try:
             self._channel.settimeout(timeout)
             data: bytes = self._channel.recv(max_bytes)
@@ -59,13 +83,10 @@ class ChannelStream(httpcore.NetworkStream):
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
         if not buffer:
             return
-        try:
-            self._channel.settimeout(timeout)
-            self._channel.sendall(buffer)
-        except TimeoutError as exc:
-            raise httpcore.WriteTimeout(str(exc) or "timed out") from exc
-        except (OSError, EOFError, paramiko.SSHException) as exc:
-            raise httpcore.WriteError(str(exc) or type(exc).__name__) from exc
+        self._pending.append(buffer)
+        self._pending_bytes += len(buffer)
+        if self._pending_bytes >= COALESCE_BYTES:
+            self._flush(timeout)
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
