@@ -182,7 +182,7 @@ def paths(url: str, ssh: Ssh | None, peers: bool) -> dict[str, tuple[str, list[s
         "plugboard": (url, [PLUGBOARD, "proxy", "bench", url]),
     }
     if ssh is not None:
-        port = int(url.rsplit(":", 1)[1].split("/")[0])
+        port = int(url.rsplit(":", 1)[1].split("/", maxsplit=1)[0])
         chosen["plugboard --ssh"] = (url, [PLUGBOARD, "proxy", "bench", url, "--ssh", SSH_PROFILE])
         chosen["sdk via tunnel up"] = (f"http://127.0.0.1:{ssh.tunnel_up(port)}/mcp", None)
         forwarded = f"http://127.0.0.1:{ssh.openssh_forward(port)}/mcp"

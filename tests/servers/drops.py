@@ -18,6 +18,10 @@ from servers.raw_proxy import RawProxy, call
 
 # One call through a working tunnel takes milliseconds; a call that has no answer after this is stuck.
 CALL_DEADLINE_S = 30.0
+# How long to wait for a session to kill when the tunnel is still reconnecting (the old pacing waited up to 60 s),
+# and how often to look.
+SESSION_WAIT_S = 120.0
+KILL_POLL_S = 0.05
 
 
 @dataclass
@@ -54,7 +58,11 @@ def run_drops(proxy: RawProxy, kill: Callable[[], int], drops: int, interval_s: 
         kills: list[float] = []
         for _drop in range(drops):
             stop.wait(interval_s)
-            assert kill() >= 1, "no SSH session to kill"
+            # A tunnel still backing off from the last drop has no session to kill yet: wait for it (bounded).
+            deadline = time.monotonic() + SESSION_WAIT_S
+            while kill() == 0:
+                assert time.monotonic() < deadline, "no SSH session came back to kill"
+                stop.wait(KILL_POLL_S)
             kills.append(time.monotonic())
         stop.wait(interval_s)
     finally:

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from plugboard.core.backoff import Backoff
-from plugboard.core.bridge.proxy import Proxy
+from plugboard.core.bridge.proxy import Proxy, ProxyState
 
 # Everything here is in-process and scripted; 5 s is a hung thread, not a slow answer.
 WAIT_S = 5.0
@@ -229,8 +229,8 @@ def test_the_standalone_stream_is_opened_after_initialized_and_405_is_not_retrie
     states: list[str] = []
     proxy.subscribe(states.append)
     handshake(proxy, client)
-    wait_until(lambda: proxy.state == "ready")
-    assert states == ["ready"]
+    wait_until(lambda: proxy.state is ProxyState.READY)
+    assert states == [ProxyState.READY] and all(isinstance(state, ProxyState) for state in states)
     assert proxy._listener is not None
     proxy._listener.join(WAIT_S)
     assert server.methods().count("GET") == 1
@@ -257,7 +257,10 @@ def test_a_404_reinitializes_with_the_clients_own_initialize_then_retries_once(m
         return httpx.Response(200, json={"jsonrpc": "2.0", "id": msg["id"], "result": {"ok": True}})
 
     proxy, client, server = make(handler)
+    states: list[ProxyState] = []
+    proxy.subscribe(states.append)
     handshake(proxy, client)
+    wait_until(lambda: proxy.state is ProxyState.READY)
     live["current"] = "restarted"  # the backend restarted: it knows no session
     proxy.handle_line(line({"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {}}))
     messages = client.wait_for(2)
@@ -271,6 +274,7 @@ def test_a_404_reinitializes_with_the_clients_own_initialize_then_retries_once(m
     assert posts[-1]["id"] == 7
     assert proxy.reinitializations == 1
     assert len(client.messages) == 2  # the replayed initialize's answer never reaches the client
+    assert states == [ProxyState.READY, ProxyState.REINITIALIZING, ProxyState.READY]
 
 
 def test_a_stream_cut_before_the_answer_is_resumed_with_last_event_id(make: Any) -> None:
@@ -388,7 +392,7 @@ def test_close_deletes_the_session_once_and_is_safe_to_call_twice(make: Any) -> 
     deletes = [r for r in server.requests if r.method == "DELETE"]
     assert len(deletes) == 1
     assert deletes[0].headers["mcp-session-id"] == "s1"
-    assert proxy.state == "closed"
+    assert proxy.state is ProxyState.CLOSED
 
 
 def test_a_refusal_answers_every_request_with_the_reason_and_contacts_no_server(make: Any) -> None:

@@ -1,0 +1,104 @@
+"""The bridge's transports without a network: deadlines on every read and write, one write per request over an SSH
+channel, and paramiko's errors told the way httpx tells a broken socket. A socketpair plays the channel."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import httpcore
+import pytest
+
+from plugboard.core.bridge.channel_transport import ChannelBackend, ChannelStream
+from plugboard.core.bridge.transport import BridgeStream, deadline_scope
+
+
+class SocketChannel:
+    """Enough of `paramiko.Channel` for `ChannelStream`, over one end of a socketpair; counts the sends."""
+
+    def __init__(self) -> None:
+        self.near, self.far = socket.socketpair()
+        self.sends: list[bytes] = []
+        self.closed = False
+        self.eof_received = False
+
+    def settimeout(self, timeout: float | None) -> None:
+        self.near.settimeout(timeout)
+
+    def sendall(self, data: bytes) -> None:
+        self.sends.append(data)
+        self.near.sendall(data)
+
+    def recv(self, size: int) -> bytes:
+        return self.near.recv(size)
+
+    def recv_ready(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        self.closed = True
+        self.near.close()
+        self.far.close()
+
+
+def test_a_requests_head_and_body_go_out_as_one_write_before_the_answer_is_read() -> None:
+    channel = SocketChannel()
+    stream = ChannelStream(channel)
+    try:
+        stream.write(b"POST /mcp HTTP/1.1\r\nContent-Length: 2\r\n\r\n")
+        stream.write(b"{}")
+        assert channel.sends == []  # held: sshd would send two TCP segments, and Nagle would hold the second
+        channel.far.sendall(b"HTTP/1.1 202 Accepted\r\n\r\n")
+        assert stream.read(1024, timeout=5.0).startswith(b"HTTP/1.1 202")
+        assert channel.sends == [b"POST /mcp HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}"]
+    finally:
+        stream.close()
+    assert channel.closed
+
+
+def test_a_read_past_the_requests_deadline_times_out_at_once_whatever_the_read_timeout() -> None:
+    channel = SocketChannel()
+    stream = BridgeStream(ChannelStream(channel))
+    try:
+        with deadline_scope(time.monotonic() + 0.2):
+            began = time.monotonic()
+            with pytest.raises(httpcore.ReadTimeout):
+                stream.read(1024, timeout=30.0)  # nothing arrives: bounded by the deadline, not by the 30 s
+            assert time.monotonic() - began < 5.0
+            with pytest.raises(httpcore.ReadTimeout):
+                stream.read(1024, timeout=30.0)  # past the deadline: no wait at all
+            with pytest.raises(httpcore.WriteTimeout):
+                stream.write(b"late", timeout=30.0)
+        channel.far.sendall(b"ok")
+        assert stream.read(1024, timeout=5.0) == b"ok"  # outside the scope, reads wait as usual
+    finally:
+        stream.close()
+
+
+def test_a_tunnel_that_is_down_or_refused_is_a_connect_error_or_timeout() -> None:
+    def down(_host: str, _port: int, _wait: float) -> object:
+        raise TimeoutError("the SSH tunnel 'droplet' is reconnecting")
+
+    def refused(_host: str, _port: int, _wait: float) -> object:
+        raise ConnectionRefusedError("127.0.0.1:5000 refused the connection on the server")
+
+    with pytest.raises(httpcore.ConnectTimeout, match="reconnecting"):
+        ChannelBackend(down, max_wait_s=1.0).connect_tcp("127.0.0.1", 5000, timeout=1.0)  # type: ignore[arg-type]
+    with pytest.raises(httpcore.ConnectError, match="refused"):
+        ChannelBackend(refused, max_wait_s=1.0).connect_tcp("127.0.0.1", 5000, timeout=1.0)  # type: ignore[arg-type]
+
+
+def test_the_channel_backend_waits_for_the_tunnel_no_longer_than_it_is_told() -> None:
+    waits: list[float] = []
+    channel = SocketChannel()
+
+    def open_channel(host: str, port: int, wait: float) -> SocketChannel:
+        waits.append(wait)
+        assert (host, port) == ("127.0.0.1", 5000)  # the address as the SSH host sees it
+        return channel
+
+    backend = ChannelBackend(open_channel, max_wait_s=2.0)  # type: ignore[arg-type]
+    stream = backend.connect_tcp("127.0.0.1", 5000, timeout=10.0)
+    stream.close()
+    backend.connect_tcp("127.0.0.1", 5000, timeout=0.5).close()
+    assert waits == [2.0, 0.5]
