@@ -17,7 +17,7 @@ values is returned too, so every log line can be redacted against them.
 A refusal names the header by its name or its position, never by its text: a mistyped `--header 'Bearer abc123'`
 has no name, and its text is the token, which would otherwise reach the log, the status record and Claude.
 
-`refuse_plaintext_secret` is what `proxy_run.proxy_entry` (and so `plugboard add --remote`) applies before a header
+`refuse_plaintext_secret` is what `run.proxy_entry` (and so `plugboard add --remote`) applies before a header
 reaches Claude's file: a value that looks secret (`secrets.detect.looks_secret`, the importer's own test) must be a
 `${secret:KEY}` reference. The running proxy does not refuse such a header (the entry exists already; refusing it
 would only break the connector), it sends it as written.

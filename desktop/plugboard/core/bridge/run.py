@@ -15,9 +15,9 @@ tunnel listens on no port: every HTTP connection of the relay is an SSH channel 
 the URL's own (FACTS.md §B.14). While the tunnel reconnects, requests wait for it up to the proxy's connect window
 (the very first connection up to `TUNNEL_FIRST_UP_S`), then get an error that says it is reconnecting.
 
-The address is checked by the one rule (`remote_url.url_problem`): a refused address (not http(s), credentials in
+The address is checked by the one rule (`url.url_problem`): a refused address (not http(s), credentials in
 it) is a refusal like a missing secret. Everything this module writes about the address — the status record's
-command, the "relaying to" line, the refusal — shows `remote_url.display_url` (no user info, no query).
+command, the "relaying to" line, the refusal — shows `url.display_url` (no user info, no query).
 
 `ProxyProgram` is the one owner of the run (`main` builds it and returns its exit code): it settles what to refuse,
 starts the tunnel, builds the relay, reads stdin and cleans up. Stopping: SIGTERM/SIGHUP/SIGINT while relaying
@@ -65,7 +65,7 @@ def proxy_entry(
 ) -> dict[str, Any]:
     """The Claude config entry that bridges connector `name` to `url` (DESIGN.md entry shape). Header values may
     only name secrets (`${secret:KEY}`); the caller stores the values with `secrets.set_secret(name, KEY, ...)`.
-    Refuses (`PlugboardError`) an address `remote_url.url_problem` refuses and a header holding a plaintext
+    Refuses (`PlugboardError`) an address `url.url_problem` refuses and a header holding a plaintext
     secret, so neither reaches Claude's file."""
     from plugboard.core.bridge.headers import parse_header, refuse_plaintext_secret
     from plugboard.core.entries import ProxyEntry

@@ -1,7 +1,7 @@
 """The one rule for a remote MCP server's address: what Plugboard accepts (`url_problem`) and what it shows
 (`display_url`).
 
-Every place that takes a remote address asks `url_problem`: `plugboard add --remote` and `proxy_run.proxy_entry`
+Every place that takes a remote address asks `url_problem`: `plugboard add --remote` and `run.proxy_entry`
 (before the address reaches Claude's file), `plugboard proxy` itself (an entry written by hand), the `--ssh` tunnel
 set-up, and the app's Remote wizard (`remote.url_problem`). One rule, so an address the wizard accepts is one the
 proxy runs, and an address the proxy refuses never reaches Claude's file.
