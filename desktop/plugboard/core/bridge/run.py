@@ -43,7 +43,7 @@ from urllib.parse import urlsplit
 from plugboard.core.bridge.url import display_url, url_problem
 from plugboard.core.errors import PlugboardError
 from plugboard.core.fd_io import write_all
-from plugboard.core.launch.status import EXITED, FAILED, RUNNING, STOPPED, ConnectorStatus, write_status
+from plugboard.core.launch.status import ConnectorStatus, RunState, write_status
 from plugboard.core.logs.connector_log import ConnectorLog
 
 # The first connection of a tunnel: TCP + SSH handshake + auth to a remote host, a few seconds on a bad link.
@@ -121,7 +121,7 @@ class ProxyProgram:
         started = time.time()
         self.record = ConnectorStatus(
             name=name,
-            state=RUNNING,
+            state=RunState.RUNNING,
             command=["proxy", self.shown_url, *(["--ssh", ssh] if ssh else [])],
             launcher_pid=os.getpid(),
             launcher_started=started,
@@ -138,7 +138,7 @@ class ProxyProgram:
     # -- set-up
 
     def _refuse(self, text: str, reason: str) -> None:
-        self.refusal, self.record.state, self.record.reason = text, FAILED, reason
+        self.refusal, self.record.state, self.record.reason = text, RunState.FAILED, reason
 
     def _settle_address_and_headers(self) -> None:
         from plugboard.core.bridge.headers import resolve_headers
@@ -173,14 +173,19 @@ class ProxyProgram:
         self.tunnel.start(listen=False)
 
     def _tunnel_changed(self, state: Any) -> None:
-        if state.kind == "up":
+        from plugboard.core.tunnel.state import StateKind
+
+        up = state.kind is StateKind.UP
+        if up:
             self._tunnel_was_up = True
-        shown = "up (channels opened in this process, no local port)" if state.kind == "up" else state.describe()
+        shown = "up (channels opened in this process, no local port)" if up else state.describe()
         self.notes(f"tunnel {self.ssh}: {shown}")
 
     def _tunnel_hint(self) -> str | None:
+        from plugboard.core.tunnel.state import StateKind
+
         state = self.tunnel.state
-        return None if state.kind == "up" else f"the SSH tunnel {self.ssh!r} is {state.describe()}"
+        return None if state.kind is StateKind.UP else f"the SSH tunnel {self.ssh!r} is {state.describe()}"
 
     def _tunnel_ready(self, timeout: float) -> bool:
         return bool(self.tunnel.wait_up(timeout))
@@ -265,10 +270,10 @@ class ProxyProgram:
         if self.tunnel is not None:
             self.tunnel.close()
         record = self.record
-        if record.state == RUNNING and self.stopped_by is not None:
-            record.state, record.signal = STOPPED, self.stopped_by
-        elif record.state == RUNNING:
-            record.state, record.exit_code = EXITED, 0
+        if record.state is RunState.RUNNING and self.stopped_by is not None:
+            record.state, record.signal = RunState.STOPPED, self.stopped_by
+        elif record.state is RunState.RUNNING:
+            record.state, record.exit_code = RunState.EXITED, 0
         record.ended = time.time()
         with contextlib.suppress(OSError, PlugboardError):
             write_status(record)
