@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "plugboard.commands.connectors",
     "plugboard.commands.backups",
     "plugboard.commands.secrets",
+    "plugboard.commands.auth",
     "plugboard.commands.run",
     "plugboard.commands.doctor",
     "plugboard.commands.logs",

@@ -48,6 +48,9 @@ proxies = st.builds(
     headers=st.lists(header_specs, max_size=2).map(tuple),
     bearer_secret=st.none() | keys,
     timeout=st.none() | st.sampled_from(["30", "2.5"]),
+    oauth=st.booleans(),
+    client_id=st.none() | st.sampled_from(["plugboard-desktop", "1234.apps.example", "https://c.example/id.json"]),
+    scope=st.none() | st.sampled_from(["mcp", "read write", "openid offline_access"]),
     env=env,
     program=st.just(PROGRAM),
     extra=extra,
@@ -85,10 +88,12 @@ def _respelled_launcher(entry: LauncherEntry) -> dict[str, Any]:
 
 
 def _respelled_proxy(entry: ProxyEntry) -> dict[str, Any]:
-    """The same proxy entry with `--flag=value` spellings, flags in another order (headers keep theirs)."""
+    """The same proxy entry with `--flag=value` spellings, flags in another order (headers keep theirs), and the
+    value-less `--oauth` given twice (argparse's `store_true` reads that as once)."""
     written = entry.to_json()
-    flags = written["args"][3:]
+    flags = [f for f in written["args"][3:] if f != "--oauth"]
     pairs = [f"{flags[i]}={flags[i + 1]}" for i in range(0, len(flags), 2)]
+    pairs += ["--oauth", "--oauth"] if entry.oauth else []
     return {**written, "args": [*written["args"][:3], *sorted(pairs, key=lambda p: p.partition("=")[0], reverse=True)]}
 
 
@@ -161,6 +166,8 @@ def test_a_plugboard_entry_whose_words_do_not_parse_is_left_bare_and_untouched()
         ["run", "x", "--"],
         ["run", "-x", "--", "uvx", "y"],
         ["proxy", "x", "http://h/mcp", "--oauth-ish", "1"],
+        ["proxy", "x", "http://h/mcp", "--oauth=yes"],
+        ["proxy", "x", "http://h/mcp", "--oauth", "--client-id"],
     ):
         raw = {"command": PROGRAM, "args": args}
 
@@ -175,3 +182,38 @@ def test_an_entry_written_by_another_install_is_still_ours() -> None:
         assert isinstance(parsed, LauncherEntry)
         assert parsed.program == program
         assert parsed.server_argv == ["uvx", "mcp-server-time"]
+
+
+def test_oauth_flags_are_written_after_the_older_flags_in_a_fixed_order() -> None:
+    entry = ProxyEntry(
+        "notes",
+        "https://mcp.example.com/mcp",
+        headers=("X-Team: blue",),
+        timeout="30",
+        oauth=True,
+        client_id="plugboard-desktop",
+        scope="notes:read notes:write",
+        program=PROGRAM,
+    )
+
+    assert entry.to_json()["args"] == [
+        "proxy",
+        "notes",
+        "https://mcp.example.com/mcp",
+        "--header",
+        "X-Team: blue",
+        "--timeout",
+        "30",
+        "--oauth",
+        "--client-id",
+        "plugboard-desktop",
+        "--scope",
+        "notes:read notes:write",
+    ]
+
+
+def test_a_new_proxy_entry_with_a_client_id_or_a_scope_signs_in_with_oauth() -> None:
+    assert ProxyEntry.new("a", "https://h/mcp", client_id="c").oauth
+    assert ProxyEntry.new("b", "https://h/mcp", scope="mcp").oauth
+    assert not ProxyEntry.new("c", "https://h/mcp").oauth
+    assert "--oauth" not in ProxyEntry.new("c", "https://h/mcp").to_json()["args"]

@@ -18,7 +18,8 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
         parents=parents,
         help="add a connector: plugboard add NAME [--env K=V]... [--secret K]... -- COMMAND [ARGS...]",
         usage="plugboard add NAME [--env K=V]... [--secret KEY]... -- COMMAND [ARGS...]\n"
-        "       plugboard add NAME --remote URL [--ssh PROFILE] [--header 'K: V']... [--bearer-secret KEY]",
+        "       plugboard add NAME --remote URL [--ssh PROFILE] [--header 'K: V']... [--bearer-secret KEY]\n"
+        "       plugboard add NAME --remote URL --oauth [--client-id ID] [--scope S]",
         description="Add a connector to Claude's config. It runs through Plugboard's launcher (`plugboard run`), "
         "which finds the program where Claude cannot (nvm, Homebrew, ~/.local/bin…), keeps its log and status, and "
         "hands it its --secret values from the OS keyring (asked for once, with a hidden prompt or on stdin).",
@@ -48,6 +49,9 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
         "--header", action="append", default=[], metavar="'K: V'", help="a header; ${secret:KEY} for secrets"
     )
     remote.add_argument("--bearer-secret", metavar="KEY", help="send the keyring secret KEY as a bearer token")
+    remote.add_argument("--oauth", action="store_true", help="the server asks for a sign-in (`plugboard login NAME`)")
+    remote.add_argument("--client-id", metavar="ID", help="with --oauth: a client id registered with the server")
+    remote.add_argument("--scope", metavar="S", help="with --oauth: the permissions to ask for (space-separated)")
     p.set_defaults(handler=cmd_add, command_line=[])
 
     for verb, text in (
@@ -122,6 +126,8 @@ def cmd_add(args: argparse.Namespace) -> int:
 
     if args.remote:
         return _add_remote(args)
+    if args.oauth or args.client_id is not None or args.scope is not None:
+        raise PlugboardError("--oauth, --client-id and --scope are for a remote server: add --remote URL")
     argv = args.command_line
     if not argv:
         raise PlugboardError(
@@ -185,6 +191,11 @@ def _add_remote(args: argparse.Namespace) -> int:
 
         load_profile(args.ssh)  # a typo here would only show when Claude starts the connector
     entry = proxy_entry(args.name, args.remote, ssh=args.ssh, headers=args.header, bearer_secret=args.bearer_secret)
+    oauth = args.oauth or args.client_id is not None or args.scope is not None
+    if oauth:
+        from plugboard.core.bridge.oauth.entry import with_oauth
+
+        entry = with_oauth(entry, client_id=args.client_id, scope=args.scope)
     wanted = [args.bearer_secret] if args.bearer_secret else []
     wanted += [key for spec in args.header for key in secret_keys(spec)]
     for key in wanted:
@@ -199,6 +210,8 @@ def _add_remote(args: argparse.Namespace) -> int:
 
     where = display_url(args.remote) + via
     print(f'Added "{args.name}" ({where}). Restart Claude Desktop to use it (plugboard claude restart).')
+    if oauth:
+        print(f"Sign in to it once with `plugboard login {args.name}`.")
     return 0
 
 

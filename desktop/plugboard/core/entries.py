@@ -2,7 +2,8 @@
 
     launcher  {"command": PLUGBOARD, "args": ["run", NAME, "--secret", KEY, ..., "--", COMMAND, ARGS...], "env"?: {..}}
     proxy     {"command": PLUGBOARD, "args": ["proxy", NAME, URL, "--ssh", PROFILE, "--header", "K: V", ...,
-                                              "--bearer-secret", KEY, "--timeout", S]}      (every flag optional)
+                                              "--bearer-secret", KEY, "--timeout", S,
+                                              "--oauth", "--client-id", ID, "--scope", S]}   (every flag optional)
     bare      anything else: {"command": ..., "args"?: [...], "env"?: {...}}
 
 `parse` turns any entry into one of three typed values and never raises. It reads every spelling the `plugboard`
@@ -37,7 +38,16 @@ PROGRAM_NAMES = ("plugboard", "plugboard.exe")
 # Keys of an entry that the typed values own; any other key is kept in `extra` as it was.
 _OWN_KEYS = ("command", "args", "env")
 # Proxy flags that take one value, by flag → field. `--header` may repeat; the others may appear once.
-_PROXY_FLAGS = {"--ssh": "ssh", "--header": "headers", "--bearer-secret": "bearer_secret", "--timeout": "timeout"}
+_PROXY_FLAGS = {
+    "--ssh": "ssh",
+    "--header": "headers",
+    "--bearer-secret": "bearer_secret",
+    "--timeout": "timeout",
+    "--client-id": "client_id",
+    "--scope": "scope",
+}
+# Proxy flags that take no value (argparse `store_true`: `--oauth=x` is a usage error, so such an entry is bare).
+_PROXY_SWITCHES = {"--oauth": "oauth"}
 
 
 def is_plugboard_program(command: str) -> bool:
@@ -143,7 +153,8 @@ class LauncherEntry:
 
 @dataclass(frozen=True)
 class ProxyEntry:
-    """`plugboard proxy NAME URL [--ssh P] [--header 'K: V']... [--bearer-secret KEY] [--timeout S]`."""
+    """`plugboard proxy NAME URL [--ssh P] [--header 'K: V']... [--bearer-secret KEY] [--timeout S]
+    [--oauth] [--client-id ID] [--scope S]`."""
 
     name: str
     url: str
@@ -152,6 +163,12 @@ class ProxyEntry:
     bearer_secret: str | None = None
     timeout: str | None = None
     """Seconds, as written (`--timeout 30`): kept as text so an entry reads back exactly as it was written."""
+    oauth: bool = False
+    """The remote server wants an OAuth sign-in (`bridge.oauth`); tokens live in the keyring, never here."""
+    client_id: str | None = None
+    """A client id registered with the server's authorization server (else the bridge registers one itself)."""
+    scope: str | None = None
+    """The scopes to ask for, space-separated as written (else the server's challenge names them)."""
     env: Mapping[str, str] = field(default_factory=dict)
     program: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
@@ -167,11 +184,27 @@ class ProxyEntry:
         headers: Sequence[str] = (),
         bearer_secret: str | None = None,
         timeout_s: float | None = None,
+        oauth: bool = False,
+        client_id: str | None = None,
+        scope: str | None = None,
     ) -> ProxyEntry:
         """A proxy entry that runs this installation's `plugboard`. Checking the URL and the headers is the bridge's
-        job (`bridge.run.proxy_entry`), before an entry is built."""
+        job (`bridge.run.proxy_entry`, `bridge.oauth.entry`), before an entry is built. A client id or a scope
+        means OAuth: `oauth` is then set whatever was passed."""
         timeout = f"{timeout_s:g}" if timeout_s else None
-        return cls(name, url, ssh, tuple(headers), bearer_secret, timeout, {}, plugboard_executable())
+        oauth = oauth or bool(client_id) or bool(scope)
+        return cls(
+            name,
+            url,
+            ssh,
+            tuple(headers),
+            bearer_secret,
+            timeout,
+            oauth,
+            client_id or None,
+            scope or None,
+            program=plugboard_executable(),
+        )
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -193,6 +226,12 @@ class ProxyEntry:
             args += ["--bearer-secret", self.bearer_secret]
         if self.timeout:
             args += ["--timeout", self.timeout]
+        if self.oauth:
+            args.append("--oauth")
+        if self.client_id:
+            args += ["--client-id", self.client_id]
+        if self.scope:
+            args += ["--scope", self.scope]
         entry: dict[str, Any] = {"command": self.program, "args": args}
         if self.env:
             entry["env"] = dict(self.env)
@@ -258,6 +297,10 @@ def _proxy_flags(words: Sequence[str]) -> dict[str, Any] | None:
     found: dict[str, Any] = {"headers": ()}
     i = 0
     while i < len(words):
+        if words[i] in _PROXY_SWITCHES:
+            found[_PROXY_SWITCHES[words[i]]] = True
+            i += 1
+            continue
         flag, eq, inline = words[i].partition("=")
         if flag not in _PROXY_FLAGS:
             return None

@@ -8,7 +8,10 @@ Each connector is unwrapped to what really runs:
 - `plugboard proxy NAME URL [--header ...] [--bearer-secret K]` → a remote entry (`url`, or Windsurf's
   `serverUrl`; `type` where the format wants one) with the headers, `${secret:K}` becoming references. A proxy
   with `--ssh` is only reachable through Plugboard's tunnel, so it is exported as the `plugboard proxy` command
-  itself (it holds no secret: the keyring does);
+  itself (it holds no secret: the keyring does). A proxy that signs in (`--oauth`) carries the target's OAuth
+  marker where the format has one (`formats` docstring): `oauth` {clientId, scopes} for Claude Code and the
+  shareable file, `oauth` {clientId} for VS Code, `auth` {CLIENT_ID, scopes} for Cursor; the others sign in by
+  themselves when the server asks, so the address is enough. Tokens never leave the keyring;
 - anything else as it is, except that env values, header values and arguments that look secret
   (`secrets.detect.looks_secret`) are replaced by references too. The keyring is never read here: no secret can be
   exported, whatever the entry holds.
@@ -95,6 +98,19 @@ def _header_value(value: str, refs: _Refs) -> str:
     return re.sub(r"\$\$\{|\$\{secret:([A-Za-z_][A-Za-z0-9_]*)\}", fill, value)
 
 
+def _oauth_marker(fmt: ClientFormat, client_id: str | None, scope: str | None) -> dict[str, Any] | None:
+    """A `--oauth` proxy's marker in `fmt`'s words, or None where the format has none (or needs a client id)."""
+    if fmt.id == "cursor" and client_id:
+        return {"CLIENT_ID": client_id, **({"scopes": scope.split()} if scope else {})}
+    if fmt.id == "vscode" and client_id:
+        return {"clientId": client_id}
+    if fmt.id in ("claude-code", "shareable"):
+        marker = {"clientId": client_id, "scopes": scope}
+        found = {k: v for k, v in marker.items() if v}
+        return found if found or fmt.id == "shareable" else None
+    return None
+
+
 def portable_entry(name: str, entry: dict[str, Any], fmt: ClientFormat, exported: Exported) -> dict[str, Any]:
     """One Claude entry in `fmt`'s shape, every secret replaced by a reference."""
     from plugboard.core.bridge.headers import parse_header
@@ -123,6 +139,9 @@ def portable_entry(name: str, entry: dict[str, Any], fmt: ClientFormat, exported
                 sent["Authorization"] = "Bearer " + refs.ref(bearer)
             if sent:
                 out["headers"] = sent
+            marker = _oauth_marker(fmt, parsed.client_id, parsed.scope) if parsed.oauth else None
+            if marker is not None:
+                out["auth" if fmt.id == "cursor" else "oauth"] = marker
             return out
         command, args, keys = parsed.program, parsed.to_json()["args"], list[str]()
     elif isinstance(parsed, LauncherEntry):

@@ -13,6 +13,19 @@ One `ClientFormat` per client (FACTS.md A, "Other clients"), all JSON with a map
 - lmstudio: ~/.lmstudio/mcp.json; `mcpServers` as Cursor's.
 - shareable: any file; Plugboard's own export, `mcpServers` with secrets written as `${secret:KEY}`.
 
+OAuth: every one of these clients signs in to a remote server by itself when the server answers 401, so a bare `url`
+says nothing either way. Three formats can *say* a server signs in, and only those are read as OAuth remotes
+(`ForeignServer.oauth`, which import turns into `plugboard proxy … --oauth`):
+
+- VS Code and Claude Code: an `oauth` object (`clientId`; Claude Code also `scopes` as one string, `callbackPort`,
+  `authServerMetadataUrl`); the shareable file uses the same key.
+- Cursor: an `auth` object (`CLIENT_ID`, `CLIENT_SECRET`, `scopes` as a list).
+- Windsurf, Cline and LM Studio have no OAuth marker: their remotes import without `--oauth`.
+
+What Plugboard cannot carry is named in the notes: a client secret (Plugboard signs in as a public client with
+PKCE), a fixed callback port (the redirect uses a free loopback port), a metadata URL override (discovery follows
+the server's own metadata), and a client id that only refers to a value kept elsewhere (`${env:ID}`).
+
 Reading is lenient (comments and trailing commas allowed, as VS Code's JSONC is): these files are not Claude's, we
 only read them. A value that *refers* to a secret kept elsewhere (`${input:X}`, `${env:X}`, `${X}`, `${secret:X}`)
 has no value in the file; the importer asks for it. Zed's `context_servers` is not supported yet.
@@ -169,6 +182,15 @@ def references(value: str) -> list[str]:
 
 
 @dataclass(frozen=True)
+class OAuthMarker:
+    """A remote server's "this one signs in with OAuth", as its client's file says it (module docstring)."""
+
+    client_id: str | None = None
+    scope: str | None = None
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class ForeignServer:
     """One server from another client's file, as written there (values may hold plaintext secrets)."""
 
@@ -184,11 +206,14 @@ class ForeignServer:
     disabled: bool = False
     dropped: tuple[str, ...] = ()
     """Keys Claude Desktop cannot hold (cwd, autoApprove, timeout, …), for the preview's notes."""
+    oauth: OAuthMarker | None = None
+    """Set when the file marks this remote server as one that signs in with OAuth."""
     problem: str | None = None
     """Why it cannot be imported, when it cannot."""
 
 
 _KNOWN_KEYS = {"command", "args", "env", "url", "serverUrl", "headers", "type", "transportType", "disabled"}
+_OAUTH_KEYS = ("oauth", "auth")
 _REMOTE_TYPES = {"http", "sse", "streamable-http", "streamablehttp", "streamable_http"}
 
 
@@ -198,7 +223,10 @@ def _server(name: str, raw: Any, scope: str) -> ForeignServer:
     transport = raw.get("type") or raw.get("transportType")
     transport = str(transport) if transport is not None else None
     url = raw.get("url") or raw.get("serverUrl")
-    dropped = tuple(sorted(k for k in raw if k not in _KNOWN_KEYS))
+    remote = url is not None or (transport or "").lower() in _REMOTE_TYPES
+    oauth = _oauth_marker(raw) if remote else None
+    known = _KNOWN_KEYS | (set(_OAUTH_KEYS) if oauth is not None else set())
+    dropped = tuple(sorted(k for k in raw if k not in known))
     disabled = raw.get("disabled") is True
     env_raw = raw.get("env") or {}
     headers_raw = raw.get("headers") or {}
@@ -206,7 +234,7 @@ def _server(name: str, raw: Any, scope: str) -> ForeignServer:
         return ForeignServer(name, scope, problem="its env or headers are not an object")
     env = {str(k): _text(v) for k, v in env_raw.items()}
     headers = {str(k): _text(v) for k, v in headers_raw.items()}
-    if url is not None or (transport or "").lower() in _REMOTE_TYPES:
+    if remote:
         if not isinstance(url, str) or not url.strip():
             return ForeignServer(name, scope, transport=transport, problem="it is a remote server without an address")
         return ForeignServer(
@@ -218,6 +246,7 @@ def _server(name: str, raw: Any, scope: str) -> ForeignServer:
             transport=transport,
             disabled=disabled,
             dropped=dropped,
+            oauth=oauth,
         )
     command = raw.get("command")
     if not isinstance(command, str) or not command.strip():
@@ -235,6 +264,35 @@ def _server(name: str, raw: Any, scope: str) -> ForeignServer:
         disabled=disabled,
         dropped=dropped,
     )
+
+
+def _oauth_marker(raw: dict[str, Any]) -> OAuthMarker | None:
+    """The OAuth marker of a remote server's entry (`oauth` of VS Code / Claude Code / ours, `auth` of Cursor)."""
+    marker = raw.get("oauth")
+    cursor = marker is None
+    if cursor:
+        marker = raw.get("auth")
+    if not isinstance(marker, dict):
+        return None
+    client_id = marker.get("CLIENT_ID" if cursor else "clientId")
+    scopes = marker.get("scopes", marker.get("scope"))
+    notes: list[str] = []
+    if isinstance(scopes, list):
+        scopes = " ".join(str(s) for s in scopes)
+    if not isinstance(scopes, str) or not scopes.strip():
+        scopes = None
+    if not isinstance(client_id, str) or not client_id.strip():
+        client_id = None
+    elif references(client_id):
+        notes.append("its OAuth client id refers to a value kept elsewhere; Plugboard registers itself instead")
+        client_id = None
+    if marker.get("CLIENT_SECRET" if cursor else "clientSecret"):
+        notes.append("its OAuth client secret is not carried over: Plugboard signs in as a public client (PKCE)")
+    if marker.get("callbackPort") is not None:
+        notes.append("its fixed OAuth callback port is not kept: Plugboard's sign-in uses a free loopback port")
+    if marker.get("authServerMetadataUrl"):
+        notes.append("its sign-in server override is not kept: Plugboard follows the server's own metadata")
+    return OAuthMarker(client_id.strip() if client_id else None, scopes, tuple(notes))
 
 
 def _text(value: Any) -> str:

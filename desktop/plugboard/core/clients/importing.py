@@ -8,7 +8,9 @@ written:
   reason; never written);
 - kind `local` (becomes `plugboard run NAME [--secret K]... -- COMMAND ...`) or `remote` (Claude Desktop's file
   cannot hold `url` entries, FACTS.md A, so it becomes `plugboard proxy NAME URL [--header 'K: V']...
-  [--bearer-secret K]`, with `${secret:KEY}` in header values — the syntax of `proxy_headers`);
+  [--bearer-secret K]`, with `${secret:KEY}` in header values — the syntax of `proxy_headers`); a remote its file
+  marks as signing in with OAuth (`formats.OAuthMarker`) becomes `… --oauth [--client-id ID] [--scope S]`, and an
+  `Authorization` header beside that marker is left out (the sign-in replaces it);
 - `secrets`: plaintext values found in `env` or `headers` that look secret (`detect.looks_secret`): they go to the
   keyring (service `plugboard`, `NAME/KEY`), never into Claude's file. `ask`: keys whose value the file does not
   hold (`${input:x}`, `${env:X}`, …): the caller asks for them, or they are left for `plugboard secret set`.
@@ -218,6 +220,32 @@ def _header_args(server: ForeignServer) -> tuple[list[str], dict[str, str], list
     return args, secrets, ask, notes
 
 
+def _oauth_args(server: ForeignServer, name: str) -> tuple[list[str], list[str]]:
+    """(proxy words for the server's OAuth marker, notes); no words when its file marks no OAuth."""
+    from plugboard.core.bridge.oauth.entry import check_client_id, clean_scope
+
+    marker = server.oauth
+    if marker is None:
+        return [], []
+    words, notes = ["--oauth"], list(marker.notes)
+    try:
+        client_id = check_client_id(marker.client_id)
+    except PlugboardError:
+        client_id = None
+        notes.append("its OAuth client id is not one Plugboard can use; Plugboard registers itself instead")
+    try:
+        scope = clean_scope(marker.scope)
+    except PlugboardError:
+        scope = None
+        notes.append("its OAuth scopes are not valid scope names; the server's own are asked for")
+    if client_id:
+        words += ["--client-id", client_id]
+    if scope:
+        words += ["--scope", scope]
+    notes.append(f"signs in with OAuth: after importing, run `plugboard login {name}`")
+    return words, notes
+
+
 def build_entry(name: str, server: ForeignServer) -> tuple[str, dict[str, Any], dict[str, str], list[str], list[str]]:
     """(kind, Claude entry, plaintext secrets, keys to ask, notes) for one foreign server."""
     from plugboard.core.entries import LauncherEntry, ProxyEntry, is_plugboard_program, parse, plugboard_executable
@@ -226,12 +254,18 @@ def build_entry(name: str, server: ForeignServer) -> tuple[str, dict[str, Any], 
     if server.url is not None:
         if references(server.url):
             raise PlugboardError(f"its address {server.url} refers to a value kept elsewhere")
+        oauth_args, oauth_notes = _oauth_args(server, name)
+        if oauth_args and any(h.lower() == "authorization" for h in server.headers):
+            oauth_notes.append("its Authorization header is left out: the OAuth sign-in replaces it")
+            server = replace(server, headers={h: v for h, v in server.headers.items() if h.lower() != "authorization"})
         header_args, secrets, ask, header_notes = _header_args(server)
+        header_notes += oauth_notes
         if server.env:
             header_notes.append("env of a remote server is not used by the proxy and is left out")
         if server.transport and server.transport.lower() == "sse":
             header_notes.append("uses the older HTTP+SSE transport; the proxy falls back to it by itself")
-        proxy = parse({"command": plugboard_executable(), "args": ["proxy", name, server.url, *header_args]})
+        words = ["proxy", name, server.url, *header_args, *oauth_args]
+        proxy = parse({"command": plugboard_executable(), "args": words})
         assert isinstance(proxy, ProxyEntry), "the header words are ours: they always parse"
         return "remote", proxy.to_json(), secrets, ask, notes + header_notes
     assert server.command is not None

@@ -20,10 +20,19 @@ not look anywhere else. `session_bus_address` restores the address from the stan
 
 `keyring` is imported on first use: it costs tens of milliseconds and the launcher pays it only when a
 connector has secrets.
+
+Credentials that belong to no single connector (the bridge's OAuth tokens and client registrations, one JSON value
+per protected resource: `bridge.oauth.store`) live under their own service, `plugboard-oauth`, named by whatever
+the caller chooses (`get_credentials` / `set_credentials` / `delete_credentials`). A separate service rather than a
+reserved connector name: no connector secret `<connector>/<KEY>` can ever share a name with them, and `plugboard
+secret list` and the secrets index never see them. A value longer than `CREDENTIALS_PIECE_CHARS` is stored in
+pieces: Windows' Credential Manager refuses a blob over 2,560 bytes (1,280 UTF-16 characters; jaraco/keyring#355,
+#540) and OAuth access tokens that are JWTs often pass that alone.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sys
@@ -34,7 +43,12 @@ from typing import Any
 from plugboard.core.errors import PlugboardError
 
 SERVICE = "plugboard"
+CREDENTIALS_SERVICE = "plugboard-oauth"
 STORE_SECTION = "secrets"
+# 1,000 characters are at most 2,000 bytes as UTF-16: under Windows' 2,560-byte limit for one credential, with room.
+CREDENTIALS_PIECE_CHARS = 1000
+# The first piece of a value stored in pieces starts with this line (a JSON value never starts with "#").
+_PIECES_HEADER = "#pieces "
 KEY_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 _REFUSED_MODULES = ("keyring.backends.fail", "keyring.backends.null", "keyrings.alt")
@@ -137,6 +151,11 @@ def keyring_configured(env: MutableMapping[str, str] | None = None) -> bool:
 
 
 def _secret_service_get(connector: str, key: str) -> object:
+    """The launcher's fast path for connector `connector`'s secret `key` (see `_secret_service_lookup`)."""
+    return _secret_service_lookup(SERVICE, username(connector, key))
+
+
+def _secret_service_lookup(service: str, name: str) -> object:
     """Linux start-up fast path: read the item `keyring` wrote straight from the Secret Service.
 
     `import keyring` plus `keyring.get_keyring()` (entry points, every backend's viability probe) costs ~150 ms here,
@@ -156,7 +175,7 @@ def _secret_service_get(connector: str, key: str) -> object:
             collection = secretstorage.get_default_collection(connection)
             if collection.is_locked():
                 return _NO_FAST_PATH
-            for item in collection.search_items({"service": SERVICE, "username": username(connector, key)}):
+            for item in collection.search_items({"service": service, "username": name}):
                 if item.is_locked():
                     return _NO_FAST_PATH
                 return item.get_secret().decode("utf-8")
@@ -167,14 +186,7 @@ def _secret_service_get(connector: str, key: str) -> object:
 
 def get_secret(connector: str, key: str) -> str | None:
     """The secret's value, or None if it is not set."""
-    if sys.platform.startswith("linux") and not keyring_configured():
-        session_bus_address(os.environ, os.getuid())
-        fast = _secret_service_get(connector, key)
-        if fast is not _NO_FAST_PATH:
-            return fast if isinstance(fast, str) and fast else None
-    kr = backend()
-    value = _call("read a secret", kr.get_password, SERVICE, username(connector, key))
-    return value if isinstance(value, str) and value else None
+    return _lookup(SERVICE, username(connector, key), "read a secret")
 
 
 def set_secret(connector: str, key: str, value: str) -> None:
@@ -226,6 +238,92 @@ def _index_update(connector: str, *, add: str | None = None, remove: str | None 
             section.pop(connector, None)
 
     Store().update(change)
+
+
+def _lookup(service: str, name: str, what: str) -> str | None:
+    """One keyring item's value (None if there is none): the Secret Service fast path on Linux, else `keyring`."""
+    if sys.platform.startswith("linux") and not keyring_configured():
+        session_bus_address(os.environ, os.getuid())
+        fast = _secret_service_lookup(service, name)
+        if fast is not _NO_FAST_PATH:
+            return fast if isinstance(fast, str) and fast else None
+    value = _call(what, backend().get_password, service, name)
+    return value if isinstance(value, str) and value else None
+
+
+def _piece_name(name: str, index: int) -> str:
+    return f"{name} #{index}"
+
+
+def get_credentials(name: str) -> str | None:
+    """The credentials value stored under `name` (service `plugboard-oauth`), or None. Pieces are joined again; a
+    value whose pieces are not all there reads as None."""
+    first = _lookup(CREDENTIALS_SERVICE, name, "read a sign-in")
+    if first is None or not first.startswith(_PIECES_HEADER):
+        return first
+    parts = [first.partition("\n")[2]]
+    for index in range(2, _piece_count(first) + 1):
+        part = _lookup(CREDENTIALS_SERVICE, _piece_name(name, index), "read a sign-in")
+        if part is None:
+            return None
+        parts.append(part)
+    return "".join(parts)
+
+
+def _piece_count(first: str | None) -> int:
+    if first is None or not first.startswith(_PIECES_HEADER):
+        return 1 if first is not None else 0
+    try:
+        return int(first.partition("\n")[0].removeprefix(_PIECES_HEADER))
+    except ValueError:
+        return 1
+
+
+def set_credentials(name: str, value: str) -> None:
+    """Store `value` under `name` (service `plugboard-oauth`), in pieces when it is long (module docstring).
+
+    Readers and writers of one `name` must be serialised by the caller (the bridge holds its per-resource lock for
+    both): pieces are separate keyring items, so a read during a write could join pieces of two values."""
+    if not value:
+        raise PlugboardError("an empty sign-in is never stored")
+    kr = backend()
+    before = _piece_count(_lookup(CREDENTIALS_SERVICE, name, "read a sign-in"))
+    size = CREDENTIALS_PIECE_CHARS
+    if len(value) <= size:
+        pieces: list[str] = []
+        _call("store a sign-in", kr.set_password, CREDENTIALS_SERVICE, name, value)
+    else:
+        first_size = size - len(_PIECES_HEADER) - 8  # room for the header line
+        head, rest = value[:first_size], value[first_size:]
+        pieces = [rest[i : i + size] for i in range(0, len(rest), size)]
+        for index, piece in enumerate(pieces, 2):
+            _call("store a sign-in", kr.set_password, CREDENTIALS_SERVICE, _piece_name(name, index), piece)
+        first = f"{_PIECES_HEADER}{len(pieces) + 1}\n{head}"
+        _call("store a sign-in", kr.set_password, CREDENTIALS_SERVICE, name, first)
+    _delete_pieces(kr, name, len(pieces) + 2, before)
+
+
+def _delete_pieces(kr: Any, name: str, start: int, count: int) -> None:
+    from keyring.errors import PasswordDeleteError
+
+    for index in range(start, count + 1):
+        with contextlib.suppress(PasswordDeleteError):
+            _call("delete a sign-in", kr.delete_password, CREDENTIALS_SERVICE, _piece_name(name, index))
+
+
+def delete_credentials(name: str) -> bool:
+    """Remove the value stored under `name` and all its pieces; False if there was none."""
+    from keyring.errors import PasswordDeleteError
+
+    kr = backend()
+    count = _piece_count(_lookup(CREDENTIALS_SERVICE, name, "read a sign-in"))
+    existed = True
+    try:
+        _call("delete a sign-in", kr.delete_password, CREDENTIALS_SERVICE, name)
+    except PasswordDeleteError:
+        existed = False
+    _delete_pieces(kr, name, 2, count)
+    return existed
 
 
 class MissingSecrets(PlugboardError):
