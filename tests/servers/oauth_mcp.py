@@ -15,7 +15,8 @@ Binds 127.0.0.1 (port 0 = a free one) and prints the port before serving, as `ht
 - The redirect carries `iss` (RFC 9207).
 - `--issuer URL`: a resource server only, whose metadata names another authorization server (the tests give one
   that does not answer).
-- Test-only routes: `GET /_test/stats` (token requests by grant type, registrations, refused refreshes),
+- Test-only routes: `GET /_test/stats` (token requests by grant type, registrations, refused refreshes,
+  revocations),
   `POST /_test/expire` (every access token expires now), `POST /_test/revoke` (every token is revoked).
 
 Tool: `echo(text)`.
@@ -122,6 +123,7 @@ class MemoryProvider:
         return found
 
     async def revoke_token(self, token: AccessToken | RefreshToken) -> None:
+        self.counts["revocations"] += 1
         self.access.pop(token.token, None)
         self.refresh.pop(token.token, None)
 

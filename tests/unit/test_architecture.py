@@ -5,7 +5,8 @@
   and then looks at `sys.modules` (catches what the scan cannot see, e.g. a dependency pulling Qt in).
 - `plugboard run` and `plugboard proxy` are what Claude Desktop starts for every connector, so their
   start must stay light: `--help` (which builds the whole argument parser, registering every command
-  group) loads neither PySide6, httpx nor the MCP SDK. Those two tests wait on the launcher and bridge
+  group) loads neither PySide6, httpx nor the MCP SDK — nor the bridge's OAuth stack, which a proxy
+  loads only for an `--oauth` entry. `plugboard login` / `logout` are built as cheaply. Those two tests wait on the launcher and bridge
   commands: until `plugboard.commands.run` / `plugboard.commands.proxy` exist they are skipped with a
   reason saying so.
 
@@ -30,6 +31,8 @@ CORE_DIR = Path(plugboard.core.__file__).resolve().parent
 FORBIDDEN_IN_CORE = ("PySide6", "shiboken6", "PyQt5", "PyQt6", "plugboard.gui")
 # mcp 2.x speaks HTTP through its own fork, httpx2; either one would be a heavy import for a launcher start.
 FORBIDDEN_AT_LAUNCHER_START = ("PySide6", "shiboken6", "httpx", "httpx2", "mcp")
+# The OAuth client (and what it pulls in: filelock, keyring) is for `--oauth` entries only.
+OAUTH_STACK = ("plugboard.core.bridge.oauth", "keyring", "filelock", "webbrowser")
 # A fresh interpreter importing the core (or building the CLI parser) takes about a second here; 60 s is a
 # machine under heavy load, not a slow import.
 SUBPROCESS_TIMEOUT_S = 60.0
@@ -164,6 +167,18 @@ def test_the_launcher_and_bridge_start_without_qt_httpx_or_the_mcp_sdk(
     modules = report["modules"]
     assert isinstance(modules, list)
     assert [m for m in modules if _is_forbidden(m, FORBIDDEN_AT_LAUNCHER_START)] == []
+
+
+@pytest.mark.parametrize("argv", [("proxy", "--help"), ("login", "--help"), ("logout", "--help")])
+def test_the_oauth_stack_is_not_loaded_to_start_the_proxy_or_build_the_sign_in_commands(
+    argv: tuple[str, ...], tmp_path: Path
+) -> None:
+    report, _help = _cli_start(tmp_path, *argv)
+
+    assert report["exit"] == 0
+    modules = report["modules"]
+    assert isinstance(modules, list)
+    assert [m for m in modules if _is_forbidden(m, OAUTH_STACK + FORBIDDEN_AT_LAUNCHER_START)] == []
 
 
 def test_the_cli_start_probe_notices_a_heavy_import(tmp_path: Path) -> None:

@@ -46,10 +46,13 @@ def cmd_login(args: argparse.Namespace) -> int:
     from plugboard.core.bridge.oauth.challenge import host_of
 
     session = _session(args)
-    print(f"Opening your browser to sign in to {host_of(session.server_url)}…", file=sys.stderr, flush=True)
 
     def show(url: str) -> None:
-        print(f"If no browser opens, visit this address:\n  {url}", file=sys.stderr, flush=True)
+        print(
+            f"Opening your browser to sign in to {host_of(url)}. If no browser opens, visit this address:\n  {url}",
+            file=sys.stderr,
+            flush=True,
+        )
 
     try:
         signed = session.login(show_url=show)

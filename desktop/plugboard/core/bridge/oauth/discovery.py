@@ -94,20 +94,21 @@ class ServerMetadata:
         )
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        """What a stored sign-in needs of this metadata later (endpoints and promises), in RFC 8414's names.
+
+        Only what is set: a record is one keyring item while it stays under 1,000 characters (`secrets.keyring`),
+        and these lists are checked at discovery, not after."""
+        data: dict[str, Any] = {
             "issuer": self.issuer,
             "authorization_endpoint": self.authorization_endpoint,
             "token_endpoint": self.token_endpoint,
             "registration_endpoint": self.registration_endpoint,
             "revocation_endpoint": self.revocation_endpoint,
-            "scopes_supported": list(self.scopes_supported) if self.scopes_supported is not None else None,
-            "code_challenge_methods_supported": list(self.code_challenge_methods or ()),
-            "token_endpoint_auth_methods_supported": (
-                list(self.token_endpoint_auth_methods) if self.token_endpoint_auth_methods is not None else None
-            ),
-            "client_id_metadata_document_supported": self.client_id_metadata_document_supported,
-            "authorization_response_iss_parameter_supported": self.iss_parameter_supported,
+            "code_challenge_methods_supported": list(self.code_challenge_methods or ()) or None,
+            "client_id_metadata_document_supported": self.client_id_metadata_document_supported or None,
+            "authorization_response_iss_parameter_supported": self.iss_parameter_supported or None,
         }
+        return {k: v for k, v in data.items() if v is not None}
 
 
 @dataclass(frozen=True)
