@@ -439,3 +439,23 @@ def test_a_record_reads_back_as_it_was_written(server: FakeServer, keyring: dict
 
     assert again == record
     assert json.loads(record.to_text())["version"] == 1
+
+
+def test_the_store_lock_is_reentrant_in_its_thread_and_excludes_other_threads(keyring: dict[str, str]) -> None:
+    import threading
+
+    memory = Keyring(keyring.get, keyring.__setitem__, lambda k: keyring.pop(k, None) is not None)
+    store = CredentialStore(MCP, keyring=memory)
+    other_inside = threading.Event()
+
+    def other() -> None:
+        with store.locked():
+            other_inside.set()
+
+    with store.locked(), store.locked():  # a nested use in the same thread does not wait on itself
+        thread = threading.Thread(target=other)
+        thread.start()
+        assert not other_inside.wait(0.3)  # the other thread waits while we hold the lock
+    thread.join(BROWSER_TIMEOUT_S)
+
+    assert other_inside.is_set()

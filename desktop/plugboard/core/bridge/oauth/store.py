@@ -17,8 +17,8 @@ The lock is a file in Plugboard's state folder (`state/oauth/<hash>.lock`, holdi
 of a record happens under it, and so does every refresh, from the reading of the record to the writing of the
 rotated tokens. N proxies started at once with an expired token queue on the lock; the first refreshes, the others
 find the new token in the keyring when their turn comes and send no request (`session.OAuthSession._renew`).
-A thread lock sits in front of the file lock: filelock's locks are per thread, and the proxy's threads share one
-session.
+One `FileLock` per lock file per process (filelock's locks are re-entrant in the thread that holds them and
+exclude the process's other threads), so a nested `locked()` never waits on itself.
 """
 
 from __future__ import annotations
@@ -43,8 +43,8 @@ RECORD_VERSION = 1
 # calls; 60 s covers that on a loaded machine. Longer means a stuck process: say so instead of hanging.
 LOCK_TIMEOUT_S = 60.0
 
-_thread_locks: dict[str, threading.RLock] = {}
-_thread_locks_guard = threading.Lock()
+_file_locks: dict[str, Any] = {}
+_file_locks_guard = threading.Lock()
 
 
 @dataclass
@@ -147,23 +147,19 @@ class CredentialStore:
     def locked(self) -> Iterator[None]:
         from filelock import FileLock, Timeout
 
-        with _thread_locks_guard:
-            thread_lock = _thread_locks.setdefault(str(self.lock_path), threading.RLock())
-        if not thread_lock.acquire(timeout=LOCK_TIMEOUT_S):
-            raise PlugboardError(self._stuck())
+        ensure_dir(self.lock_path.parent)
+        with _file_locks_guard:
+            lock = _file_locks.get(str(self.lock_path))
+            if lock is None:
+                lock = _file_locks[str(self.lock_path)] = FileLock(str(self.lock_path))
         try:
-            ensure_dir(self.lock_path.parent)
-            lock = FileLock(str(self.lock_path))
-            try:
-                lock.acquire(timeout=LOCK_TIMEOUT_S)
-            except Timeout as exc:
-                raise PlugboardError(self._stuck()) from exc
-            try:
-                yield
-            finally:
-                lock.release()
+            lock.acquire(timeout=LOCK_TIMEOUT_S)
+        except Timeout as exc:
+            raise PlugboardError(self._stuck()) from exc
+        try:
+            yield
         finally:
-            thread_lock.release()
+            lock.release()
 
     def _stuck(self) -> str:
         return (

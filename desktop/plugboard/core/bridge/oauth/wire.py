@@ -63,14 +63,14 @@ class Answer:
             self.json = parsed
 
 
-def _send(http: httpx.Client, name: str, request: httpx.Request) -> Answer:
+def _send(http: httpx.Client, name: str, request: httpx.Request, *, read_body: bool = True) -> Answer:
     import httpx
 
     try:
         response = http.send(request, stream=True)
         try:
             body = b""
-            for chunk in response.iter_bytes():
+            for chunk in response.iter_bytes() if read_body else ():
                 body += chunk
                 if len(body) > MAX_BODY_BYTES:
                     raise SignInFailed(name, host_of(str(request.url)), "its answer is far too large")
@@ -130,8 +130,9 @@ def probe_challenge(http: httpx.Client, name: str, url: str) -> tuple[int, str |
     """Ask the MCP endpoint, without credentials, what it wants: (status, its WWW-Authenticate header).
 
     The request is a JSON-RPC `ping` as any MCP client would POST it: harmless to a server that answers it (it
-    starts no session), and answered 401 with the challenge by one that wants a sign-in first."""
+    starts no session), and answered 401 with the challenge by one that wants a sign-in first. Only the status and
+    headers are read: a server that does answer may stream its answer as SSE."""
     body = {"jsonrpc": "2.0", "id": "plugboard-sign-in", "method": "ping"}
     headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
-    answer = _send(http, name, http.build_request("POST", url, json=body, headers=headers))
+    answer = _send(http, name, http.build_request("POST", url, json=body, headers=headers), read_body=False)
     return answer.status, answer.headers.get("www-authenticate")
