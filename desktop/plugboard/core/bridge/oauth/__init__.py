@@ -19,26 +19,30 @@ request, `on_unauthorized(www_authenticate)` after a 401 then one retry, `secret
 Nothing here imports httpx until a request is made, so a proxy with a fresh stored token pays one keyring read.
 
 Why our own small client on httpx and not the `mcp` SDK's `OAuthClientProvider` (issue 15: "pick one [HTTP stack]
-for the proxy by measurement, keeping the low-latency socket transport"). Measured on the 2-core dev container
-with tests/benchmarks/bench_oauth.py (medians; the machine is shared, so ±20 % between runs):
+for the proxy by measurement, keeping the low-latency socket transport"). Measured with tests/benchmarks/bench_oauth.py
+on the shared 2-core dev container (medians; load moves them by ±30 %; figures of the quieter of two runs):
 
-    import in a fresh interpreter (over `python -c pass`)    httpx 52 ms · httpx2 45 ms · mcp.client.auth 372 ms
-                                                             · this package's session + httpx 58 ms
-    POST tools/call p50 / p95 against the SDK's server       httpx + Plugboard's socket backend 2.0 / 2.9 ms
-      (stock uvicorn, SSE answers, a bearer on every call)   httpx2 sync 43.5 / 44.6 ms · httpx2 async 43.6 / 45.1 ms
-                                                             httpx2 async + OAuthClientProvider 44.1 / 45.5 ms
-                                                             httpx + OAuthSession.headers() 2.0 / 3.0 ms
+    import in a fresh interpreter, over `python -c pass`     httpx +94 ms · httpx2 +62 ms · mcp.client.auth +557 ms
+                                                             (+919 ms under load) · oauth.session +36 ms
+    cold start with a stored sign-in (spawn → headers())     103 ms (budget 250 ms; 189 ms under load)
+    `tools/call` p50 / p95 on the SDK's server, a bearer on every call (stock uvicorn, SSE answers):
+      httpx + http_session's transport (TCP_QUICKACK)        1.65 / 6.8 ms
+      the same + OAuthSession.headers() on every call        1.61 / 5.7 ms
+      httpx2 Client, sync                                    44.0 / 48.8 ms
+      httpx2 Client + the same TCP_QUICKACK backend          1.60 / 6.2 ms   (patched into its private pool)
+      httpx2 AsyncClient                                     44.1 / 51.9 ms
+      httpx2 AsyncClient + OAuthClientProvider               44.1 / 49.6 ms
 
-- The SDK's provider is an `httpx2.Auth` with an async flow only (`async_auth_flow`, anyio locks); the relay is
-  synchronous threads over httpx. Using it means a second HTTP stack (httpx2 + httpcore2) and an event loop in the
-  proxy, and `mcp.client.auth` costs ~370 ms to import (pydantic models, the SDK's client package) — more than the
-  whole 250 ms cold-start budget with a stored token.
-- httpx2's transport takes socket options but has no hook to re-arm TCP_QUICKACK after each read, so it keeps the
-  ~40 ms delayed-ACK stall against servers that write a response in two segments (the stall `http_session`'s
-  transport removes; FACTS.md §C.4). httpx stays the proxy's one stack.
+- The ~42 ms is the socket transport, not the library: httpx2 with the same QUICKACK backend is as fast as httpx.
+  Neither has a public hook for it; the relay sets it on httpx's pool (`http_session`, checked by a unit test),
+  and httpx2 would need the same private patch twice (its sync and its anyio pool).
+- The SDK's provider is an `httpx2.Auth` with an async flow only (anyio locks); the relay is synchronous threads
+  over httpx. Taking it means a second HTTP stack and an event loop in the proxy, and `mcp.client.auth` alone
+  costs 0.56–0.92 s to import (pydantic models, the SDK's client package): over the whole cold-start budget.
 - Its refresh runs inside the auth flow under an in-process lock, with storage read once at start: N processes
-  with one rotating refresh token would each spend it. Cross-process serialisation needs the storage read again
-  under a shared lock at the moment of refreshing, which is what `store` and `session` do.
-The SDK is still the reference: the discovery order, scope choice, issuer checks and registration checks follow
-`mcp/client/auth/` 2.3, and the tests' authorization server is the SDK's own (`mcp.server.auth`).
+  sharing one rotating refresh token would each spend it. Serialising across processes needs the stored token read
+  again under a shared lock at the moment of refreshing — what `store` and `session` do.
+So httpx stays the proxy's one stack, and httpx2 only the SDK's own dependency. The SDK remains the
+reference: the discovery order, scope choice, issuer and registration checks follow `mcp/client/auth/` 2.3, and the
+tests' authorization server is the SDK's own (`mcp.server.auth`).
 """
