@@ -3,7 +3,8 @@
 Exit code: 0 when every examined connector is OK, 1 when any has a problem (the report says which and why).
 A launcher entry (`plugboard run NAME --secret K -- COMMAND ...`) is examined as the launcher would run it: the
 real COMMAND with the secrets from the keyring. A bridge entry (`plugboard proxy ...`) and a plain entry are
-started as written. Disabled connectors are examined too when named, skipped otherwise.
+started as written. Disabled connectors are examined too when named, skipped otherwise. A server the catalog knows
+also gets its credential check (one harmless read-only call), so a fake key is found here too.
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
 def cmd_doctor(args: argparse.Namespace) -> int:
     from plugboard.core.config.connectors import Connectors
     from plugboard.core.errors import PlugboardError
-    from plugboard.core.probe.doctor import DOCTOR_INITIALIZE_TIMEOUT_S, examine_connector, render
+    from plugboard.core.clients.catalog import check_for, load_catalog
+    from plugboard.core.probe.doctor import DOCTOR_INITIALIZE_TIMEOUT_S, CheckCall, examine_connector, render
 
     connectors = Connectors.open(args.config)
     if args.name:
@@ -46,8 +48,14 @@ def cmd_doctor(args: argparse.Namespace) -> int:
             raise PlugboardError(f"no enabled connectors in {connectors.path} to examine")
     timeout = args.timeout if args.timeout and args.timeout > 0 else DOCTOR_INITIALIZE_TIMEOUT_S
     reports = []
+    catalog = load_catalog()
     for connector in chosen:
-        report = examine_connector(connector, logs_dir=connectors.discovery.logs_dir, initialize_timeout_s=timeout)
+        # A known server's credential check (the catalog names one harmless call): a fake key fails here too.
+        known = check_for(connector, catalog)
+        check = CheckCall(known.tool, dict(known.arguments)) if known is not None else None
+        report = examine_connector(
+            connector, logs_dir=connectors.discovery.logs_dir, initialize_timeout_s=timeout, check=check
+        )
         reports.append(report)
         if not args.json:
             print(render(report), flush=True)

@@ -290,7 +290,9 @@ class Proxy:
                 cancelled = call.key in self._cancelled
                 self._cancelled.discard(call.key)
         if problem is not None and not cancelled and not self._stop.is_set() and self._claim(call.key):
-            self.log(f"{call.method}: {problem}")
+            # Marked as an error so every log reader (ours, the app's health, Claude's log) classes it as one: the
+            # sentence itself ("the remote MCP server is unreachable: ...") has no level word a parser would see.
+            self.log(f"[error] {call.method}: {problem}")
             self._emit(error_response(call.msg.get("id"), self._redactor.redact(f"{self.name}: {problem}")))
         with self._lock:
             self._waiting.discard(call.key)  # cancelled, or answered by now

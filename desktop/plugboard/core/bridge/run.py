@@ -241,7 +241,7 @@ class ProxyProgram:
         if self.refusal is None and self.ssh:
             self._start_tunnel()
         if self.refusal:
-            self.notes(f"not relaying: {self.refusal}")
+            self.notes(f"[error] not relaying: {self.refusal}")
         else:
             auth = ", ".join(sorted(self.headers)) or "no extra headers"
             self.notes(f"relaying to {self.shown_url}{' via tunnel ' + self.ssh if self.ssh else ''} ({auth})")

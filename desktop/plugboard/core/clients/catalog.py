@@ -9,6 +9,11 @@ keywords, and its inputs as a form schema: `{id, type, label, placeholder, requi
   `file`: a file path whose folder exists (the file itself may be created by the server);
 - `secret`: a value that goes to the OS keyring only.
 
+An item that takes a secret may name a `check`: `{"tool": NAME, "arguments": {...}}`, one harmless, read-only tool
+call that only succeeds with valid credentials (GitHub's `get_me`, a one-result search). Listing tools proves
+nothing about a key (a search server with a fake key still offers its tools); Test runs this call too
+(`probe.doctor.CheckCall`) and says "the token was refused" when the service refuses it.
+
 An input fills either the environment variable named by `env`, or the args template where `{id}` appears. An
 args element may be a list (a *group*, e.g. `["--ssh", "{profile}"]`) that is dropped when an optional input it
 names is left empty. `{name}` in args is the connector's name. A secret's keyring KEY is its id; a secret never
@@ -86,6 +91,14 @@ ArgTemplate = str | tuple[str, ...]
 
 
 @dataclass(frozen=True)
+class CatalogCheck:
+    """The harmless read-only tool call that proves an item's credentials."""
+
+    tool: str
+    arguments: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class CatalogItem:
     id: str
     name: str
@@ -96,6 +109,7 @@ class CatalogItem:
     inputs: tuple[CatalogInput, ...]
     docs: str
     keywords: tuple[str, ...] = ()
+    check: CatalogCheck | None = None
 
     @property
     def package(self) -> str | None:
@@ -119,7 +133,7 @@ class CatalogItem:
         return [i.id for i in self.inputs if i.is_secret]
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "id": self.id,
             "name": self.name,
             "description": self.description,
@@ -133,6 +147,9 @@ class CatalogItem:
             "docs": self.docs,
             "keywords": list(self.keywords),
         }
+        if self.check is not None:
+            out["check"] = {"tool": self.check.tool, "arguments": dict(self.check.arguments)}
+        return out
 
 
 @dataclass(frozen=True)
@@ -166,6 +183,15 @@ class Catalog:
             if package and _bare_package(package) in words:
                 return item
         return None
+
+
+def check_for(connector: Connector, catalog: Catalog | None = None) -> CatalogCheck | None:
+    """The credential check of the catalog item a connector runs, if it is a known server that names one."""
+    try:
+        item = (catalog or load_catalog()).match(connector.server_command)
+    except PlugboardError:
+        return None
+    return item.check if item is not None else None
 
 
 def _bare_package(word: str) -> str:
@@ -233,10 +259,12 @@ def _item(raw: Mapping[str, Any]) -> CatalogItem:
         ),
         docs=raw["docs"],
         keywords=tuple(raw.get("keywords", ())),
+        check=CatalogCheck(raw["check"]["tool"], dict(raw["check"].get("arguments", {}))) if "check" in raw else None,
     )
 
 
-_ITEM_KEYS = {"id", "name", "description", "runtime", "command", "args", "inputs", "docs", "keywords"}
+_ITEM_KEYS = {"id", "name", "description", "runtime", "command", "args", "inputs", "docs", "keywords", "check"}
+_CHECK_KEYS = {"tool", "arguments"}
 _INPUT_KEYS = {"id", "type", "label", "placeholder", "required", "env", "help"}
 
 
@@ -291,6 +319,8 @@ def _item_problems(raw: dict[str, Any]) -> list[str]:
     inputs = raw.get("inputs")
     if not isinstance(inputs, list):
         return [*problems, "inputs must be a list"]
+    if "check" in raw:
+        problems += _check_problems(raw["check"], inputs)
     args = raw.get("args")
     if not isinstance(args, list) or not all(
         isinstance(a, str) or (isinstance(a, list) and a and all(isinstance(x, str) for x in a)) for a in args
@@ -321,6 +351,23 @@ def _item_problems(raw: dict[str, Any]) -> list[str]:
             problems.append(f"input {input_id} must fill exactly one place: an env variable or the args")
         if raw_input.get("type") == "secret" and in_args and runtime != "plugboard":
             problems.append(f"secret {input_id} is in args; secrets must fill env (args are visible to everyone)")
+    return problems
+
+
+def _check_problems(check: Any, inputs: list[Any]) -> list[str]:
+    """A `check` is {"tool": name, "arguments"?: object}, and only on an item with a secret to prove."""
+    if not isinstance(check, dict):
+        return ['check must be an object {"tool": ..., "arguments": {...}}']
+    problems: list[str] = []
+    unknown = set(check) - _CHECK_KEYS
+    if unknown:
+        problems.append(f"check has unknown keys {sorted(unknown)}")
+    if not isinstance(check.get("tool"), str) or not check["tool"].strip():
+        problems.append("check.tool must name a tool")
+    if not isinstance(check.get("arguments", {}), dict):
+        problems.append("check.arguments must be an object")
+    if not any(isinstance(i, dict) and i.get("type") == "secret" for i in inputs):
+        problems.append("a check proves credentials: only an item with a secret input may have one")
     return problems
 
 

@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from plugboard.core.logs.model import CLAUDE, ERROR, INFO, WARNING, LogLine, parse_stamp
+from plugboard.core.logs.model import CLAUDE, ERROR, INFO, WARNING, LogLine, parse_level, parse_stamp
 from plugboard.core.paths import safe_file_name
 
 MCP_LOG = "mcp.log"
@@ -96,7 +96,12 @@ def parse_line(raw: bytes, file: Path, default_server: str | None = None) -> Cla
             continue
         elif server is None or tag == default_server:
             server = tag
-    text = rest[pos:].strip().decode("utf-8", "replace")
+    body = rest[pos:].strip()
+    if level == INFO:
+        # Claude tags a server's stderr "[info]" whatever it says; the line's own level word (a proxy's "[error] the
+        # remote MCP server is unreachable", a server's "ERROR ...") is what a reader needs to see.
+        level = parse_level(body, INFO)
+    text = body.decode("utf-8", "replace")
     return ClaudeLogEntry(when, level, server or default_server, text, file)
 
 

@@ -47,6 +47,8 @@ class DiagnosisCode(StrEnum):
     CLAUDE_ERROR = "claude-error"
     GUI_PATH = "gui-path"
     INVALID_ANSWER = "invalid-answer"  # doctor: a listing the server answered with something that is not MCP
+    CREDENTIALS_REFUSED = "credentials-refused"  # doctor's credential check: the service refused the key or token
+    CHECK_FAILED = "check-failed"  # doctor's credential check failed for another reason
 
 
 Code = ReasonKind | DiagnosisCode

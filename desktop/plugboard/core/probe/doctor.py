@@ -10,6 +10,12 @@ last stderr lines, and the last error Claude Desktop itself logged for the conne
 `ok` means: the server became ready and no problem was found. A server that works but prints to stdout is not
 ok (Claude shows errors for it).
 
+A server that starts and lists its tools has not yet shown that its credentials work (a search server with a fake
+key still offers its tools). So `examine` may be given a `CheckCall`: one harmless, read-only tool call that needs
+the credentials (the catalog names it per server, `clients.catalog.CatalogItem.check`). A call the server answers
+with an error is a problem: `credentials-refused` when its words say the key or token was refused (401, 403,
+"unauthorized", "invalid api key", ...), `check-failed` otherwise.
+
 Listing answers are checked against the SDK's result models (`mcp_types`); an answer that does not validate is a
 problem of its own ("invalid-answer"), not a crash of doctor.
 """
@@ -17,6 +23,7 @@ problem of its own ("invalid-answer"), not a crash of doctor.
 from __future__ import annotations
 
 import platform
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,6 +45,38 @@ MAX_PAGES = 100
 DOCTOR_INITIALIZE_TIMEOUT_S = sv.INITIALIZE_TIMEOUT_S
 # A bit more than the supervisor needs to give up on its own, so the supervisor, not this wait, reports it.
 SETTLE_MARGIN_S = 5.0
+
+# The credential check is one small read-only call; a real API answers in a second or two, 30 s allows a slow one.
+CHECK_TIMEOUT_S = 30.0
+# Words with which servers and APIs say that a key or token was not accepted (matched case-insensitively).
+_REFUSED_RE = re.compile(
+    r"\b(401|403)\b|unauthori[sz]ed|forbidden|invalid[ _-]?(api[ _-]?)?(key|token|credential)|bad credentials|"
+    r"(token|key|credential)s? (is |was |are )?(invalid|expired|revoked|not valid|rejected|refused)|"
+    r"authenticat\w* (failed|error|required)|not authenticated|access denied|permission denied",
+    re.IGNORECASE,
+)
+
+
+def says_refused(text: str) -> bool:
+    """Whether `text` (an API's error, a server's last lines) says that a key or token was not accepted."""
+    return _REFUSED_RE.search(text) is not None
+
+
+@dataclass(frozen=True)
+class CheckCall:
+    """A harmless read-only tool call that proves a server's credentials (the catalog's `check`)."""
+
+    tool: str
+    arguments: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    tool: str
+    ok: bool
+    text: str = ""
+    """What the server answered when it failed (its own words, first line), else empty."""
+
 
 # (capability, method, result key, mcp_types model name, report field, what to show of an item)
 _LISTINGS = (
@@ -74,10 +113,12 @@ class DoctorReport:
     problems: list[dx.Diagnosis] = field(default_factory=list)
     stderr_tail: list[str] = field(default_factory=list)
     claude_last_error: ClaudeLogEntry | None = None
+    check: CheckOutcome | None = None
+    """The credential check's outcome, when one was asked for and the server got that far."""
 
     def to_json(self) -> dict[str, Any]:
         error = self.claude_last_error
-        return {
+        out: dict[str, Any] = {
             "name": self.name,
             "ok": self.ok,
             "command": self.command,
@@ -102,6 +143,9 @@ class DoctorReport:
                 "diagnosis": dx.diagnose_claude_error(error).to_json(),
             },
         }
+        if self.check is not None:  # only when a check was asked for: the plain report's keys stay as they were
+            out["credential_check"] = {"tool": self.check.tool, "ok": self.check.ok, "text": self.check.text}
+        return out
 
 
 def _listing_json(names: list[str] | None) -> dict[str, Any] | None:
@@ -138,7 +182,11 @@ def server_spec(connector: Connector) -> sv.ServerSpec:
 
 
 def examine_connector(
-    connector: Connector, *, logs_dir: Path | None = None, initialize_timeout_s: float = DOCTOR_INITIALIZE_TIMEOUT_S
+    connector: Connector,
+    *,
+    logs_dir: Path | None = None,
+    initialize_timeout_s: float = DOCTOR_INITIALIZE_TIMEOUT_S,
+    check: CheckCall | None = None,
 ) -> DoctorReport:
     """`examine` a connector of Claude's config as Claude would start it."""
     return examine(
@@ -147,10 +195,13 @@ def examine_connector(
         via_plugboard=connector.via_plugboard,
         logs_dir=logs_dir,
         initialize_timeout_s=initialize_timeout_s,
+        check=check,
     )
 
 
-def examine_form(form: ConnectorForm, *, initialize_timeout_s: float | None = None) -> DoctorReport:
+def examine_form(
+    form: ConnectorForm, *, initialize_timeout_s: float | None = None, check: CheckCall | None = None
+) -> DoctorReport:
     """`examine` the connector form as it is, before it is saved: typed secret values are used before the keyring's."""
     from plugboard.core.secrets import keyring as secrets
 
@@ -162,7 +213,7 @@ def examine_form(form: ConnectorForm, *, initialize_timeout_s: float | None = No
     plain = {v.key: v.value for v in form.env if not v.secret}
     spec = sv.ServerSpec(form.name or "new", form.command, list(form.args), secrets=form.secret_keys, env=plain)
     options: dict[str, Any] = {} if initialize_timeout_s is None else {"initialize_timeout_s": initialize_timeout_s}
-    return examine(spec, get_secret=get_secret, **options)
+    return examine(spec, get_secret=get_secret, check=check, **options)
 
 
 def examine(
@@ -175,6 +226,7 @@ def examine(
     initialize_timeout_s: float = DOCTOR_INITIALIZE_TIMEOUT_S,
     get_secret: Callable[[str, str], str | None] | None = None,
     stdin_grace_s: float | None = None,
+    check: CheckCall | None = None,
 ) -> DoctorReport:
     """Start `spec` in isolation, probe it, stop it; `entry_command` is the entry as written (for rule checks)."""
     system = system or platform.system()
@@ -192,6 +244,8 @@ def examine(
         if supervisor.state is sv.ServerState.READY and run is not None:
             report.timings_ms["initialize"] = _ms(run.ready_after_s or 0.0)
             _probe(supervisor, run, report)
+            if check is not None and supervisor.state is sv.ServerState.READY:
+                _check(supervisor, check, report)
     finally:
         stopping = time.monotonic()
         supervisor.stop()
@@ -257,6 +311,49 @@ def _probe(supervisor: sv.Supervisor, run: sv.RunInfo, report: DoctorReport) -> 
     report.timings_ms["ping"] = _ms(time.monotonic() - began)
 
 
+def _check(supervisor: sv.Supervisor, check: CheckCall, report: DoctorReport) -> None:
+    """Run the credential check; an error answer is a problem that names what the server said. A server that does
+    not offer the tool (another version than the catalog knows) is not checked rather than called broken."""
+    if report.tools is None or check.tool not in report.tools:
+        return
+    began = time.monotonic()
+    text = ""
+    try:
+        result = supervisor.request(
+            "tools/call", {"name": check.tool, "arguments": dict(check.arguments)}, timeout=CHECK_TIMEOUT_S
+        )
+        if result.get("isError"):
+            parts = [str(c.get("text", "")) for c in result.get("content", []) if isinstance(c, dict)]
+            text = " ".join(p for p in parts if p).strip() or "the server reported an error"
+    except sv.RequestError as exc:
+        text = exc.message or str(exc)
+    except (sv.RequestTimeout, sv.ServerGone) as exc:
+        text = str(exc)
+    report.timings_ms["check"] = _ms(time.monotonic() - began)
+    first = text.strip().splitlines()[0][:200] if text.strip() else ""
+    report.check = CheckOutcome(check.tool, not text, first)
+    if not text:
+        return
+    if says_refused(text):
+        report.problems.append(
+            dx.Diagnosis(
+                dx.DiagnosisCode.CREDENTIALS_REFUSED,
+                f"The server starts, but its service refused the credentials ({check.tool}: {first}).",
+                "Store a valid key or token for this connector and test it again.",
+                evidence=[f"{check.tool}: {first}"],
+            )
+        )
+    else:
+        report.problems.append(
+            dx.Diagnosis(
+                dx.DiagnosisCode.CHECK_FAILED,
+                f"The server starts, but its check call {check.tool} failed: {first}",
+                "Read what the server said below; the service may be down or the settings wrong.",
+                evidence=[f"{check.tool}: {first}"],
+            )
+        )
+
+
 def _invalid(method: str, text: str) -> dx.Diagnosis:
     return dx.Diagnosis(
         dx.DiagnosisCode.INVALID_ANSWER,
@@ -287,6 +384,8 @@ def render(report: DoctorReport) -> str:
             lines.append(f"  {label} ({len(names)}): {shown}")
     if report.ping_ok is not None:
         lines.append(f"  ping: {'answered' if report.ping_ok else 'no answer'}")
+    if report.check is not None:
+        lines.append(f"  credential check ({report.check.tool}): {'passed' if report.check.ok else 'failed'}")
     if report.timings_ms:
         lines.append("  timings: " + ", ".join(f"{k} {v:.0f} ms" for k, v in report.timings_ms.items()))
     for problem in report.problems:
