@@ -34,9 +34,9 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
+    from plugboard.core.clients.catalog import check_for, load_catalog
     from plugboard.core.config.connectors import Connectors
     from plugboard.core.errors import PlugboardError
-    from plugboard.core.clients.catalog import check_for, load_catalog
     from plugboard.core.probe.doctor import DOCTOR_INITIALIZE_TIMEOUT_S, CheckCall, examine_connector, render
 
     connectors = Connectors.open(args.config)

@@ -424,7 +424,8 @@ def check_values(item: CatalogItem, values: Mapping[str, str]) -> dict[str, str]
     cleaned: dict[str, str] = {}
     for spec in item.inputs:
         raw = values.get(spec.id, "")
-        value = raw if spec.is_secret else raw.strip()
+        # A pasted secret loses the line break or spaces around it (`adding.trim_secret`); one inside it is refused.
+        value = raw.strip()
         if not value.strip():
             if spec.required:
                 raise PlugboardError(f"{item.name} needs “{spec.label}” ({spec.id})")

@@ -10,7 +10,9 @@ apply the same rules through these functions, and `Connectors.add` applies the n
 - each variable name is an environment variable name (the keyring's secret names follow the same rule), and given
   once: twice as plain values is a repeat, once plain and once secret is a clash;
 - a secret needs a value (typed now, or already in the keyring): an empty secret is never stored;
-- an entry Claude starts directly (`--plain`) cannot take secrets: only Plugboard's launcher hands them over.
+- an entry Claude starts directly (`--plain`) cannot take secrets: only Plugboard's launcher hands them over;
+- a pasted secret is trimmed of the spaces and line breaks around it (`trim_secret`): a token copied from a web page
+  or a terminal often carries a trailing line break, which no service accepts; the caller says it did so.
 
 Each rule answers with whole sentences that name no flag, window or file, so both callers show them unchanged.
 """
@@ -70,6 +72,15 @@ def variable_problems(variables: Iterable[tuple[str, bool]]) -> list[str]:
 def empty_secret_problem(key: str) -> str:
     """A secret with no value (or only spaces), neither typed now nor in the keyring: the keyring's own words."""
     return empty_value_problem(key)
+
+
+def trim_secret(value: str) -> tuple[str, bool]:
+    """`value` without surrounding spaces, tabs and line breaks, and whether any were removed."""
+    trimmed = value.strip()
+    return trimmed, trimmed != value
+
+
+TRIMMED_NOTE = "Removed the spaces or line breaks around the pasted value."
 
 
 def plain_problems(plain: bool, secret_keys: Iterable[str]) -> list[str]:

@@ -16,6 +16,7 @@ import contextlib
 import hashlib
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -102,3 +103,63 @@ class BackupSet:
         for old in self.list()[self.keep :]:
             with contextlib.suppress(FileNotFoundError):
                 old.path.unlink()
+
+
+# -- labels for people ------------------------------------------------------------------------------------------
+
+# What the app did just after taking a backup, by the reason's first word: "Before you switched off github".
+_LABELS = {
+    "add": "Before you added {name}",
+    "edit": "Before you changed {name}",
+    "remove": "Before you removed {name}",
+    "disable": "Before you switched off {name}",
+    "enable": "Before you switched on {name}",
+}
+_FIXED_LABELS = {
+    "before-restore": "Before you restored an earlier copy",
+    "before-repair": "Before Plugboard repaired the file",
+    "wipe-guard": "Before Plugboard put back connectors Claude Desktop had dropped",
+    "put-back": "Before Plugboard put back connectors Claude Desktop had dropped",
+    "edit": "Before a change",
+    "secure": "Before your tokens moved to the keychain",
+    "before-undo": "Before you undid a restore",
+}
+
+
+def slug_name(name: str) -> str:
+    """A connector name as it appears in a backup's reason (`BackupSet.save` slugs the reason)."""
+    return re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")
+
+
+def describe_reason(reason: str, names: Iterable[str] = ()) -> str:
+    """What the change after a backup was, in words. `names`: connector names, to show a name as it is spelt
+    (the reason holds it lower-cased, its spaces as dashes)."""
+    if reason in _FIXED_LABELS:
+        return _FIXED_LABELS[reason]
+    verb, _, rest = reason.partition("-")
+    if verb in _LABELS and rest:
+        spelt = next((n for n in names if slug_name(n) == rest), rest)
+        return _LABELS[verb].format(name=spelt)
+    return "Before a change (" + reason.replace("-", " ") + ")"
+
+
+def describe_time(when: datetime, now: datetime | None = None) -> str:
+    """ "today 10:42", "yesterday 18:03", "Mon 3 Jun 10:42", "3 Jun 2024 10:42" in local time."""
+    local = when.astimezone()
+    today = (now or datetime.now(UTC)).astimezone().date()
+    clock = f"{local:%H:%M}"
+    days = (today - local.date()).days
+    if days == 0:
+        return f"today {clock}"
+    if days == 1:
+        return f"yesterday {clock}"
+    if 0 < days < 7:
+        return f"{local:%a} {local.day} {local:%b} {clock}"
+    if local.year == today.year:
+        return f"{local.day} {local:%b} {clock}"
+    return f"{local.day} {local:%b} {local.year} {clock}"
+
+
+def describe(backup: Backup, names: Iterable[str] = (), now: datetime | None = None) -> str:
+    """A backup named in words: "Before you switched off github — today 10:42"."""
+    return f"{describe_reason(backup.reason, names)} — {describe_time(backup.created, now)}"

@@ -303,8 +303,10 @@ class Connectors:
 
     def restore(self, ref: str) -> Backup:
         """Put a backup back (after backing up what is there now)."""
+        from plugboard.core.config.secure import restorable
+
         backup = BackupSet(self.dirs, self.path).find(ref)
-        data = backup.path.read_bytes()
+        data = restorable(backup.path.read_bytes())  # a secret moved to the keychain never comes back in plain text
         claude_config.parse(backup.path, data)  # refuse a backup Claude could not read
         claude_config.write_bytes(self.path, data, self.dirs, reason="before-restore")
         return backup

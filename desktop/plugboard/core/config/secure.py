@@ -139,3 +139,136 @@ def delete_backups(paths: Iterable[Path]) -> int:
         path.unlink(missing_ok=True)
         count += 1
     return count
+
+
+# -- the app's one click: every plaintext secret, every backup ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Plaintext:
+    """A connector that keeps values that look secret in plain text in Claude's file (or in its parked copy)."""
+
+    name: str
+    keys: list[str]
+    enabled: bool
+
+
+@dataclass(frozen=True)
+class SecureAllOutcome:
+    moved: dict[str, list[str]]
+    """Connector → the keys moved into the keychain."""
+    scrubbed: int
+    """Backups rewritten so they no longer hold a moved value."""
+    failed: dict[str, str]
+    """Connector → why it could not be secured (nothing of it changed)."""
+
+
+def find_plaintext(connectors: Iterable[Connector]) -> list[Plaintext]:
+    """The connectors whose `env` holds values that look secret (`secrets.detect.looks_secret`), in list order.
+    A bridge entry (its token belongs in the keychain through `--bearer-secret`) and scrubbed placeholders are not
+    counted."""
+    from plugboard.core.config.backups import SCRUBBED
+    from plugboard.core.secrets.detect import looks_secret
+
+    found: list[Plaintext] = []
+    for connector in connectors:
+        if connector.via_plugboard == "proxy":
+            continue
+        keys = sorted(k for k, v in connector.env.items() if v != SCRUBBED and looks_secret(k, v))
+        if keys:
+            found.append(Plaintext(connector.name, keys, connector.enabled))
+    return found
+
+
+def scrub_bytes(data: bytes, values: Iterable[str]) -> bytes:
+    """`data` with every JSON string equal to one of `values` replaced by `backups.SCRUBBED` (either escaping), as
+    `BackupSet.save(scrub=...)` does for the backup a `secure` write makes."""
+    from plugboard.core.config.backups import SCRUBBED
+
+    for value in values:
+        if not value:
+            continue
+        for spelled in {json.dumps(value), json.dumps(value, ensure_ascii=False)}:
+            data = data.replace(spelled.encode("utf-8"), json.dumps(SCRUBBED).encode("utf-8"))
+    return data
+
+
+def scrub_backups(backups: Iterable[Backup], values: Iterable[str]) -> int:
+    """Rewrite every backup that holds one of `values` without it (atomically, keeping its mode); how many."""
+    from plugboard.core.atomic import write_atomic
+
+    values = [v for v in values if v]
+    count = 0
+    for path in backups_holding(backups, values):
+        try:
+            data = path.read_bytes()
+        except OSError:
+            continue
+        write_atomic(path, scrub_bytes(data, values), mode=0o600)
+        count += 1
+    return count
+
+
+def secure_all(connectors: Connectors, names: Iterable[str]) -> SecureAllOutcome:
+    """Move the plaintext secrets of every connector in `names` into the keychain, then scrub every backup that still
+    holds one of the moved values: no backup keeps a moved secret. A connector that cannot be secured is reported
+    in `failed` and left as it was; the others are still secured."""
+    moved: dict[str, list[str]] = {}
+    failed: dict[str, str] = {}
+    values: list[str] = []
+    for name in names:
+        try:
+            plan = plan_secure(name, connectors.get(name).entry)
+            outcome = secure(connectors, name)
+        except PlugboardError as exc:
+            failed[name] = str(exc)
+            continue
+        moved[name] = outcome.moved
+        values += list(plan.moved.values())
+    scrubbed = scrub_backups(connectors.backups(), values) if values else 0
+    return SecureAllOutcome(moved, scrubbed, failed)
+
+
+def restorable(data: bytes) -> bytes:
+    """A backup's bytes made safe to restore: an entry holding a value that was moved to the keychain (the scrubbed
+    placeholder, or the very value the keychain now holds for that connector and key) comes back as a launcher entry
+    that takes it from the keychain, never with the plaintext — restoring never brings a moved secret back.
+
+    Anything else is left byte for byte; a backup that cannot be parsed is returned unchanged (the caller refuses
+    it)."""
+    from plugboard.core.config.backups import SCRUBBED
+    from plugboard.core.config.jsondoc import ConfigDocument, DuplicateKey, JsonSyntax
+    from plugboard.core.secrets.keyring import get_secret
+
+    try:
+        doc = ConfigDocument(data.decode("utf-8"))
+    except (UnicodeDecodeError, JsonSyntax, DuplicateKey):
+        return data
+    if doc.servers is None:
+        return data
+
+    def in_keychain(name: str, key: str, value: str) -> bool:
+        try:
+            return bool(value) and get_secret(name, key) == value
+        except PlugboardError:  # no keychain: only the placeholders are known to be moved values
+            return False
+
+    text = doc.text
+    for member in list(doc.servers.members):
+        entry = member.value
+        if not isinstance(entry, dict) or not isinstance(entry.get("env"), dict):
+            continue
+        keys = [
+            k
+            for k, v in entry["env"].items()
+            if isinstance(v, str) and (v == SCRUBBED or in_keychain(member.name, str(k), v))
+        ]
+        if not keys:
+            continue
+        try:
+            plan = plan_secure(member.name, entry, keys)
+        except PlugboardError:
+            continue
+        if plan.entry is not None:
+            text = ConfigDocument(text).with_replaced(member.name, plan.entry)
+    return text.encode("utf-8") if text != doc.text else data
