@@ -1,14 +1,17 @@
 """Add / edit / duplicate a connector in a form: program, arguments as a list, environment with a "secret" box per
-variable, validation as you type, and a read-only preview of the entry Claude's file will hold.
+variable, validation as you type, and a sentence saying how Claude will start it.
 
 The rules (what the entry looks like, what is a problem, how saving works) are `core.config.form.ConnectorForm`'s;
-this dialog only collects input, runs the checks on a worker thread (finding a program touches the disk, checking a
-secret talks to the keyring) and shows the answers.
+this dialog only collects input, runs the checks, the Test and the save on worker threads (finding a program touches
+the disk, a secret talks to the keyring, saving waits for the edit lock) and shows the answers.
+
+Editing keeps the entry's shape: a connector Claude starts directly stays so unless "Let Plugboard start it" is
+ticked (the explicit, explained choice), a bridge entry is written back as it is, and Save with no change writes
+nothing (`wrote` stays False). Secret values are trimmed of the spaces and line breaks around them (`trimmed` names
+the keys, and the page says so). Nothing here shows the entry's raw words (flags, JSON): only what they mean.
 """
 
 from __future__ import annotations
-
-import json
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
@@ -29,9 +32,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from plugboard.core.config.adding import TRIMMED_NOTE
 from plugboard.core.config.connectors import Connectors
 from plugboard.core.config.form import ConnectorForm, EnvVar
-from plugboard.core.errors import PlugboardError
 from plugboard.core.launch.resolve import resolve_command
 from plugboard.core.secrets import keyring as secrets
 from plugboard.gui.worker import Workers
@@ -57,6 +60,12 @@ class ConnectorDialog(QDialog):
         self.setWindowTitle("Edit connector" if original else "Add connector")
         self.workers = Workers(self)
         self.problems: list[str] = ["Checking…"]
+        self.wrote = False
+        """Whether saving changed Claude's file (Save with no change writes nothing)."""
+        self.trimmed: list[str] = []
+        """Secret keys whose typed value lost surrounding spaces or line breaks when saved."""
+        self.shape = form or ConnectorForm()
+        """The form as opened: its entry's shape (Claude starts it directly or not) and the keys kept as they are."""
 
         self.name = QLineEdit()
         self.name.setAccessibleName("Connector name")
@@ -98,10 +107,19 @@ class ConnectorDialog(QDialog):
         self.problem_label.setObjectName("problems")
         self.problem_label.setWordWrap(True)
         self.problem_label.setAccessibleName("Problems")
-        self.preview = QPlainTextEdit()
-        self.preview.setReadOnly(True)
-        self.preview.setAccessibleName("Entry in Claude's config")
-        self.preview.setMaximumHeight(140)
+        self.preview = QLabel()
+        self.preview.setWordWrap(True)
+        self.preview.setAccessibleName("How Claude will start it")
+        self.use_launcher = QCheckBox("Let Plugboard start it")
+        self.use_launcher.setToolTip(
+            "Plugboard finds the program wherever it is installed, hands it secrets from your keychain and records "
+            "why it stops. Claude starts Plugboard's small launcher in front of the same program."
+        )
+        self.use_launcher.setChecked(not self.shape.plain)
+        # A new connector always goes through the launcher; an existing one Claude starts directly stays so unless
+        # the person ticks this; a bridge (`plugboard proxy`) is Plugboard already.
+        self.use_launcher.setVisible(original is not None and self.shape.plain and not self.shape.wraps_plugboard)
+        self.use_launcher.toggled.connect(lambda _on: self.changed())
 
         self.test_output = QPlainTextEdit()
         self.test_output.setReadOnly(True)
@@ -122,7 +140,8 @@ class ConnectorDialog(QDialog):
         layout.addRow("Arguments", args_box)
         layout.addRow("Environment", env_box)
         layout.addRow(self.problem_label)
-        layout.addRow("Entry in Claude's config", self.preview)
+        layout.addRow(self.use_launcher)
+        layout.addRow("How Claude starts it", self.preview)
         layout.addRow("Test", self.test_output)
         layout.addRow(self.buttons)
         self.resize(620, 640)
@@ -152,7 +171,16 @@ class ConnectorDialog(QDialog):
         for row in range(self.env.rowCount()):
             key, value, secret = self._env_widgets(row)
             env.append(EnvVar(key.text().strip(), value.text(), secret.isChecked()))
-        return ConnectorForm(self.name.text().strip(), self.command.text().strip(), args, env)
+        # An entry Claude starts directly stays so unless the person ticked "Let Plugboard start it".
+        plain = self.shape.plain and not (self.original is not None and self.use_launcher.isChecked())
+        return ConnectorForm(
+            self.name.text().strip(),
+            self.command.text().strip(),
+            args,
+            env,
+            plain=plain,
+            extra=dict(self.shape.extra),
+        )
 
     def _env_widgets(self, row: int) -> tuple[QLineEdit, QLineEdit, QCheckBox]:
         key, value, secret = (self.env.cellWidget(row, c) for c in range(3))
@@ -209,26 +237,24 @@ class ConnectorDialog(QDialog):
     # -- checking ------------------------------------------------------------------------------------------------
 
     def changed(self) -> None:
-        form = self.form()
-        try:
-            preview = json.dumps({form.name or "name": form.entry()}, indent=2, ensure_ascii=False)
-        except PlugboardError as exc:
-            preview = str(exc)
-        self.preview.setPlainText(preview)
+        self.preview.setText(how_it_starts(self.form()))
         self.buttons.button(QDialogButtonBox.StandardButton.Save).setEnabled(False)
         self.problem_label.setText("Checking…")
         self._timer.start()
 
     def _validate(self) -> None:
         form = self.form()
-        existing = {c.name for c in self.connectors.all()} - {self.original}
+        connectors, original = self.connectors, self.original
 
         def check() -> tuple[ConnectorForm, list[str]]:
+            existing = {c.name for c in connectors.all()} - {original}  # a file read: here, not on the GUI thread
             problems = form.problems(
                 resolve=resolve_command,
                 has_secret=lambda name, key: secrets.get_secret(name, key) is not None,
                 taken=lambda name: name in existing,
             )
+            if form.plain and form.secret_keys and original is not None:
+                problems.append("Tick “Let Plugboard start it” to keep secrets in the keychain.")
             return form, problems
 
         self.workers.start("validate", check, self._validated, lambda message: self._validated((form, [message])))
@@ -238,18 +264,27 @@ class ConnectorDialog(QDialog):
         if form != self.form():
             return  # the user typed on: a newer check is coming
         self.problems = problems
-        self.problem_label.setText("\n".join(problems) if problems else "Ready to save.")
+        trimmed = [v.key for v in form.env if v.secret and v.value and v.value != v.value.strip()]
+        ready = "Ready to save." + (f" {TRIMMED_NOTE}" if trimmed and not problems else "")
+        self.problem_label.setText("\n".join(problems) if problems else ready)
         self.buttons.button(QDialogButtonBox.StandardButton.Save).setEnabled(not problems)
 
     # -- testing -------------------------------------------------------------------------------------------------
 
     def run_test(self) -> None:
-        from plugboard.core.probe.doctor import examine_form, render
+        from plugboard.core.probe.doctor import examine_form
+        from plugboard.core.probe.verdict import verdict
 
-        form = self.form()
+        form, _trimmed = self.form().trimmed()
         self.test_button.setEnabled(False)
-        self.test_output.setPlainText(f"Starting {form.command} and asking what it offers…")
-        self.workers.start("test", lambda: render(examine_form(form)), self._tested, self._tested)
+        self.test_output.setPlainText("Starting it and asking what it offers…")
+
+        def work() -> str:
+            result = verdict(examine_form(form), form.secret_keys)
+            finding = result.finding
+            return "\n".join(x for x in (finding.headline, finding.advice, *finding.details) if x)
+
+        self.workers.start("test", work, self._tested, self._tested)
 
     def _tested(self, text: str) -> None:
         self.test_button.setEnabled(True)
@@ -258,15 +293,42 @@ class ConnectorDialog(QDialog):
     # -- saving --------------------------------------------------------------------------------------------------
 
     def save(self) -> None:
+        """Save on a worker (keyring, then the locked write); close when done, or say why not."""
         if self.problems:
             return
-        try:
-            self.form().save(self.connectors, self.original)
-        except PlugboardError as exc:
-            self.problem_label.setText(str(exc))
-            return
-        self.accept()
+        form, trimmed = self.form().trimmed()
+        connectors, original = self.connectors, self.original
+        self.buttons.setEnabled(False)
+        self.problem_label.setText("Saving…")
+
+        def saved(wrote: bool) -> None:
+            self.wrote = wrote
+            self.trimmed = trimmed
+            self.buttons.setEnabled(True)
+            self.accept()
+
+        def failed(message: str) -> None:
+            self.buttons.setEnabled(True)
+            self.problem_label.setText(message)
+
+        self.workers.start("save", lambda: form.save(connectors, original), saved, failed)
 
     def done(self, result: int) -> None:
         self.workers.join(WORKER_JOIN_S)
         super().done(result)
+
+
+def how_it_starts(form: ConnectorForm) -> str:
+    """One sentence saying how Claude will start the connector, in words (the entry's raw form is never shown)."""
+    program = form.command or "the program"
+    if form.wraps_plugboard:
+        return "Plugboard's bridge to a remote server: change its address and tunnel on the Remote page."
+    secrets = len(form.secret_keys)
+    kept = (
+        f" {secrets} secret{'s' if secrets != 1 else ''} come{'s' if secrets == 1 else ''} from your keychain."
+        if secrets
+        else ""
+    )
+    if form.plain:
+        return f"Claude Desktop starts {program} itself."
+    return f"Claude Desktop starts it through Plugboard, which finds {program} and records why it stops.{kept}"

@@ -1,19 +1,30 @@
-"""The Connectors page: every connector with a status light and a switch; applying switches to Claude Desktop.
+"""The Connectors page: every connector with its badge, the line that says whether it works, and its switch.
 
-Switching while Claude Desktop is not running writes at once. While it runs, switches are staged
-(`core.apply.PendingChanges`) and a banner offers "Restart Claude now", which runs `core.apply.apply_changes`
-(quit → write → relaunch → wipe guard) on a worker thread. The rules live in the core; this page only shows them.
+What the page shows is true and actionable (issue 13):
+- each row's light and line come from the core health model (`core.probe.health`): green only after a real MCP
+  handshake since the last change, never green while a log reports a failure; "What the lights mean" is the legend;
+- Test runs from the list (a button, the row's menu) and by itself after add, edit and import; its result is a card
+  (`ResultCard`) with a headline, advice, a button for each step the app can take, and details folded away;
+- a file Claude cannot read shows what is wrong in words and a Repair button (preview, consent, apply); actions that
+  cannot work then are disabled with the reason as their tooltip;
+- plaintext secrets in Claude's file are announced at once, with one click to move them to the keychain (which also
+  scrubs every backup holding them);
+- removing a connector offers to delete its keychain secrets; undo goes several steps back (`core.config.undo`).
 
-Add / edit / duplicate / remove (the form in `connector_dialog`) write at once even while Claude runs — staging a
-whole form's worth of edits would show a list that is not the file — and count towards the same banner, so the
-restart and its wipe guard follow. Every change made here can be undone once (`core.undo`).
+And it fits every screen and hand (issue 14, the page's part): the rows keep their places when switched (a stable
+order kept here, so the row under the pointer stays the same connector); the toolbar folds into "More…" when narrow
+(`ActionBar`); cells elide with the full text on hover; Tab leaves the table (no cell-by-cell trap), Space switches
+the focused connector and Enter opens it; every light and switch has an accessible name and description; an empty
+list shows a first-run panel that leads to the catalog.
 
-The GUI thread never waits. A switch click asks whether Claude runs (a process scan) and then writes Claude's file
-under the edit lock (which waits up to 30 s for another Plugboard process): both run on a worker, one click after
-another in the order they were made, while the row shows the position asked for ("saving…"). Remove and undo
-write on a worker too. Status lights come from the launcher's status records through a `LaunchWatcher` (its own
-thread), whose events the model receives on the GUI thread; this page only tells the watcher which connectors to
-follow and stops it when the page goes.
+The GUI thread never waits: switch clicks, every write of Claude's file (remove, undo, repair, restore, import, the
+secret move, saving the form), keyring calls and Tests run on workers (`Workers`), in click order for switches. Claude
+Desktop's state is polled on a worker too. While Claude runs, switches are staged (`core.apply.PendingChanges`) and a
+banner offers "Restart Claude now"; `pending_changed` tells the window how many changes wait.
+
+Hooks for the window (the shell): `pending_changed(int)`, `apply_now()`, `add_from_catalog()`, `open_connector(name)`,
+`undo_last()`; it should connect `log_requested(name)` to its Logs page, `remote_page_requested` to the Remote page,
+and feed live tunnel states into `tunnel_changed(profile, state)`.
 """
 
 from __future__ import annotations
@@ -23,35 +34,50 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QAction, QDesktopServices, QKeyEvent, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
     QDialog,
     QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMenu,
     QPushButton,
+    QStackedWidget,
     QTableView,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from plugboard.core.claude.app import ClaudeApp, ClaudeStatus
 from plugboard.core.claude.first_run import claude_setup
+from plugboard.core.clients.catalog import check_for, load_catalog
 from plugboard.core.clients.catalog import describe as describe_connector
-from plugboard.core.clients.catalog import load_catalog
 from plugboard.core.config import undo
+from plugboard.core.config.adding import TRIMMED_NOTE, trim_secret
 from plugboard.core.config.apply import WIPE_GUARD_S, ApplyOutcome, PendingChanges, apply_changes
 from plugboard.core.config.connectors import Connector, Connectors
 from plugboard.core.config.form import ConnectorForm
-from plugboard.core.errors import PlugboardError
-from plugboard.core.launch.watch import LaunchWatcher
-from plugboard.core.probe.doctor import DoctorReport, examine_connector
-from plugboard.gui.backups_dialog import BackupsDialog
+from plugboard.core.config.repair import RepairPlan, describe_problem, plan_repair
+from plugboard.core.config.secure import Plaintext, SecureAllOutcome, find_plaintext, secure_all
+from plugboard.core.entries import BareEntry, LauncherEntry
+from plugboard.core.errors import ConfigError, PlugboardError
+from plugboard.core.probe.doctor import CheckCall, examine_connector
+from plugboard.core.probe.health import HealthMonitor, HealthState, secret_keys
+from plugboard.core.probe.verdict import Action, Step, Verdict, secret_words, verdict
+from plugboard.core.tunnel.state import TunnelState
+from plugboard.gui.action_bar import ActionBar
+from plugboard.gui.backups_dialog import BackupsDialog, Restored
 from plugboard.gui.catalog_dialog import CatalogDialog
+from plugboard.gui.confirm_dialogs import LauncherDialog, RemoveDialog, RepairDialog, SecretDialog
 from plugboard.gui.connector_dialog import ConnectorDialog
-from plugboard.gui.connectors_model import DESCRIPTION, KIND, NAME, STATUS, SWITCH, ConnectorsModel
+from plugboard.gui.connectors_model import DESCRIPTION, LEGEND_TEXT, LIGHTS, NAME, STATUS, SWITCH, ConnectorsModel
+from plugboard.gui.icons import status_dot
 from plugboard.gui.import_dialog import ImportDialog
+from plugboard.gui.name_delegate import NameDelegate, row_height
+from plugboard.gui.result_card import ResultCard
 from plugboard.gui.toggle_delegate import ToggleDelegate
 from plugboard.gui.worker import Workers
 
@@ -62,6 +88,11 @@ CLAUDE_POLL_MS = 10_000
 CLAUDE_POLL_PENDING_MS = 2000
 # Closing the window waits this long for a running apply/poll to finish before leaving it to die with the app.
 WORKER_JOIN_S = 2.0
+# The connector column takes this share of the room the light and the switch leave: its line ("Your server is
+# unreachable: the tunnel is reconnecting") is what a person reads first; "What it does" takes the rest.
+NAME_SHARE = 0.58
+BROKEN_REASON = "Repair Claude's settings file first (the banner above says how)."
+SELECT_REASON = "Select a connector first."
 
 
 @dataclass(frozen=True)
@@ -79,10 +110,27 @@ class Switched:
         return bool(self.claude.running)
 
 
+def _banner(name: str) -> tuple[QFrame, QLabel, QHBoxLayout]:
+    frame = QFrame()
+    frame.setObjectName(name)
+    frame.setFrameShape(QFrame.Shape.StyledPanel)
+    text = QLabel()
+    text.setWordWrap(True)
+    row = QHBoxLayout(frame)
+    row.setContentsMargins(8, 4, 8, 4)
+    row.addWidget(text, 1)
+    frame.hide()
+    return frame, text, row
+
+
 class ConnectorsPage(QWidget):
     claude_progress = Signal(float)
     remote_requested = Signal()
     """"Add remote…" was clicked: the window opens the Remote connector wizard (it lives on the Remote page)."""
+    remote_page_requested = Signal()
+    """A result's "Open Remote": the window shows the Remote page (the tunnel and the server's address)."""
+    log_requested = Signal(str)
+    """A result's "Open the log": the window shows the Logs page for this connector."""
     applied = Signal()
     """"Restart Claude now" finished (well or not); staged switches are written or reported."""
     rows_changed = Signal(list)
@@ -91,9 +139,14 @@ class ConnectorsPage(QWidget):
     """Emitted after this page changed Claude's config, so the window does not report its own write as foreign."""
     idle = Signal()
     """Every switch click, remove and undo is written (or staged): the window may quit now."""
+    pending_changed = Signal(int)
+    """How many changes wait for Claude Desktop to restart (staged switches and writes it has not loaded)."""
+    tested = Signal(object)
+    """A Test finished: its `Verdict`."""
 
     def __init__(self, connectors: Connectors, claude: ClaudeApp, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setObjectName("connectorsPage")
         self.connectors = connectors
         self.claude = claude
         self.pending = PendingChanges()
@@ -103,99 +156,56 @@ class ConnectorsPage(QWidget):
         self.catalog = load_catalog()
         self.unloaded = 0
         """Changes written while Claude runs: it loads them at its next start."""
-        self.last_undo: undo.Undo | None = None
+        self.history = undo.History()
         self.workers = Workers(self, on_failed=self.show_note)
         self.switches: list[tuple[str, bool]] = []
         """Switch clicks not yet written or staged, oldest first (one runs at a time, on a worker)."""
         self.switching: tuple[str, bool] | None = None
         """The switch click a worker is handling now."""
         self.writing = False
-        """A remove or undo is being written on a worker."""
+        """A write of Claude's file (remove, undo, repair, restore, secure, …) runs on a worker."""
+        self.order: list[str] = []
+        """The rows' order: a connector keeps its place when it is switched, edited or staged."""
+        self.tests: list[str] = []
+        """Connectors waiting for a Test (one runs at a time: each starts a server)."""
+        self._testing: str | None = None
+        self.config_problem: ConfigError | None = None
+        self.repair: RepairPlan | None = None
+        self._repair_raw: bytes | None = None
+        self.plaintext: list[Plaintext] = []
+        self.dialog: QDialog | None = None
+        """The last small question opened (remove, repair, launcher, secret), for the window and tests."""
+        self._last_pending = 0
 
-        self.restart_banner = QFrame()
-        self.restart_banner.setObjectName("restartBanner")
-        self.restart_text = QLabel()
-        self.restart_button = QPushButton("Restart Claude now")
-        self.restart_button.clicked.connect(self.apply_now)
-        banner_row = QHBoxLayout(self.restart_banner)
-        banner_row.addWidget(self.restart_text, 1)
-        banner_row.addWidget(self.restart_button)
-        self.restart_banner.hide()
-
-        self.note = QLabel()
-        self.note.setObjectName("note")
-        self.note.setWordWrap(True)
-        self.note.hide()
-        self.source = QLabel()
-        self.source.setObjectName("source")
-        self.source.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-
+        self.health = HealthMonitor(connectors.discovery.logs_dir)
         self.model = ConnectorsModel()
         self.model.toggle_requested.connect(self.toggle)
         self.model.rows_changed.connect(self.rows_changed.emit)
-        self.launches = LaunchWatcher(())
-        self.model.watch(self.launches)  # before start(): the first look's events reach the model
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setAccessibleName("Connectors")
-        self.table.setItemDelegateForColumn(SWITCH, ToggleDelegate(self.table))
-        self.table.verticalHeader().hide()
-        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QTableView.SelectionMode.SingleSelection)
-        self.table.setShowGrid(False)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(STATUS, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(DESCRIPTION, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(KIND, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(SWITCH, QHeaderView.ResizeMode.ResizeToContents)
-        self.table.installEventFilter(self)
+        self.model.rows_changed.connect(lambda _rows: self._selection_changed())
+        self.model.watch(self.health)
 
-        self.catalog_button = QPushButton("Add from &catalog…")
-        self.catalog_button.setDefault(True)
-        self.add_button = QPushButton("Add &custom…")
-        self.remote_button = QPushButton("Add &remote…")
-        self.remote_button.setToolTip("A server on another machine, reached through SSH")
-        self.remote_button.clicked.connect(self.remote_requested.emit)
-        self.edit_button = QPushButton("&Edit…")
-        self.duplicate_button = QPushButton("D&uplicate")
-        self.remove_button = QPushButton("&Remove")
-        self.undo_button = QPushButton("U&ndo")
-        self.import_button = QPushButton("&Import…")
-        self.import_button.setToolTip("Bring servers from Cursor, VS Code, Claude Code, Windsurf, Cline or LM Studio")
-        self.import_button.clicked.connect(self.open_import)
-        self.backups_button = QPushButton("&Backups…")
-        self.backups_button.setToolTip("Put back an earlier version of Claude's config")
-        self.backups_button.clicked.connect(self.open_backups)
-        self.catalog_button.clicked.connect(self.add_from_catalog)
-        self.add_button.clicked.connect(self.add_connector)
-        self.edit_button.clicked.connect(self.edit_connector)
-        self.duplicate_button.clicked.connect(self.duplicate_connector)
-        self.remove_button.clicked.connect(self.remove_connector)
-        self.undo_button.clicked.connect(self.undo_last)
-        tools = QHBoxLayout()
-        for button in (
-            self.catalog_button,
-            self.add_button,
-            self.remote_button,
-            self.edit_button,
-            self.duplicate_button,
-            self.remove_button,
-        ):
-            tools.addWidget(button)
-        tools.addStretch(1)
-        tools.addWidget(self.undo_button)
-        tools.addWidget(self.import_button)
-        tools.addWidget(self.backups_button)
-        self.table.doubleClicked.connect(lambda _index: self.edit_connector())
-        self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
+        self._build_actions()
+        self._build_banners()
+        self._build_table()
+        self._build_empty()
 
+        self.card = ResultCard()
+        self.card.step_chosen.connect(self.take_step)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.table)
+        self.stack.addWidget(self.empty)
+
+        top = QHBoxLayout()
+        top.setSpacing(6)
+        top.addWidget(self.bar, 1)
+        top.addWidget(self.legend_button)
         layout = QVBoxLayout(self)
-        layout.addLayout(tools)
-        layout.addWidget(self.restart_banner)
-        layout.addWidget(self.note)
-        layout.addWidget(self.table, 1)
-        layout.addWidget(self.source)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(6)
+        layout.addLayout(top)
+        for widget in (self.repair_banner, self.secrets_banner, self.restart_banner, self.note, self.card):
+            layout.addWidget(widget)
+        layout.addWidget(self.stack, 1)
 
         self.claude_progress.connect(self._show_progress)
         self.poll_timer = QTimer(self)
@@ -203,28 +213,183 @@ class ConnectorsPage(QWidget):
         self.poll_timer.timeout.connect(self.poll_claude)
         self.poll_timer.start()
         self.reload()
-        self.launches.start()
+        self.health.start()
         self.poll_claude()
+
+    # -- building ----------------------------------------------------------------------------------------------
+
+    def _action(self, text: str, slot: Callable[[], object], tip: str = "") -> QAction:
+        action = QAction(text, self)
+        action.setIconText(text.replace("&", ""))  # a tool button would otherwise drop the "…" that says "asks more"
+        action.triggered.connect(lambda _checked=False: slot())
+        if tip:
+            action.setToolTip(tip)
+        action.setData(tip)
+        return action
+
+    def _build_actions(self) -> None:
+        self.catalog_action = self._action("Add from &catalog…", self.add_from_catalog, "Popular connectors, ready")
+        self.test_action = self._action(
+            "&Test", self.test_selected, "Start the selected connector here and check that it works"
+        )
+        self.edit_action = self._action("&Edit…", self.edit_connector)
+        self.undo_action = self._action("U&ndo", self.undo_last)
+        self.add_action = self._action("Add c&ustom…", self.add_connector, "Any server, by the program it runs")
+        self.remote_action = self._action(
+            "Add &remote…", self.remote_requested.emit, "A server on another machine, reached through SSH"
+        )
+        self.duplicate_action = self._action("D&uplicate", self.duplicate_connector)
+        self.remove_action = self._action("&Remove…", self.remove_connector)
+        self.import_action = self._action(
+            "&Import…",
+            self.open_import,
+            "Bring servers from Cursor, VS Code, Claude Code, Windsurf, Cline or LM Studio",
+        )
+        self.backups_action = self._action("&Backups…", self.open_backups, "Put back an earlier copy of Claude's file")
+        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
+        self.undo_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.addAction(self.undo_action)
+        self.bar = ActionBar()
+        self.bar.setAccessibleName("Connector actions")
+        self.catalog_button = self.bar.add(self.catalog_action, primary=True)
+        self.test_button = self.bar.add(self.test_action)
+        self.edit_button = self.bar.add(self.edit_action)
+        self.undo_button = self.bar.add(self.undo_action)
+        self.add_button = self.bar.add(self.add_action)
+        self.remote_button = self.bar.add(self.remote_action)
+        self.duplicate_button = self.bar.add(self.duplicate_action)
+        self.remove_button = self.bar.add(self.remove_action)
+        self.import_button = self.bar.add(self.import_action)
+        self.backups_button = self.bar.add(self.backups_action)
+
+        self.legend_button = QToolButton()
+        self.legend_button.setText("?")
+        self.legend_button.setAccessibleName("What the lights mean")
+        self.legend_button.setToolTip("What the lights mean")
+        self.legend_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.legend = QMenu(self.legend_button)
+        self.legend.setTitle("What the lights mean")
+        for light, words in LEGEND_TEXT.items():
+            entry = self.legend.addAction(status_dot(LIGHTS[light]), words)
+            entry.setData(light)
+        self.legend_button.setMenu(self.legend)
+
+    def _build_banners(self) -> None:
+        self.repair_banner, self.repair_text, row = _banner("repairBanner")
+        self.repair_button = QPushButton("Repair…")
+        self.repair_button.clicked.connect(self.open_repair)
+        self.restore_instead = QPushButton("Restore an earlier copy…")
+        self.restore_instead.clicked.connect(self.open_backups)
+        row.addWidget(self.repair_button)
+        row.addWidget(self.restore_instead)
+
+        self.secrets_banner, self.secrets_text, row = _banner("secretsBanner")
+        self.secure_button = QPushButton("Move to the keychain")
+        self.secure_button.setToolTip("Moves them out of Claude's file and out of every backup Plugboard kept")
+        self.secure_button.clicked.connect(self.secure_plaintext)
+        row.addWidget(self.secure_button)
+
+        self.restart_banner, self.restart_text, row = _banner("restartBanner")
+        self.restart_button = QPushButton("Restart Claude now")
+        self.restart_button.clicked.connect(self.apply_now)
+        row.addWidget(self.restart_button)
+
+        self.note = QLabel()
+        self.note.setObjectName("note")
+        self.note.setWordWrap(True)
+        self.note.setOpenExternalLinks(True)
+        self.note.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+        self.note.hide()
+
+    def _build_table(self) -> None:
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setAccessibleName("Connectors")
+        self.table.setAccessibleDescription("Space switches the focused connector, Enter opens it, Tab leaves the list")
+        self.table.setItemDelegateForColumn(NAME, NameDelegate(self.table))
+        self.table.setItemDelegateForColumn(SWITCH, ToggleDelegate(self.table))
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.table.verticalHeader().setDefaultSectionSize(row_height(self.table.fontMetrics()))
+        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QTableView.SelectionMode.SingleSelection)
+        self.table.setShowGrid(False)
+        self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.table.setTabKeyNavigation(False)  # Tab leaves the list; arrows move inside it
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._row_menu)
+        header = self.table.horizontalHeader()
+        header.setMinimumSectionSize(24)
+        header.setSectionResizeMode(STATUS, QHeaderView.ResizeMode.Fixed)
+        header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Fixed)
+        header.setSectionResizeMode(DESCRIPTION, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(SWITCH, QHeaderView.ResizeMode.Fixed)
+        header.resizeSection(STATUS, 28)
+        header.resizeSection(SWITCH, ToggleDelegate.WIDTH)
+        self.table.installEventFilter(self)
+        self.table.doubleClicked.connect(lambda index: self.edit_connector() if index.column() != SWITCH else None)
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._selection_changed())
+
+    def _build_empty(self) -> None:
+        self.empty = QWidget()
+        self.empty.setObjectName("emptyState")
+        title = QLabel("No connectors yet")
+        title.setObjectName("emptyTitle")
+        font = title.font()
+        font.setPointSizeF(font.pointSizeF() * 1.4)
+        font.setBold(True)
+        title.setFont(font)
+        text = QLabel(
+            "Connectors let Claude use your files, GitHub, a database or a server of your own. "
+            "Pick one from the catalog: Plugboard sets it up and checks that it works."
+        )
+        text.setWordWrap(True)
+        self.empty_catalog_button = QPushButton("Browse the catalog")
+        self.empty_catalog_button.setDefault(True)
+        self.empty_catalog_button.clicked.connect(self.add_from_catalog)
+        self.empty_import_button = QPushButton("Import from another app…")
+        self.empty_import_button.clicked.connect(self.open_import)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.empty_catalog_button)
+        buttons.addWidget(self.empty_import_button)
+        buttons.addStretch(1)
+        column = QVBoxLayout(self.empty)
+        column.addStretch(1)
+        column.addWidget(title, 0, Qt.AlignmentFlag.AlignHCenter)
+        column.addWidget(text)
+        column.addLayout(buttons)
+        column.addStretch(2)
+        text.setAlignment(Qt.AlignmentFlag.AlignHCenter)
 
     @property
     def testing(self) -> str | None:
-        """The connector the doctor is examining right now, if any."""
-        return self.model.testing
+        """The connector being tested right now, if any."""
+        return self._testing
 
     # -- showing ---------------------------------------------------------------------------------------------
 
     def reload(self, note: str | None = None, listed: list[Connector] | None = None) -> None:
-        """Re-read connectors (or show `listed`, read on a worker just now); show `note`, or the standing notes
-        (errors, no file yet)."""
-        path = self.connectors.path
-        self.source.setText(f"Claude Desktop config: {path}")
+        """Re-read connectors (or show `listed`, read on a worker just now); show `note`, or the standing notes."""
         try:
-            self.refresh_rows(listed)
+            connectors = self.connectors.all() if listed is None else listed
+        except ConfigError as exc:
+            self._broken(exc)
+            if note:
+                self.show_note(note)
+            return
         except PlugboardError as exc:
-            self.model.set_rows([])
-            self.launches.watch(())
+            self._set_rows([])
             self.show_note(str(exc))
             return
+        self.config_problem = None
+        self.repair = None
+        self.repair_banner.hide()
+        self._set_rows(connectors)
+        self.plaintext = find_plaintext(connectors)
+        self._update_secrets_banner()
         if note:
             self.show_note(note)
         elif (first_run := claude_setup(self.connectors.discovery).message) is not None:
@@ -235,9 +400,27 @@ class ConnectorsPage(QWidget):
         self._update_buttons()
 
     def refresh_rows(self, listed: list[Connector] | None = None) -> None:
-        """Rebuild the rows (connectors, status lights, staged and in-flight switches) keeping the selection."""
+        """Rebuild the rows (connectors, health, staged and in-flight switches) keeping order and selection."""
+        self._set_rows(self.connectors.all() if listed is None else listed)
+
+    def _ordered(self, connectors: list[Connector]) -> list[Connector]:
+        """`connectors` in the page's stable order: known names keep their places, a new one goes after the
+        connector before it in the file (or first)."""
+        by_name = {c.name: c for c in connectors}
+        names = [c.name for c in connectors]
+        order = [n for n in self.order if n in by_name]
+        for number, name in enumerate(names):
+            if name in order:
+                continue
+            before = next((names[j] for j in range(number - 1, -1, -1) if names[j] in order), None)
+            order.insert(order.index(before) + 1 if before is not None else 0, name)
+        self.order = order
+        return [by_name[n] for n in order]
+
+    def _set_rows(self, connectors: list[Connector]) -> None:
         selected = self.selected()
-        connectors = self.connectors.all() if listed is None else listed
+        ordered = self._ordered(connectors)
+        healths = {h.name: h for h in self.health.track(ordered)}
         wanted = dict(self.switches)
         if self.switching is not None:
             wanted.setdefault(*self.switching)
@@ -247,32 +430,80 @@ class ConnectorsPage(QWidget):
                 self.pending.wanted(connector.name),
                 describe_connector(connector, self.catalog),
                 wanted.get(connector.name),
+                healths.get(connector.name),
             )
-            for connector in connectors
+            for connector in ordered
         ]
-        self.launches.watch(c.name for c in connectors if c.enabled and c.via_plugboard is not None)
-        if rows == self.model.rows():
-            return
-        self.model.set_rows(rows)
-        if selected is not None:
-            names = [r.connector.name for r in rows]
-            if selected.name in names:
-                self.table.selectRow(names.index(selected.name))
+        if rows != self.model.rows():
+            self.model.set_rows(rows)
+        self.stack.setCurrentWidget(self.table if rows or self.config_problem else self.empty)
+        if selected is not None and self.selected() is None:
+            number = self.model.find(selected.name)
+            if number >= 0:
+                self.table.selectRow(number)
+        self._fit_columns()
+
+    def _broken(self, exc: ConfigError) -> None:
+        """Claude's file cannot be read: say what is wrong in words, offer the repair, disable what cannot work."""
+        self.config_problem = exc
+        self._set_rows([])
+        self.secrets_banner.hide()
+        self.repair = None
+        problem = describe_problem(exc)
+        try:
+            raw = exc.path.read_bytes()
+            self.repair = plan_repair(exc.path, raw)
+            self._repair_raw = raw
+        except (OSError, PlugboardError):
+            self.repair = None
+        if self.repair is not None:
+            self.repair_text.setText(f"{problem} Plugboard can fix it.")
+        else:
+            self.repair_text.setText(f"{problem} Plugboard can't fix this by itself: put back an earlier copy.")
+        self.repair_button.setVisible(self.repair is not None)
+        self.restore_instead.setVisible(self.repair is None)
+        self.repair_banner.show()
+        self.note.hide()
+        self._update_buttons()
 
     def show_note(self, text: str) -> None:
         self.note.setText(text)
         self.note.show()
 
+    def _enable(self, action: QAction, reason: str | None) -> None:
+        """Enable `action`, or disable it with `reason` as its tooltip (what to do first)."""
+        action.setEnabled(reason is None)
+        tip = reason if reason is not None else str(action.data() or "")
+        action.setToolTip(tip or action.text().replace("&", ""))
+
     def _update_buttons(self) -> None:
-        selected = self.selected() is not None
-        for button in (self.edit_button, self.duplicate_button):
-            button.setEnabled(selected)
-        self.remove_button.setEnabled(selected and not self.writing)
-        self.undo_button.setEnabled(self.last_undo is not None and not self.writing)
-        self.undo_button.setToolTip(f"Undo: {self.last_undo.label}" if self.last_undo else "Nothing to undo")
+        broken = BROKEN_REASON if self.config_problem is not None else None
+        connector = self.selected()
+        needs_row = broken or (SELECT_REASON if connector is None else None)
+        for action in (self.catalog_action, self.add_action, self.remote_action, self.import_action):
+            self._enable(action, broken)
+        for action in (self.edit_action, self.duplicate_action):
+            self._enable(action, needs_row)
+        busy = "Wait until the change being saved is done." if self.writing else None
+        self._enable(self.remove_action, needs_row or busy)
+        testing = None
+        if connector is not None and connector.name in (self._testing, *self.tests):
+            testing = f"“{connector.name}” is being tested."
+        self._enable(self.test_action, needs_row or testing)
+        step = self.history.peek()
+        if step is None:
+            self._enable(self.undo_action, "Nothing to undo.")
+        else:
+            self._enable(self.undo_action, busy)
+            if not busy:
+                self.undo_action.setToolTip(f"Undo: {step.label} ({len(self.history)} step(s) to go back)")
+        self.empty_catalog_button.setEnabled(broken is None)
 
     def _update_banner(self) -> None:
         count = len(self.pending) + self.unloaded
+        if count != self._last_pending:
+            self._last_pending = count
+            self.pending_changed.emit(count)
         if not count:
             self.restart_banner.hide()
             return
@@ -280,8 +511,42 @@ class ConnectorsPage(QWidget):
         self.restart_text.setText(f"Claude Desktop needs a restart to apply {count} {noun}.")
         self.restart_banner.show()
 
+    def _update_secrets_banner(self) -> None:
+        count = len(self.plaintext)
+        if not count:
+            self.secrets_banner.hide()
+            return
+        names = ", ".join(f"“{p.name}”" for p in self.plaintext[:3]) + (" …" if count > 3 else "")
+        which = "connector keeps a token" if count == 1 else "connectors keep a token"
+        self.secrets_text.setText(
+            f"{count} {which} in plain text in Claude's file ({names}). Anyone who can read the file can use it."
+        )
+        self.secure_button.setEnabled(not self.writing)
+        self.secrets_banner.show()
+
     def _show_progress(self, waited: float) -> None:
         self.restart_text.setText(f"Waiting for Claude Desktop to quit… {waited:.0f} s")
+
+    def _fit_columns(self) -> None:
+        header = self.table.horizontalHeader()
+        room = self.table.viewport().width() - header.sectionSize(STATUS) - header.sectionSize(SWITCH)
+        header.resizeSection(NAME, max(140, int(room * NAME_SHARE)))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_columns()
+
+    def _selection_changed(self) -> None:
+        self._update_buttons()
+        connector = self.selected()
+        if connector is None:
+            return
+        number = self.model.find(connector.name)
+        health = self.model.row(number).health if number >= 0 else None
+        if health is not None and health.finding is not None and health.state is not HealthState.WORKING:
+            self.card.show_finding(connector.name, health.finding, health.light)
+        elif self.card.name != connector.name:
+            self.card.hide()
 
     # -- switching -------------------------------------------------------------------------------------------
 
@@ -325,8 +590,8 @@ class ConnectorsPage(QWidget):
             self.reload(listed=done.listed)
         else:
             self._changed(undo.after_toggle(done.name, done.wanted))
-            verb = "Enabled" if done.wanted else "Disabled"
-            self.reload(f'{verb} "{done.name}". Claude Desktop picks it up when it starts.', listed=done.listed)
+            verb = "Switched on" if done.wanted else "Switched off"
+            self.reload(f"{verb} “{done.name}”. Claude Desktop picks it up when it starts.", listed=done.listed)
         self._next_switch()
 
     def _switch_failed(self, message: str) -> None:
@@ -335,7 +600,7 @@ class ConnectorsPage(QWidget):
         self._next_switch()
 
     def busy(self) -> bool:
-        """A switch, remove or undo is still being written."""
+        """A switch or a write of Claude's file is still running."""
         return self.switching is not None or bool(self.switches) or self.writing
 
     def _maybe_idle(self) -> None:
@@ -355,16 +620,17 @@ class ConnectorsPage(QWidget):
                 progress=self.claude_progress.emit,
                 guard_seconds=self.guard_seconds,
             ),
-            on_done=self._applied,
+            on_done=lambda outcome: self._applied(outcome, changes),
             on_failed=self._apply_failed,
         )
 
-    def _applied(self, outcome: ApplyOutcome) -> None:
+    def _applied(self, outcome: ApplyOutcome, changes: dict[str, bool]) -> None:
         self.wrote.emit()
         self.restart_button.setEnabled(True)
         if outcome.ok:
             self.pending.clear()
             self.unloaded = 0
+            self.history.push(undo.after_apply({n: w for n, w in changes.items() if n in outcome.written}))
         self.applied.emit()
         self.reload(outcome.message)
 
@@ -383,17 +649,34 @@ class ConnectorsPage(QWidget):
             return None
         return self.model.row(index.row()).connector
 
+    def select(self, name: str) -> bool:
+        number = self.model.find(name)
+        if number < 0:
+            return False
+        self.table.selectRow(number)
+        self.table.setCurrentIndex(self.model.index(number, NAME))
+        return True
+
+    def open_connector(self, name: str) -> ConnectorDialog | None:
+        """Select connector `name` and open it (the catalog's "already added — open it")."""
+        return self.edit_connector() if self.select(name) else None
+
     def open_dialog(self, form: ConnectorForm | None, original: str | None) -> ConnectorDialog:
-        """Open the form (non-modal, so the app stays usable); the page reloads when it saves."""
+        """Open the form (non-modal, so the app stays usable); it saves on a worker, and the page reloads after."""
+        before = next((r.connector for r in self.model.rows() if r.connector.name == original), None)
         dialog = ConnectorDialog(self.connectors, form, original=original, parent=self)
-        before = self.connectors.get(original) if original else None
 
         def saved(result: int) -> None:
             if result != QDialog.DialogCode.Accepted:
                 return
             name = dialog.form().name
+            if not dialog.wrote:
+                self.reload(f"No changes to “{name}”: nothing was written.")
+                return
             self._changed(undo.after_edit(before, name) if before else undo.after_add(name))
-            self.reload(f'Saved "{name}".' + self._restart_hint())
+            trimmed = f" {TRIMMED_NOTE}" if dialog.trimmed else ""
+            self.reload(f"Saved “{name}”.{trimmed} Testing it…" + self._restart_hint())
+            self.test_connector(name)
 
         dialog.finished.connect(saved)
         dialog.open()
@@ -408,73 +691,13 @@ class ConnectorsPage(QWidget):
                 return
             name = dialog.added
             self._changed(undo.after_add(name))
+            self.reload(f"Added “{name}”. Testing it…" + self._restart_hint())
+            self.select(name)
             self.test_connector(name)
-            self.reload(f'Added "{name}". Testing it…')
 
         dialog.finished.connect(added)
         dialog.open()
         return dialog
-
-    def test_connector(self, name: str) -> None:
-        """Run the doctor on one connector (worker thread) and say in the note what it found."""
-        connector = self.connectors.get(name)
-        logs_dir = self.connectors.discovery.logs_dir
-        self.model.set_testing(name)
-        self.workers.start(
-            "doctor",
-            lambda: examine_connector(connector, logs_dir=logs_dir),
-            on_done=self._tested,
-            on_failed=self._test_failed,
-        )
-
-    def _tested(self, report: DoctorReport) -> None:
-        self.model.set_testing(None)
-        if report.ok:
-            tools = report.tools or []
-            offer = f"{len(tools)} tool{'s' if len(tools) != 1 else ''}"
-            text = f'"{report.name}" works: it offers {offer}.'
-        else:
-            first = report.problems[0].summary if report.problems else report.reason.text
-            text = f'"{report.name}" does not work yet: {first}'
-        self.reload(text + self._restart_hint())
-
-    def _test_failed(self, message: str) -> None:
-        self.model.set_testing(None)
-        self.reload(message)
-
-    def open_import(self) -> ImportDialog:
-        dialog = ImportDialog(self.connectors, self)
-
-        def imported(result: int) -> None:
-            done = dialog.outcome
-            if result != QDialog.DialogCode.Accepted or done is None:
-                return
-            self._changed(None)
-            names = ", ".join(f'"{n}"' for n in [*done.added, *done.parked]) or "nothing"
-            later = [f"plugboard secret set {c} {k}" for c, k in done.missing_secrets]
-            hint = f" Still to set: {'; '.join(later)}." if later else ""
-            self.reload(f"Imported {names}.{hint}" + self._restart_hint())
-
-        dialog.finished.connect(imported)
-        dialog.open()
-        return dialog
-
-    def open_backups(self) -> BackupsDialog:
-        dialog = BackupsDialog(self.connectors, self)
-
-        def restored(result: int) -> None:
-            if result == QDialog.DialogCode.Accepted and dialog.restored:
-                self._changed(None)
-                self.reload(f"Restored the backup {dialog.restored}." + self._restart_hint())
-
-        dialog.finished.connect(restored)
-        dialog.open()
-        return dialog
-
-    def note_added(self, name: str) -> None:
-        """A connector added elsewhere in the app (the Remote wizard, which tested it already)."""
-        self._changed(undo.after_add(name))
-        self.reload(f'Added "{name}".' + self._restart_hint())
 
     def add_connector(self) -> ConnectorDialog:
         return self.open_dialog(None, None)
@@ -488,39 +711,68 @@ class ConnectorsPage(QWidget):
         if connector is None:
             return None
         form = ConnectorForm.from_connector(connector)
-        names = {c.name for c in self.connectors.all()}
+        names = {r.connector.name for r in self.model.rows()}
         form.name, number = f"{connector.name} copy", 2
         while form.name in names:
             form.name, number = f"{connector.name} copy {number}", number + 1
         return self.open_dialog(form, None)
 
-    def remove_connector(self) -> None:
+    def remove_connector(self) -> RemoveDialog | None:
+        """Ask, then remove the selected connector (and, if ticked, its keychain secrets) on a worker."""
         connector = self.selected()
         if connector is None or self.writing:
-            return
-        live = [c.name for c in self.connectors.all() if c.enabled]
+            return None
+        keys = secret_keys(connector)
+        dialog = RemoveDialog(connector.name, keys, self)
+        self.dialog = dialog
+        live = [r.connector.name for r in self.model.rows() if r.connector.enabled]
         index = live.index(connector.name) if connector.name in live else len(live)
         connectors = self.connectors
 
-        def removed(_result: object) -> None:
-            self._changed(undo.after_remove(connector, index))
-            self.reload(f'Removed "{connector.name}". Undo brings it back.' + self._restart_hint())
+        def answered(result: int) -> None:
+            if result != QDialog.DialogCode.Accepted:
+                return
+            delete = bool(keys) and dialog.delete_secrets.isChecked()
 
-        self._write("remove", lambda: connectors.remove(connector.name), removed, self.reload)
+            def work() -> dict[str, str]:
+                kept: dict[str, str] = {}
+                if delete:
+                    from plugboard.core.secrets.keyring import delete_secret, get_secret
+
+                    for key in keys:
+                        value = get_secret(connector.name, key)
+                        if value:
+                            kept[key] = value  # for undo, in memory only
+                        delete_secret(connector.name, key)
+                connectors.remove(connector.name)
+                return kept
+
+            def removed(kept: dict[str, str]) -> None:
+                self._changed(undo.after_remove(connector, index, kept))
+                gone = f" and deleted {', '.join(secret_words(k) for k in kept)} from the keychain" if kept else ""
+                self.reload(f"Removed “{connector.name}”{gone}. Undo brings it back." + self._restart_hint())
+
+            self._write("remove", work, removed, self.reload)
+
+        dialog.finished.connect(answered)
+        dialog.open()
+        return dialog
 
     def undo_last(self) -> None:
-        if self.last_undo is None or self.writing:
+        step = self.history.peek()
+        if step is None or self.writing:
             return
-        step, self.last_undo = self.last_undo, None
+        self.history.pop()
         connectors = self.connectors
 
         def undone(_result: object) -> None:
             self._changed(None)
             self.reload(f"Undone: {step.label}." + self._restart_hint())
 
-        self._write(
-            "undo", lambda: step.apply(connectors), undone, lambda message: self.reload(f"Could not undo: {message}")
-        )
+        def failed(message: str) -> None:
+            self.reload(f"Could not undo “{step.label}”: {message}")
+
+        self._write("undo", lambda: step.apply(connectors), undone, failed)
 
     def _write(
         self, name: str, work: Callable[[], Any], on_done: Callable[[Any], None], on_failed: Callable[[str], None]
@@ -543,15 +795,253 @@ class ConnectorsPage(QWidget):
 
         self.workers.start(name, work, on_done=done, on_failed=failed)
 
-    def _changed(self, step: undo.Undo | None) -> None:
+    def _changed(self, step: undo.Step | None) -> None:
         """Bookkeeping after this page wrote Claude's config."""
         self.wrote.emit()
-        self.last_undo = step
+        self.history.push(step)
         if self.claude_running:
             self.unloaded += 1
 
     def _restart_hint(self) -> str:
         return " Claude Desktop loads it when it restarts." if self.claude_running else ""
+
+    def note_added(self, name: str) -> None:
+        """A connector added elsewhere in the app (the Remote wizard, which tested it already)."""
+        self._changed(undo.after_add(name))
+        self.reload(f"Added “{name}”." + self._restart_hint())
+
+    # -- testing ---------------------------------------------------------------------------------------------
+
+    def test_selected(self) -> None:
+        connector = self.selected()
+        if connector is not None:
+            self.test_connector(connector.name)
+
+    def test_connector(self, name: str) -> None:
+        """Test `name` (a real handshake, and its credential check) on a worker; one Test at a time."""
+        if name == self._testing or name in self.tests:
+            return
+        self.tests.append(name)
+        self.health.set_checking(name, True)
+        self._update_buttons()
+        self._next_test()
+
+    def _next_test(self) -> None:
+        if self._testing is not None or not self.tests:
+            return
+        name = self._testing = self.tests.pop(0)
+        connectors, catalog = self.connectors, self.catalog
+        logs_dir = self.connectors.discovery.logs_dir
+
+        def work() -> Verdict:
+            connector = connectors.get(name)
+            known = check_for(connector, catalog)
+            check = CheckCall(known.tool, dict(known.arguments)) if known is not None else None
+            report = examine_connector(connector, logs_dir=logs_dir, check=check)
+            return verdict(report, secret_keys(connector))
+
+        def failed(message: str) -> None:
+            self._testing = None
+            self.health.set_checking(name, False)
+            self.show_note(f"Could not test “{name}”: {message}")
+            self._update_buttons()
+            self._next_test()
+
+        self.workers.start("test", work, on_done=self._tested, on_failed=failed)
+
+    def _tested(self, result: Verdict) -> None:
+        self._testing = None
+        self.health.record_test(result)
+        health = self.health.health(result.name)
+        light = health.light if health is not None else ("ok" if result.ok else "bad")
+        self.card.show_finding(result.name, result.finding, light)
+        self.tested.emit(result)
+        self._update_buttons()
+        self._next_test()
+
+    # -- the steps a result offers ---------------------------------------------------------------------------
+
+    def take_step(self, name: str, step: Step) -> None:
+        if step.action is Action.TEST:
+            self.test_connector(name)
+        elif step.action is Action.SET_SECRET:
+            self.set_secret(name, step.target)
+        elif step.action is Action.OPEN_LOG:
+            self.log_requested.emit(name)
+        elif step.action is Action.INSTALL:
+            self.open_link(step.target)
+        elif step.action is Action.USE_LAUNCHER:
+            self.use_launcher(name)
+        elif step.action is Action.EDIT:
+            self.open_connector(name)
+        elif step.action is Action.OPEN_REMOTE:
+            self.remote_page_requested.emit()
+
+    def open_link(self, url: str) -> None:
+        QDesktopServices.openUrl(QUrl(url))
+
+    def set_secret(self, name: str, key: str) -> SecretDialog:
+        """Ask for one secret; store it (trimmed) on a worker, then test the connector again."""
+        dialog = SecretDialog(name, key, self)
+        self.dialog = dialog
+
+        def answered(result: int) -> None:
+            if result != QDialog.DialogCode.Accepted:
+                return
+            value, trimmed = trim_secret(dialog.value.text())
+
+            def work() -> None:
+                from plugboard.core.secrets.keyring import set_secret
+
+                set_secret(name, key, value)
+
+            def stored(_result: object) -> None:
+                note = f" {TRIMMED_NOTE}" if trimmed else ""
+                self.show_note(f"Saved {secret_words(key)} for “{name}” in the keychain.{note} Testing it…")
+                self.test_connector(name)
+
+            self.workers.start("secret", work, on_done=stored)
+
+        dialog.finished.connect(answered)
+        dialog.open()
+        return dialog
+
+    def use_launcher(self, name: str) -> LauncherDialog | None:
+        """The explicit, explained choice: let Plugboard start a connector Claude starts directly."""
+        number = self.model.find(name)
+        if number < 0:
+            return None
+        before = self.model.row(number).connector
+        parsed = before.parsed
+        if not isinstance(parsed, BareEntry):
+            return None
+        dialog = LauncherDialog(name, self)
+        self.dialog = dialog
+        connectors = self.connectors
+
+        def answered(result: int) -> None:
+            if result != QDialog.DialogCode.Accepted:
+                return
+            extra = {k: v for k, v in before.entry.items() if k not in ("command", "args", "env")}
+
+            def work() -> None:
+                from dataclasses import replace
+
+                launcher = LauncherEntry.new(name, parsed.command, list(parsed.args), env=parsed.env)
+                connectors.replace(name, replace(launcher, extra=extra).to_json())
+
+            def done(_result: object) -> None:
+                self._changed(undo.after_edit(before, name))
+                self.reload(f"Plugboard now starts “{name}”. Testing it…" + self._restart_hint())
+                self.test_connector(name)
+
+            self._write("launcher", work, done, self.reload)
+
+        dialog.finished.connect(answered)
+        dialog.open()
+        return dialog
+
+    # -- repairs, secrets, import, backups ---------------------------------------------------------------------
+
+    def open_repair(self) -> RepairDialog | None:
+        """Preview the repair of Claude's file; apply it (on a worker) only after consent."""
+        problem, plan, raw = self.config_problem, self.repair, self._repair_raw
+        if problem is None or plan is None:
+            return None
+        dialog = RepairDialog(describe_problem(problem), plan.actions, self)
+        self.dialog = dialog
+        connectors = self.connectors
+
+        def answered(result: int) -> None:
+            if result != QDialog.DialogCode.Accepted:
+                return
+            from plugboard.core.config import claude_file
+
+            def work() -> None:
+                claude_file.write_bytes(
+                    connectors.path, plan.data, connectors.dirs, reason="before-repair", expected=raw
+                )
+
+            def done(_result: object) -> None:
+                self._changed(None)
+                self.reload(
+                    "Repaired Claude's settings file. The copy from before is in Backups." + self._restart_hint()
+                )
+
+            self._write("repair", work, done, self.reload)
+
+        dialog.finished.connect(answered)
+        dialog.open()
+        return dialog
+
+    def secure_plaintext(self) -> None:
+        """One click: every plaintext token to the keychain, and out of every backup (on a worker)."""
+        names = [p.name for p in self.plaintext]
+        if not names or self.writing:
+            return
+        connectors = self.connectors
+        self.secure_button.setEnabled(False)
+
+        def done(outcome: SecureAllOutcome) -> None:
+            for name in outcome.moved:
+                self.history.forget(name)  # undoing an older change must not bring the plaintext back
+            self._changed(None)
+            moved = sum(len(k) for k in outcome.moved.values())
+            parts = [f"Moved {moved} secret{'s' if moved != 1 else ''} to the keychain"]
+            if outcome.scrubbed:
+                parts.append(
+                    f"and removed them from {outcome.scrubbed} older backup{'s' if outcome.scrubbed != 1 else ''}"
+                )
+            text = " ".join(parts) + "."
+            if outcome.failed:
+                text += " Not moved: " + "; ".join(f"“{n}”: {why}" for n, why in outcome.failed.items()) + "."
+            self.reload(text + self._restart_hint())
+            for name in outcome.moved:
+                if any(r.connector.name == name and r.connector.enabled for r in self.model.rows()):
+                    self.test_connector(name)
+
+        self._write("secure", lambda: secure_all(connectors, names), done, self.reload)
+
+    def open_import(self) -> ImportDialog:
+        dialog = ImportDialog(self.connectors, self)
+
+        def imported(result: int) -> None:
+            done = dialog.outcome
+            if result != QDialog.DialogCode.Accepted or done is None:
+                return
+            brought = [*done.added, *done.parked]
+            self._changed(undo.after_import(brought))
+            names = ", ".join(f"“{n}”" for n in brought) or "nothing"
+            later = [f"{secret_words(k)} for “{c}”" for c, k in done.missing_secrets]
+            hint = f" Still to set: {'; '.join(later)}." if later else ""
+            testing = " Testing them…" if done.added else ""
+            self.reload(f"Imported {names}.{hint}{testing}" + self._restart_hint())
+            for name in done.added:
+                self.test_connector(name)
+
+        dialog.finished.connect(imported)
+        dialog.open()
+        return dialog
+
+    def open_backups(self) -> BackupsDialog:
+        names = [r.connector.name for r in self.model.rows()]
+        dialog = BackupsDialog(self.connectors, self, names=names)
+
+        def restored(result: int) -> None:
+            done: Restored | None = dialog.restored
+            if result == QDialog.DialogCode.Accepted and done is not None:
+                self._changed(undo.after_restore(done.before, done.after, done.label))
+                self.reload(f"Put back the copy “{done.label}”." + self._restart_hint())
+
+        dialog.finished.connect(restored)
+        dialog.open()
+        return dialog
+
+    # -- health inputs from elsewhere ----------------------------------------------------------------------------
+
+    def tunnel_changed(self, profile: str, state: TunnelState) -> None:
+        """A live tunnel's state (from the Remote page's `TunnelSet`): remote connectors using it say so."""
+        self.health.tunnel_changed(profile, state)
 
     # -- Claude Desktop's state --------------------------------------------------------------------------------
 
@@ -572,24 +1062,55 @@ class ConnectorsPage(QWidget):
             self.pending.clear()
             for name, wanted in changes.items():
                 self.toggle(name, wanted)
+        self._update_banner()
 
     def shutdown(self) -> None:
         """The page goes: stop listening and polling; give running workers a bounded time to finish."""
         self.poll_timer.stop()
         self.model.unwatch()
-        self.launches.close()
+        self.health.close()
         self.workers.join(WORKER_JOIN_S)
 
-    # -- keyboard ------------------------------------------------------------------------------------------------
+    # -- keyboard and the row menu ---------------------------------------------------------------------------------
 
-    def eventFilter(self, watched: object, event: object) -> bool:
-        from PySide6.QtCore import QEvent
-        from PySide6.QtGui import QKeyEvent
+    def _row_menu(self, point: QPoint) -> None:
+        index = self.table.indexAt(point)
+        if not index.isValid():
+            return
+        self.table.selectRow(index.row())
+        menu = self.row_menu()
+        menu.popup(self.table.viewport().mapToGlobal(point))
 
-        space = (
-            isinstance(event, QKeyEvent) and event.type() == QEvent.Type.KeyPress and event.key() == Qt.Key.Key_Space
-        )
-        if watched is self.table and space and self.table.currentIndex().isValid():
-            self.model.request_toggle(self.table.currentIndex().row())
-            return True
-        return False
+    def row_menu(self) -> QMenu:
+        """The selected row's actions (right click, or the menu key)."""
+        menu = QMenu(self)
+        menu.setToolTipsVisible(True)
+        for action in (self.test_action, self.edit_action, self.duplicate_action, self.remove_action):
+            menu.addAction(action)
+        connector = self.selected()
+        if connector is not None:
+            log = menu.addAction("Open the log")
+            log.triggered.connect(lambda _checked=False, n=connector.name: self.log_requested.emit(n))
+            if isinstance(connector.parsed, BareEntry):
+                start = menu.addAction("Let Plugboard start it…")
+                start.triggered.connect(lambda _checked=False, n=connector.name: self.use_launcher(n))
+        return menu
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.table and isinstance(event, QKeyEvent) and event.type() == QEvent.Type.KeyPress:
+            index = self.table.currentIndex()
+            key = event.key()
+            if key == Qt.Key.Key_Space and index.isValid():
+                self.model.request_toggle(index.row())
+                return True
+            if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and index.isValid():
+                self.table.selectRow(index.row())
+                self.edit_connector()
+                return True
+            if key == Qt.Key.Key_Delete and index.isValid():
+                self.remove_connector()
+                return True
+            if key == Qt.Key.Key_Menu and index.isValid():
+                self.row_menu().popup(self.table.viewport().mapToGlobal(self.table.visualRect(index).center()))
+                return True
+        return super().eventFilter(watched, event)

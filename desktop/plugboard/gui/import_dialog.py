@@ -1,7 +1,8 @@
 """Bring servers from another MCP client (Cursor, VS Code, Claude Code, Windsurf, Cline, LM Studio) into Claude,
 without a terminal: pick the client (its usual file is found; another can be chosen), read the preview — new,
 already there, conflicting, remote (becomes `plugboard proxy`), plaintext secrets (go to the keychain) — tick what
-to bring, and import. The rules are `core.clients_import`'s; this dialog only shows them.
+to bring, and import. The rules are `core.clients.importing`'s; this dialog only shows them. The import itself (the
+keychain and the locked write of Claude's file) runs on a worker; the dialog closes when it is done.
 """
 
 from __future__ import annotations
@@ -29,8 +30,11 @@ from plugboard.core.clients.formats import CLIENTS, default_path
 from plugboard.core.clients.importing import NEW, ImportPlan, ImportResult, apply_import, preview_import
 from plugboard.core.config.connectors import Connectors
 from plugboard.core.errors import PlugboardError
+from plugboard.gui.worker import Workers
 
 NAME_ROLE = Qt.ItemDataRole.UserRole + 1
+# Closing waits this long for an import still being written (it ends within the edit lock's own bound).
+WORKER_JOIN_S = 2.0
 
 
 class ImportDialog(QDialog):
@@ -40,6 +44,7 @@ class ImportDialog(QDialog):
         self.connectors = connectors
         self.plan: ImportPlan | None = None
         self.outcome: ImportResult | None = None
+        self.workers = Workers(self)
         self.client = QComboBox()
         self.client.setAccessibleName("App to import from")
         for fmt in CLIENTS.values():
@@ -122,13 +127,24 @@ class ImportDialog(QDialog):
         return [r.data(NAME_ROLE) for r in rows if r.checkState() == Qt.CheckState.Checked]
 
     def run_import(self) -> None:
-        if self.plan is None:
+        plan = self.plan
+        if plan is None or self.workers.busy():
             return
-        try:
-            self.outcome = apply_import(
-                self.plan, self.connectors, move_secrets=self.move_secrets.isChecked(), only=self.chosen()
-            )
-        except PlugboardError as exc:
-            self.message.setText(str(exc))
-            return
-        self.accept()
+        connectors, move, only = self.connectors, self.move_secrets.isChecked(), self.chosen()
+        self.buttons.setEnabled(False)
+        self.message.setText("Importing…")
+
+        def done(outcome: ImportResult) -> None:
+            self.outcome = outcome
+            self.buttons.setEnabled(True)
+            self.accept()
+
+        def failed(message: str) -> None:
+            self.buttons.setEnabled(True)
+            self.message.setText(message)
+
+        self.workers.start("import", lambda: apply_import(plan, connectors, move_secrets=move, only=only), done, failed)
+
+    def done(self, result: int) -> None:
+        self.workers.join(WORKER_JOIN_S)
+        super().done(result)

@@ -134,3 +134,14 @@ def _quote_env_values(doc: ConfigDocument) -> tuple[str, list[str]]:
     for start, end, replacement, _label in sorted(fixes, reverse=True):
         text = text[:start] + replacement + text[end:]
     return text, [label for *_rest, label in fixes]
+
+
+def describe_problem(exc: ConfigError) -> str:
+    """What is wrong with Claude's file, in a sentence for the app (no file path, no command to run)."""
+    reason = exc.reason.strip().rstrip(".")
+    where = f" on line {exc.line}" if exc.line is not None else ""
+    if reason.startswith(("has ", "is ", "holds ", "starts ")):
+        reason = "it " + reason
+    if "permission denied" in reason or "cannot be read" in reason or "is a folder" in reason:
+        return f"Plugboard can't open Claude's settings file: {reason}."
+    return f"Claude's settings file has a mistake{where}: {reason}. Claude Desktop can't read it either."
