@@ -148,7 +148,7 @@ def test_a_switch_click_waiting_for_the_edit_lock_never_stalls_the_window(
 
     assert list(json.loads(claude_config.read_text())["mcpServers"]) == ["files"]
     assert page.model.index(1, SWITCH).data() == "Off"
-    assert 'Disabled "time"' in page.note.text()
+    assert "Switched off “time”" in page.note.text()
     print(
         f"\nlongest event-loop stall while the switch waited {meter.seconds():.2f} s: {meter.longest_ms:.1f} ms "
         f"({meter.longest_wall_ms:.1f} ms counting the time other processes had the CPU)"

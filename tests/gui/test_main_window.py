@@ -77,7 +77,7 @@ def test_a_switch_click_writes_at_once_when_claude_is_not_running(qtbot, window,
     assert list(json.loads(claude_config.read_text())["mcpServers"]) == ["files"]
     assert cells(window, SWITCH) == ["On", "Off"]
     assert window.page.restart_banner.isHidden()
-    assert 'Disabled "time"' in window.page.note.text()
+    assert "Switched off “time”" in window.page.note.text()
     click_switch(qtbot, window, 1)
     assert claude_config.read_text() == CONFIG
 
@@ -100,7 +100,7 @@ def test_while_claude_runs_switches_are_staged_until_restart_claude_now(qtbot, w
     qtbot.mouseClick(page.restart_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: page.restart_banner.isHidden(), timeout=30000)
     assert list(json.loads(claude_config.read_text())["mcpServers"]) == ["time"]
-    assert cells(window, SWITCH) == ["On", "Off"]  # parked "files" is listed after the live entries
+    assert cells(window, SWITCH) == ["Off", "On"]  # parked "files" keeps its place: rows never move when switched
     assert "Applied 1 change" in page.note.text()
 
 
@@ -109,7 +109,7 @@ def test_a_broken_config_shows_a_note_instead_of_failing(qtbot, claude_config):
     window = MainWindow(str(claude_config), claude=FakeClaude(False))
     qtbot.addWidget(window)
     assert window.page.model.rowCount() == 0
-    assert "trailing comma" in window.page.note.text()
+    assert "trailing comma" in window.page.repair_text.text()
     qtbot.waitUntil(lambda: window.page.claude_known, timeout=5000)
     window.close()
 

@@ -49,23 +49,18 @@ def unknown(connector: Connector) -> Health:
 @dataclass(frozen=True)
 class Row:
     connector: Connector
-    health: Health
+    status: str
+    """The plain-words line: "Working — 14 tools", "Can't start: Node.js is not installed"."""
+    light: str
+    """"ok", "bad", "warn", "busy" or "off"."""
     pending: bool | None = None
     """The switch position the user chose but that is not applied yet, or None."""
     description: str = ""
     """One line for people (the catalog's sentence for a known server)."""
     switching: bool | None = None
     """The position a switch click asked for while it is being written (off the GUI thread), or None."""
-
-    @property
-    def status(self) -> str:
-        """The plain-words line: "Working — 14 tools", "Can't start: Node.js is not installed"."""
-        return self.health.line
-
-    @property
-    def light(self) -> str:
-        """ "ok", "bad", "warn", "busy" or "off"."""
-        return self.health.light
+    health: Health | None = None
+    """The health the line and light come from (its finding carries the steps the result card offers)."""
 
     @property
     def shown_enabled(self) -> bool:
@@ -118,7 +113,8 @@ class ConnectorsModel(QAbstractTableModel):
         self.healths[event.name] = event.health
         for number, row in enumerate(self._rows):
             if row.connector.name == event.name and row.health != event.health:
-                self._rows[number] = replace(row, health=event.health)
+                health = event.health
+                self._rows[number] = replace(row, health=health, status=health.line, light=health.light)
                 self.dataChanged.emit(self.index(number, STATUS), self.index(number, NAME))
                 self.rows_changed.emit(list(self._rows))
 
@@ -143,7 +139,7 @@ class ConnectorsModel(QAbstractTableModel):
         health = self.healths.get(connector.name)
         if health is None or (health.state is HealthState.OFF) == connector.enabled:
             health = unknown(connector)  # nothing said yet, or said of the other switch position
-        return Row(connector, health, pending, description, switching)
+        return Row(connector, health.line, health.light, pending, description, switching, health)
 
     # -- rows --------------------------------------------------------------------------------------------------
 

@@ -30,6 +30,7 @@ and feed live tunnel states into `tunnel_changed(profile, state)`.
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -176,6 +177,8 @@ class ConnectorsPage(QWidget):
         self.dialog: QDialog | None = None
         """The last small question opened (remove, repair, launcher, secret), for the window and tests."""
         self._last_pending = 0
+        self._cancel_tests = threading.Event()
+        """Set when the page goes: a Test still starting its server stops (and stops the server) at once."""
 
         self.health = HealthMonitor(connectors.discovery.logs_dir)
         self.model = ConnectorsModel()
@@ -542,7 +545,7 @@ class ConnectorsPage(QWidget):
         if connector is None:
             return
         number = self.model.find(connector.name)
-        health = self.model.row(number).health if number >= 0 else None
+        health = self.model.row(number).health if number >= 0 else None  # None: a row made without one
         if health is not None and health.finding is not None and health.state is not HealthState.WORKING:
             self.card.show_finding(connector.name, health.finding, health.light)
         elif self.card.name != connector.name:
@@ -830,14 +833,14 @@ class ConnectorsPage(QWidget):
         if self._testing is not None or not self.tests:
             return
         name = self._testing = self.tests.pop(0)
-        connectors, catalog = self.connectors, self.catalog
+        connectors, catalog, cancel = self.connectors, self.catalog, self._cancel_tests
         logs_dir = self.connectors.discovery.logs_dir
 
         def work() -> Verdict:
             connector = connectors.get(name)
             known = check_for(connector, catalog)
             check = CheckCall(known.tool, dict(known.arguments)) if known is not None else None
-            report = examine_connector(connector, logs_dir=logs_dir, check=check)
+            report = examine_connector(connector, logs_dir=logs_dir, check=check, cancel=cancel)
             return verdict(report, secret_keys(connector))
 
         def failed(message: str) -> None:
@@ -1067,6 +1070,8 @@ class ConnectorsPage(QWidget):
     def shutdown(self) -> None:
         """The page goes: stop listening and polling; give running workers a bounded time to finish."""
         self.poll_timer.stop()
+        self.tests.clear()
+        self._cancel_tests.set()
         self.model.unwatch()
         self.health.close()
         self.workers.join(WORKER_JOIN_S)

@@ -7,6 +7,7 @@ the test suite's leak guard sees and joins them. `join` is bounded and used on w
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -40,11 +41,18 @@ class Worker(QObject):
         try:
             result = self._work()
         except PlugboardError as exc:
-            self.failed.emit(str(exc))
+            self._report(self.failed, str(exc))
         except Exception as exc:  # a bug: still tell the user something readable, never crash the app
-            self.failed.emit(f"Something went wrong: {type(exc).__name__}: {exc}")
+            self._report(self.failed, f"Something went wrong: {type(exc).__name__}: {exc}")
         else:
-            self.done.emit(result)
+            self._report(self.done, result)
+
+    @staticmethod
+    def _report(signal: Any, value: object) -> None:
+        # The window or dialog that started the work may be gone by now (closed while a Test ran): its worker object
+        # went with it, and there is nobody left to tell.
+        with contextlib.suppress(RuntimeError):
+            signal.emit(value)
 
 
 class Workers:

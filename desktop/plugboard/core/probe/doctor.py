@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import platform
 import re
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,6 +46,9 @@ MAX_PAGES = 100
 DOCTOR_INITIALIZE_TIMEOUT_S = sv.INITIALIZE_TIMEOUT_S
 # A bit more than the supervisor needs to give up on its own, so the supervisor, not this wait, reports it.
 SETTLE_MARGIN_S = 5.0
+# How often a cancellable examination looks at its cancel flag while the server starts (an app closing mid-Test
+# should not wait for a minute-long start): a fifth of a second is not noticed by anyone.
+CANCEL_POLL_S = 0.2
 
 # The credential check is one small read-only call; a real API answers in a second or two, 30 s allows a slow one.
 CHECK_TIMEOUT_S = 30.0
@@ -187,6 +191,7 @@ def examine_connector(
     logs_dir: Path | None = None,
     initialize_timeout_s: float = DOCTOR_INITIALIZE_TIMEOUT_S,
     check: CheckCall | None = None,
+    cancel: threading.Event | None = None,
 ) -> DoctorReport:
     """`examine` a connector of Claude's config as Claude would start it."""
     return examine(
@@ -196,6 +201,7 @@ def examine_connector(
         logs_dir=logs_dir,
         initialize_timeout_s=initialize_timeout_s,
         check=check,
+        cancel=cancel,
     )
 
 
@@ -227,8 +233,10 @@ def examine(
     get_secret: Callable[[str, str], str | None] | None = None,
     stdin_grace_s: float | None = None,
     check: CheckCall | None = None,
+    cancel: threading.Event | None = None,
 ) -> DoctorReport:
-    """Start `spec` in isolation, probe it, stop it; `entry_command` is the entry as written (for rule checks)."""
+    """Start `spec` in isolation, probe it, stop it; `entry_command` is the entry as written (for rule checks).
+    `cancel` set while the server starts stops the examination early (the app is closing)."""
     system = system or platform.system()
     written = entry_command or spec.argv
     report = DoctorReport(name=spec.name, command=list(written))
@@ -238,13 +246,19 @@ def examine(
     started = time.monotonic()
     try:
         supervisor.start()
-        supervisor.wait_settled(initialize_timeout_s + SETTLE_MARGIN_S)
+        if cancel is None:
+            supervisor.wait_settled(initialize_timeout_s + SETTLE_MARGIN_S)
+        else:
+            deadline = time.monotonic() + initialize_timeout_s + SETTLE_MARGIN_S
+            while not cancel.is_set() and time.monotonic() < deadline:
+                if supervisor.wait_settled(min(CANCEL_POLL_S, max(0.0, deadline - time.monotonic()))):
+                    break
         report.timings_ms["start"] = _ms(time.monotonic() - started)
         run = supervisor.run
         if supervisor.state is sv.ServerState.READY and run is not None:
             report.timings_ms["initialize"] = _ms(run.ready_after_s or 0.0)
             _probe(supervisor, run, report)
-            if check is not None and supervisor.state is sv.ServerState.READY:
+            if check is not None and supervisor.state is sv.ServerState.READY and not (cancel and cancel.is_set()):
                 _check(supervisor, check, report)
     finally:
         stopping = time.monotonic()
