@@ -29,7 +29,7 @@ def closed(qtbot, dialog) -> None:
     qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=SAVE_MS)
 
 
-def tested(qtbot, page) -> None:
+def wait_for_tests(qtbot, page) -> None:
     """Wait for the Test the page starts by itself after a save to end (it starts a server)."""
     qtbot.waitUntil(lambda: page.testing is None and not page.tests, timeout=60_000)
 
@@ -81,7 +81,7 @@ def test_a_secret_entered_in_the_form_goes_to_the_keyring_and_never_to_the_file(
         if path.is_file():
             assert SECRET.encode() not in path.read_bytes(), path
     assert "Saved “slack”" in window.page.note.text()
-    tested(qtbot, window.page)
+    wait_for_tests(qtbot, window.page)
 
 
 def test_validation_names_a_program_that_cannot_be_found_and_a_taken_name(qtbot, window):
@@ -128,7 +128,7 @@ def test_edit_rename_then_undo_restores_the_original(qtbot, window, claude_confi
     # Claude started it directly before, and still does: editing never wraps it in the launcher by itself.
     assert json.loads(claude_config.read_text())["mcpServers"]["clock"]["command"] == sys.executable
     assert page.undo_button.isEnabled()
-    tested(qtbot, page)
+    wait_for_tests(qtbot, page)
     qtbot.mouseClick(page.undo_button, Qt.MouseButton.LeftButton)
     saved(qtbot, page)
     assert json.loads(claude_config.read_text()) == json.loads(original)
