@@ -310,3 +310,44 @@ def test_catalog_add_without_a_required_field_says_how_to_give_it(claude_config,
     assert main(["catalog", "add", "filesystem"]) == 1
     assert "plugboard catalog add filesystem --set folder=" in capsys.readouterr().err
     assert not claude_config.exists()
+
+
+# -- credential checks ------------------------------------------------------------------------------------------
+
+
+def test_items_with_a_secret_name_a_read_only_check_and_the_schema_guards_its_shape():
+    catalog = load_catalog()
+    github = catalog.get("github").check
+    assert github is not None and github.tool == "get_me"
+    assert catalog.get("brave-search").check is not None
+    assert all(item.check is None for item in catalog.items if not item.secret_keys)
+
+    data = read_catalog_data()
+    broken = copy.deepcopy(data)
+    item = next(i for i in broken["servers"] if i["id"] == "github")
+    item["check"] = {"tool": "", "arguments": [], "extra": 1}
+    problems = validate_catalog(broken)
+    assert "server \"github\": check has unknown keys ['extra']" in problems
+    assert 'server "github": check.tool must name a tool' in problems
+    assert 'server "github": check.arguments must be an object' in problems
+    no_secret = copy.deepcopy(data)
+    item = next(i for i in no_secret["servers"] if i["id"] == "time")
+    item["check"] = {"tool": "get_current_time"}
+    assert validate_catalog(no_secret) == [
+        'server "time": a check proves credentials: only an item with a secret input may have one'
+    ]
+
+
+def test_a_connector_finds_its_items_check_by_the_package_it_runs(tmp_path):
+    from plugboard.core.clients.catalog import check_for
+    from plugboard.core.config.connectors import Connector
+
+    plan = plan_add(load_catalog().get("brave-search"), "search", {"BRAVE_API_KEY": "k-0123456789"})
+    check = check_for(Connector("search", True, plan.entry))
+    assert check is not None and check.tool == "brave_web_search" and check.arguments["count"] == 1
+    assert check_for(Connector("x", True, {"command": "uvx", "args": ["something-else"]})) is None
+
+
+def test_a_pasted_secret_loses_the_line_break_around_it_but_one_inside_is_refused():
+    plan = plan_add(load_catalog().get("github"), "gh", {"GITHUB_PERSONAL_ACCESS_TOKEN": "  ghp_abc123\n"})
+    assert plan.secrets == {"GITHUB_PERSONAL_ACCESS_TOKEN": "ghp_abc123"}

@@ -104,3 +104,29 @@ def test_the_server_log_becomes_log_model_lines_from_the_claude_source(tmp_path:
         ("claude", "claude", INFO),
         ("claude", "claude", ERROR),
     ]
+
+
+def test_a_line_claude_tags_info_keeps_its_own_error_word():
+    """The bridge's failure notes reach Claude's log as the server's stderr, which Claude tags [info]; the marker the
+    bridge writes ("[error] …: the remote MCP server is unreachable") makes them errors there too."""
+    from plugboard.core.logs.claude_desktop import parse_line
+    from plugboard.core.logs.model import ERROR, INFO
+
+    line = (
+        b"2025-06-03T07:23:52.664Z [catalyst] [info] plugboard proxy catalyst: [error] initialize: the remote MCP "
+        b"server is unreachable: cannot connect"
+    )
+    entry = parse_line(line, Path("mcp-server-catalyst.log"), "catalyst")
+    assert entry is not None and entry.level == ERROR
+    plain = parse_line(b"2025-06-03T07:23:52.664Z [catalyst] [info] Server started", Path("x.log"), "catalyst")
+    assert plain is not None and plain.level == INFO
+
+
+def test_the_bridges_failure_note_in_our_own_log_is_an_error():
+    from plugboard.core.logs.model import ERROR, stamped_lines
+
+    (line,) = stamped_lines(
+        [b"2025-06-03T07:23:52.664Z [plugboard] [error] initialize: the remote MCP server is unreachable: x"],
+        "launcher",
+    )
+    assert line.level == ERROR and line.stream == "plugboard"
