@@ -134,7 +134,7 @@ def test_a_broken_file_is_explained_disables_what_cannot_work_and_repairs_after_
     page = window.page
     assert page.repair_banner.isVisible()
     assert (
-        "mistake on line 4" in page.repair_text.text() and "comma before a closing bracket" in page.repair_text.text()
+        "mistake on line 3" in page.repair_text.text() and "comma before a closing bracket" in page.repair_text.text()
     )
     assert "plugboard repair" not in page.repair_text.text()
     for action in (page.catalog_action, page.add_action, page.import_action):
