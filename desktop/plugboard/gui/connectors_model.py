@@ -176,12 +176,19 @@ class ConnectorsModel(QAbstractTableModel):
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
             return COLUMNS[section]
+        if role == Qt.ItemDataRole.AccessibleTextRole and orientation == Qt.Orientation.Horizontal:
+            return COLUMNS[section] or "Status"
         if role == Qt.ItemDataRole.ToolTipRole and orientation == Qt.Orientation.Horizontal and section == STATUS:
             return "Whether it works: hover a light, or see “What the lights mean”"
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        if index.isValid() and index.column() == SWITCH:
+            # Checkable, so assistive technology reads the switch as checked or not; the delegate paints it and
+            # turns a click into a request (`request_toggle`), the page decides.
+            flags |= Qt.ItemFlag.ItemIsUserCheckable
+        return flags
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
@@ -234,6 +241,8 @@ class ConnectorsModel(QAbstractTableModel):
                 return f"Space switches {item.name} {'off' if row.shown_enabled else 'on'}{note}"
         if role == SWITCH_ROLE:
             return row.shown_enabled
+        if role == Qt.ItemDataRole.CheckStateRole and column == SWITCH:
+            return Qt.CheckState.Checked if row.shown_enabled else Qt.CheckState.Unchecked
         return None
 
     def request_toggle(self, index: int) -> None:
