@@ -265,3 +265,21 @@ def test_the_legend_says_what_every_light_means(open_window: Any) -> None:
     assert lights == ["ok", "bad", "warn", "busy", "off"]
     assert page.legend.actions()[0].text().startswith("Working:")
     assert page.legend_button.accessibleName() == "What the lights mean"
+
+
+class Running:
+    """Claude Desktop running: switches are staged until it restarts."""
+
+    def status(self) -> Any:
+        return type("Status", (), {"running": True})()
+
+
+def test_the_page_tells_the_window_how_many_changes_wait_for_a_restart(qtbot: Any, open_window: Any) -> None:
+    window = open_window(states.config({"healthy": states.healthy()}), claude=Running())
+    page = window.page
+    with qtbot.waitSignal(page.pending_changed, timeout=SAVE_MS) as staged:
+        page.toggle("healthy", False)
+    assert staged.args == [1]
+    with qtbot.waitSignal(page.pending_changed, timeout=SAVE_MS) as cancelled:
+        page.toggle("healthy", True)  # flipping back: nothing waits any more
+    assert cancelled.args == [0]
