@@ -366,6 +366,8 @@ class HealthMonitor:
         self._tunnels: dict[str, TunnelState] = {}
         self._listeners: tuple[Listener, ...] = ()
         self._sizes: dict[Path, tuple[int, int]] = {}
+        self._looked: set[str] = set()
+        """Connectors whose logs were read at least once (after that, only when a file grew)."""
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -533,7 +535,7 @@ class HealthMonitor:
             claude = None
             if self.logs_dir is not None:
                 own = server_log_path(self.logs_dir, name)
-                if self._grew(own) or mcp_grew or not item.claude:
+                if self._grew(own) or mcp_grew or name not in self._looked:
                     claude = claude_sightings(read_claude_log(self.logs_dir, name))
             bridge = None
             if isinstance(item.connector.parsed, ProxyEntry):
@@ -554,6 +556,7 @@ class HealthMonitor:
 
             if claude is not None or bridge is not None:
                 self._update(name, change)
+            self._looked.add(name)
         if self._dirty:
             self._save()
 
