@@ -283,3 +283,17 @@ def test_the_page_tells_the_window_how_many_changes_wait_for_a_restart(qtbot: An
     with qtbot.waitSignal(page.pending_changed, timeout=SAVE_MS) as cancelled:
         page.toggle("healthy", True)  # flipping back: nothing waits any more
     assert cancelled.args == [0]
+
+
+def test_a_live_tunnels_state_reaches_the_remote_connector_that_uses_it(qtbot: Any, open_window: Any) -> None:
+    from plugboard.core.entries import ProxyEntry
+    from plugboard.core.tunnel.state import StateKind, TunnelState
+
+    entry = ProxyEntry.new("catalyst", "http://127.0.0.1:5000/mcp", ssh="droplet").to_json()
+    page = open_window(states.config({"catalyst": entry, "healthy": states.healthy()})).page
+    page.tunnel_changed("droplet", TunnelState(StateKind.RECONNECTING, attempt=2, next_try_s=1.0))
+    qtbot.waitUntil(lambda: row(page, "catalyst").light == "warn", timeout=SAVE_MS)
+    assert row(page, "catalyst").status == "Waiting for its server: the tunnel is reconnecting"
+    assert row(page, "healthy").light == "off"  # only the connector using that tunnel
+    page.tunnel_changed("droplet", TunnelState(StateKind.UP, local_port=5000))
+    qtbot.waitUntil(lambda: row(page, "catalyst").status == "Not started by Claude yet", timeout=SAVE_MS)
