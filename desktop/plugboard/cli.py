@@ -4,7 +4,9 @@ Each sub-command group lives in `plugboard.commands.<group>` and exposes `regist
 is cheap (argparse only); a handler imports what it needs when it runs, so `plugboard run` and `plugboard proxy`,
 which Claude Desktop starts for every connector, never load Qt, httpx or the MCP SDK unless they use them.
 
-Exit codes (DESIGN.md): 0 ok, 1 failure with a one-line reason on stderr, 2 usage.
+Exit codes (DESIGN.md): 0 ok, 1 failure with a one-line reason on stderr, 2 usage. The reason, and any notice the
+core emits meanwhile (`core.notices`: "put back X"), are printed on stderr through `commands.terminal.safe`, so
+text from Claude's file cannot drive the terminal or add lines.
 """
 
 from __future__ import annotations
@@ -78,13 +80,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         from plugboard.commands.gui import open_app
 
         handler = open_app
+    from plugboard.commands.terminal import safe
+    from plugboard.core import notices
+
+    def tell(notice: notices.Notice) -> None:
+        print(f"plugboard: {safe(notice.text)}", file=sys.stderr, flush=True)
+
+    # `run` and `proxy` talk to Claude Desktop on stdio and log elsewhere; every other command says what the core
+    # did on its own.
+    stop_telling = None if argv and argv[0] in FAST_PATHS else notices.subscribe(tell)
     try:
         return int(handler(args) or 0)
     except PlugboardError as exc:
         message = str(exc)
         if args.config:  # a suggested command must act on the same file
             message = message.replace("`plugboard repair", f"`plugboard --config {shlex.quote(args.config)} repair")
-        print(f"plugboard: {message}", file=sys.stderr)
+        print(f"plugboard: {safe(message)}", file=sys.stderr)
         return 1
     except BrokenPipeError:  # `plugboard backups | head -1`: the reader left, which is fine
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -96,6 +107,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("plugboard: interrupted", file=sys.stderr)
         return 130
+    finally:
+        if stop_telling is not None:
+            stop_telling()
 
 
 def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:

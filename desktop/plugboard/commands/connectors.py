@@ -1,4 +1,8 @@
-"""`plugboard list | add | remove | enable | disable | repair`: connectors in Claude's config."""
+"""`plugboard list | add | remove | enable | disable | repair`: connectors in Claude's config.
+
+Names and command lines come from Claude's file: every one printed goes through `terminal.safe` (the table) or
+JSON escaping (`--json`, which falls back to ASCII escapes when a lone surrogate could not be printed as UTF-8).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,8 @@ import argparse
 import json
 import sys
 from typing import Any
+
+from plugboard.commands.terminal import safe
 
 
 def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -86,7 +92,12 @@ def cmd_list(args: argparse.Namespace) -> int:
     statuses = _statuses(items)
     if args.json:
         rows = [dict(c.to_json(), status=statuses.get(c.name)) for c in items]
-        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        text = json.dumps(rows, indent=2, ensure_ascii=False)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate from a `\ud800` escape in the file: keep it escaped
+            text = json.dumps(rows, indent=2)
+        print(text)
         return 0
     if not items:
         from plugboard.core.claude.first_run import claude_setup
@@ -96,11 +107,11 @@ def cmd_list(args: argparse.Namespace) -> int:
         return 0
     rows_text = [
         (
-            c.name,
+            safe(c.name),
             "on" if c.enabled else "off",
             c.kind,
-            statuses.get(c.name) or "",
-            " ".join(c.server_command),
+            safe(statuses.get(c.name) or ""),
+            safe(" ".join(c.server_command)),
         )
         for c in items
     ]
@@ -155,13 +166,16 @@ def cmd_add(args: argparse.Namespace) -> int:
             if secrets.get_secret(args.name, var.key) is not None:
                 stored.add(var.key)
                 change = f"plugboard secret set {args.name} {var.key}"
-                print(f"Using the {var.key} already in the keyring for {args.name} (to change it: {change}).")
+                print(safe(f"Using the {var.key} already in the keyring for {args.name} (to change it: {change})."))
             else:
                 var.value = read_hidden(f"{var.key} for {args.name}", var.key)
         refuse(form.problems(has_secret=lambda _name, key: key in stored))
     form.save(connectors)
     _warn_if_missing(argv[0])
-    print(f'Added "{args.name}" to {connectors.path}. Restart Claude Desktop to use it (plugboard claude restart).')
+    print(
+        f'Added "{safe(args.name)}" to {safe(str(connectors.path))}. '
+        "Restart Claude Desktop to use it (plugboard claude restart)."
+    )
     return 0
 
 
@@ -209,9 +223,9 @@ def _add_remote(args: argparse.Namespace) -> int:
     from plugboard.core.bridge.url import display_url
 
     where = display_url(args.remote) + via
-    print(f'Added "{args.name}" ({where}). Restart Claude Desktop to use it (plugboard claude restart).')
+    print(f'Added "{safe(args.name)}" ({safe(where)}). Restart Claude Desktop to use it (plugboard claude restart).')
     if oauth:
-        print(f"Sign in to it once with `plugboard login {args.name}`.")
+        print(f"Sign in to it once with `plugboard login {safe(args.name)}`.")
     return 0
 
 
@@ -219,7 +233,7 @@ def cmd_change(args: argparse.Namespace) -> int:
     connectors = _connectors(args)
     current = connectors.get(args.name)
     if args.verb in ("enable", "disable") and current.enabled == (args.verb == "enable"):
-        print(f'"{args.name}" is already {"on" if current.enabled else "off"}; nothing changed.')
+        print(f'"{safe(args.name)}" is already {"on" if current.enabled else "off"}; nothing changed.')
         return 0
     kept = current.secret_keys if args.verb == "remove" else []
     if args.verb != "remove":
@@ -231,9 +245,12 @@ def cmd_change(args: argparse.Namespace) -> int:
     getattr(connectors, args.verb)(args.name)
     if kept:
         keys = ", ".join(kept)
-        print(f"Its secrets ({keys}) stay in the keyring; delete them with: plugboard secret delete {args.name} KEY")
+        print(
+            f"Its secrets ({safe(keys)}) stay in the keyring; delete them with: "
+            f"plugboard secret delete {safe(args.name)} KEY"
+        )
     done = {"remove": "Removed", "enable": "Enabled", "disable": "Disabled"}[args.verb]
-    print(f'{done} "{args.name}". Restart Claude Desktop to apply (plugboard claude restart).')
+    print(f'{done} "{safe(args.name)}". Restart Claude Desktop to apply (plugboard claude restart).')
     return 0
 
 
@@ -243,8 +260,9 @@ def _change_while_claude_runs(args: argparse.Namespace, connectors: Any, claude:
     if not args.restart:
         getattr(connectors, args.verb)(args.name)
         print(
-            f'{"Enabled" if wanted else "Disabled"} "{args.name}", but Claude Desktop is running: it may write its '
-            "own copy over this change. Apply it now with `plugboard claude restart` (or use --restart)."
+            f'{"Enabled" if wanted else "Disabled"} "{safe(args.name)}", but Claude Desktop is running: it may '
+            "write its own copy over this change. Apply it now with `plugboard claude restart` (or use --restart)."
+            + (" Until then Plugboard keeps a copy and puts it back if Claude drops it." if wanted else "")
         )
         return 0
     from plugboard.core.config.apply import apply_changes

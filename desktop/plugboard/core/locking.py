@@ -3,10 +3,17 @@
 Two Plugboard processes (the app and a `plugboard` command, say) never interleave their read-modify-write cycles.
 The lock is re-entrant within a process: an edit of Claude's config may update the store inside it.
 Claude Desktop does not take this lock; `claude_config` detects its writes by comparing bytes instead.
+
+The lock file is 0600 like everything else Plugboard keeps (`LOCK_FILE_MODE`): another local user must not be
+able to open it, and so hold it, and so stall every Plugboard edit. A lock file left 0644 by an older version is
+narrowed when it is next taken.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import stat
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +24,7 @@ from plugboard.core.paths import PlugboardDirs, ensure_dir
 
 # A holder that waits longer than this is stuck behind a hung process; tell the user instead of hanging.
 LOCK_TIMEOUT_S = 30.0
+LOCK_FILE_MODE = 0o600
 
 _locks: dict[str, FileLock] = {}
 _guard = threading.Lock()
@@ -33,7 +41,7 @@ def edit_lock(dirs: PlugboardDirs) -> Iterator[None]:
     with _guard:
         lock = _locks.get(key)
         if lock is None:
-            lock = _locks[key] = FileLock(key)
+            lock = _locks[key] = FileLock(key, mode=LOCK_FILE_MODE)
     try:
         lock.acquire(timeout=LOCK_TIMEOUT_S)
     except Timeout as exc:
@@ -41,6 +49,14 @@ def edit_lock(dirs: PlugboardDirs) -> Iterator[None]:
             f"another Plugboard process has been editing for over {LOCK_TIMEOUT_S:.0f} s (lock {key}); try again"
         ) from exc
     try:
+        _narrow(key)
         yield
     finally:
         lock.release()
+
+
+def _narrow(path: str) -> None:
+    """filelock applies the mode to a lock file it creates, not to one that exists already."""
+    with contextlib.suppress(OSError):
+        if stat.S_IMODE(os.stat(path).st_mode) != LOCK_FILE_MODE:
+            os.chmod(path, LOCK_FILE_MODE)

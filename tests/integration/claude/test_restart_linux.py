@@ -240,3 +240,26 @@ def test_cli_disable_while_claude_runs_warns_and_with_restart_applies_around_a_r
     assert json.loads(claude_config.read_text())["mcpServers"] == {"a": {"command": "x"}}
     relaunched = standin.processes()
     assert len(relaunched) == 1 and relaunched[0].pid != first.pid
+
+
+def test_cli_enable_while_claude_runs_keeps_the_entry_and_puts_it_back_after_claude_writes_its_copy(
+    standin, claude_config, capsys
+):
+    # Issue 16 item 2 with a real process for Claude Desktop: `plugboard enable` itself sees that it runs.
+    config = '{\n  "mcpServers": {\n    "a": {"command": "x"},\n    "b": {"command": "y"}\n  }\n}'
+    claude_config.write_text(config)
+    assert cli.main(["disable", "a"]) == 0
+    claude = standin.start()  # Claude starts now: the copy it holds has no "a"
+    claudes_copy = claude_config.read_bytes()
+    assert cli.main(["enable", "a"]) == 0
+    assert "Until then Plugboard keeps a copy and puts it back if Claude drops it" in capsys.readouterr().out
+    with open(claude_config, "r+b") as handle:  # Claude writes its copy back: truncate, then write
+        handle.truncate(0)
+        handle.flush()
+        handle.write(claudes_copy)
+    assert cli.main(["list"]) == 0
+    captured = capsys.readouterr()
+    assert 'Put "a" back into' in captured.err
+    assert claude_config.read_text() == config
+    claude.kill()
+    assert claude.wait(EXIT_DEADLINE_S) == -signal.SIGKILL

@@ -5,6 +5,7 @@ import threading
 
 from plugboard.core.claude.app import RestartOutcome
 from plugboard.core.claude.discovery import discover
+from plugboard.core.config import claude_file
 from plugboard.core.config.apply import PendingChanges, apply_changes
 from plugboard.core.config.connectors import Connectors
 from plugboard.core.paths import plugboard_dirs
@@ -43,7 +44,7 @@ class FakeClaude:
 
 
 def _connectors(path):
-    return Connectors(discover(str(path)), plugboard_dirs())
+    return Connectors(discover(str(path)), plugboard_dirs(), claude_running=lambda: False)
 
 
 def test_toggling_a_switch_back_cancels_the_pending_change():
@@ -114,5 +115,62 @@ def test_a_rewrite_that_keeps_every_entry_is_accepted(claude_config):
     outcome = apply_changes(_connectors(claude_config), {}, claude, guard_seconds=1)
     for thread in claude.threads:
         thread.join(5)
+    assert not outcome.restored_after_wipe
+    assert claude_config.read_text() == reformatted
+
+
+def test_entries_switched_on_by_the_apply_are_no_longer_watched_once_claude_started_with_them(claude_config):
+    claude_config.write_text(CONFIG)
+    connectors = _connectors(claude_config)
+    connectors.disable("b")
+    outcome = apply_changes(connectors, {"b": True}, FakeClaude(claude_config), guard_seconds=0.3)
+    assert not outcome.restored_after_wipe
+    assert connectors.store.read()["parked"] == []
+
+
+def test_after_a_wipe_the_entries_stay_watched_and_come_back_after_claudes_next_stale_write(claude_config):
+    claude_config.write_text(CONFIG)
+    connectors = _connectors(claude_config)
+    connectors.disable("b")
+    stale = claude_config.read_bytes()  # what Claude loaded before the guard put the file back
+
+    def claude_wipes(path):
+        path.write_bytes(stale)
+
+    claude = FakeClaude(claude_config, on_start=claude_wipes)
+    outcome = apply_changes(connectors, {"b": True}, claude, guard_seconds=5)
+    for thread in claude.threads:
+        thread.join(5)
+    assert outcome.restored_after_wipe
+    assert [r["state"] for r in connectors.store.read()["parked"]] == ["enabled"]
+    claude_config.write_bytes(stale)  # Claude, still running with its copy, writes it again later
+    assert [c.name for c in connectors.all()] == ["a", "b"]
+    assert claude_config.read_text() == CONFIG
+
+
+def test_the_guard_does_not_take_claudes_truncate_then_write_for_a_wipe(claude_config, monkeypatch):
+    claude_config.write_text(CONFIG)
+    reformatted = json.dumps(json.loads(CONFIG), indent=4)
+    saw_empty = threading.Event()
+    real_read_raw = claude_file.read_raw
+
+    def read_raw(path):
+        raw = real_read_raw(path)
+        if raw == b"":
+            saw_empty.set()
+        return raw
+
+    monkeypatch.setattr(claude_file, "read_raw", read_raw)
+
+    def claude_rewrites(path):
+        path.write_bytes(b"")  # truncated...
+        assert saw_empty.wait(5)  # ...and the guard looked at it in that state
+        path.write_text(reformatted)
+
+    claude = FakeClaude(claude_config, on_start=claude_rewrites)
+    outcome = apply_changes(_connectors(claude_config), {}, claude, guard_seconds=1)
+    for thread in claude.threads:
+        thread.join(5)
+    assert saw_empty.is_set()
     assert not outcome.restored_after_wipe
     assert claude_config.read_text() == reformatted

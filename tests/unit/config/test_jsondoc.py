@@ -3,8 +3,10 @@
 import json
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
-from plugboard.core.config.jsondoc import ConfigDocument, JsonSyntax
+from plugboard.core.config.jsondoc import ConfigDocument, JsonSyntax, Unparsed, _Scanner
 
 CLAUDE_STYLE = (
     '{\n  "globalShortcut": "Ctrl+Space",\n  "mcpServers": {\n    "fs": {\n      "command": "npx",\n'
@@ -91,3 +93,34 @@ def test_strict_parsing_classifies_each_kind_of_broken_text(text, kind):
     with pytest.raises(JsonSyntax) as caught:
         ConfigDocument(text)
     assert caught.value.kind == kind
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3),
+    max_leaves=12,
+)
+
+
+@given(value=json_values, cut=st.integers(0, 200), insert=st.sampled_from(["", ",", "]", "}", '"', "x", " ", "1"]))
+@example(value=[], cut=0, insert=" ")
+@example(value={"a": [1, {}]}, cut=5, insert=" ")
+def test_the_deep_value_scanner_accepts_exactly_what_the_decoder_accepts(value, cut, insert):
+    text = json.dumps(value)
+    cut = min(cut, len(text))
+    text = text[:cut] + insert + text[cut:]
+    scanner = _Scanner(text)
+    try:
+        _value, expected = json.JSONDecoder(strict=True).raw_decode(text)
+    except ValueError:
+        with pytest.raises(JsonSyntax):
+            scanner.skip_value(0)
+        return
+    assert scanner.skip_value(0) == expected
+
+
+def test_a_value_deeper_than_the_recursion_limit_is_kept_as_its_text():
+    deep = "[" * 5000 + '{"a": [1, "x"]}' + "]" * 5000
+    doc = ConfigDocument('{"deep": ' + deep + ', "mcpServers": {}}')
+    assert doc.root.members[0].value == Unparsed(deep)
+    assert doc.with_added("a", {"command": "x"}).startswith('{"deep": ' + deep + ", ")

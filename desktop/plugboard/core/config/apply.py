@@ -10,6 +10,11 @@ an edit made while it runs can be lost. Hence:
   we just wrote (the "Claude wiped my config" reports: anthropics/claude-code#34359, #78226), the file we wrote is
   put back (what Claude wrote goes to the backups first) and the outcome says so in words.
 
+Entries switched on in `between` stay watched (`Connectors.enable(watch=True)`): if the guard had to put the file
+back, Claude may still hold a copy without them, and `Connectors.reconcile` keeps putting them back until Claude
+writes a file that has them. A guard that ends without a wipe confirms them (Claude started with them).
+An empty file seen by the guard is Claude mid-way through its truncate-then-write: looked at again, not restored.
+
 Comparison is by value, not bytes: Claude legitimately re-serialises the file in its own style.
 Blocking and Qt-free; the GUI runs it on a worker thread and can cancel the guard with `stop`.
 """
@@ -76,11 +81,11 @@ class ApplyOutcome:
         return self.restart is None or self.restart.quit
 
 
-def write_changes(connectors: Connectors, changes: Mapping[str, bool]) -> list[str]:
+def write_changes(connectors: Connectors, changes: Mapping[str, bool], *, watch: bool | None = None) -> list[str]:
     done: list[str] = []
     for name, enable in changes.items():
         if enable:
-            connectors.enable(name)
+            connectors.enable(name, watch=watch)
         else:
             connectors.disable(name)
         done.append(name)
@@ -108,7 +113,7 @@ def apply_changes(
     ours: list[bytes | None] = []
 
     def between() -> None:
-        outcome.written = write_changes(connectors, changes)
+        outcome.written = write_changes(connectors, changes, watch=True)
         # What we wrote, captured before Claude starts: the guard compares against this, not a later read.
         ours.append(claude_config.read_raw(connectors.path))
 
@@ -126,6 +131,8 @@ def apply_changes(
             "(what Claude wrote is kept in the backups). Restart Claude once more to load your connectors."
         )
     else:
+        if not (stop and stop.is_set()):
+            connectors.confirm(name for name, wanted in changes.items() if wanted)
         outcome.message = f"{outcome.restart.message} Applied {count}."
     return outcome
 
@@ -162,11 +169,13 @@ def watch_for_wipe(
 def _restore(connectors: Connectors, ours: bytes | None, dropped: list[str]) -> str:
     if ours is None:
         raise PlugboardError(f"{connectors.path} was removed while Claude Desktop started")
-    claude_config.write_bytes(connectors.path, ours, connectors.dirs, reason="wipe-guard")
+    connectors.put_back(ours, reason="wipe-guard")
     return ", ".join(f'"{name}"' for name in dropped)
 
 
 def _dropped(connectors: Connectors, raw: bytes | None, expected: Mapping[str, Any]) -> list[str] | None:
+    if claude_config.is_blank(raw):
+        return None  # Claude truncates, then writes: mid-way through, not a wipe
     try:
         doc = claude_config.parse(connectors.path, raw)
     except PlugboardError:

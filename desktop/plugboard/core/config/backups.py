@@ -4,7 +4,8 @@ One file per write in `plugboard_dirs().backups`, named
 `claude_desktop_config-SOURCE-YYYYmmdd-HHMMSS-ffffff-REASON.json` (UTC, sortable), mode 0600. SOURCE is a short
 hash of the config file's path: a Windows machine with both the Store and the classic file, or a `--config` user,
 has several configs, and a backup belongs to one of them (it is never listed for, or restored into, another).
-The newest `KEEP` per config are kept; older ones are deleted after each new backup.
+The newest `KEEP` per config are kept; older ones are deleted once the write a backup was taken for has succeeded
+(`save(rotate=False)`, then `rotate()`): a failed write removes its backup and never pushes a good one out.
 
 A backup is the exact old bytes, except for `scrub` values: plaintext secrets that a `secure` write moves to the
 keyring must not survive in a backup made from then on, so JSON strings equal to one are replaced by `SCRUBBED`.
@@ -59,7 +60,7 @@ class BackupSet:
         self.tag = source_tag(config)
         self.keep = keep
 
-    def save(self, data: bytes, *, reason: str, scrub: tuple[str, ...] = ()) -> Backup:
+    def save(self, data: bytes, *, reason: str, scrub: tuple[str, ...] = (), rotate: bool = True) -> Backup:
         for secret in scrub:
             # Replace whole JSON strings equal to the value (an env value is one), in either escaping: the backup
             # stays valid JSON, and a number or a longer text that merely contains the value is left alone.
@@ -73,7 +74,8 @@ class BackupSet:
             now = now.replace(microsecond=(now.microsecond + 1) % 1_000_000)
             path = self.folder / f"{PREFIX}{self.tag}-{now:%Y%m%d-%H%M%S-%f}-{slug}.json"
         write_atomic(path, data, mode=0o600)
-        self._rotate()
+        if rotate:
+            self.rotate()
         return Backup(path, now, slug)
 
     def list(self) -> list[Backup]:
@@ -99,7 +101,8 @@ class BackupSet:
                 return backup
         raise NotFoundError(f"no backup called {ref!r}; `plugboard backups` lists them")
 
-    def _rotate(self) -> None:
+    def rotate(self) -> None:
+        """Delete all but the newest `keep`."""
         for old in self.list()[self.keep :]:
             with contextlib.suppress(FileNotFoundError):
                 old.path.unlink()

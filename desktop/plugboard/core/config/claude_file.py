@@ -5,29 +5,59 @@ object; each entry is an object with a non-empty string `command`, optional `arg
 (string → string). Any failure is a `ConfigError` naming the file and, for syntax, line and column; when a safe
 repair exists it is *offered* (`plugboard repair`), never performed silently. A file we cannot read is never written.
 
+Only a plain file is read, and at most `MAX_CONFIG_BYTES` of it: a named pipe in its place would block every
+command forever, a link to a device (/dev/zero) would fill the memory. Both are refused in one line.
+
+An existing file that is empty (or only whitespace) is *not* an empty config. Claude Desktop writes its file by
+truncating it and then writing the new text, so a read can land in between; treating that as "no connectors" made
+the next write drop every connector and top-level key. `read` waits up to `IN_FLUX_S` for such a file (or one that
+ends mid-way) to fill, then refuses with a sentence that says so. A missing file is the only fresh config.
+
 Write (`apply_edit`): under Plugboard's edit lock, read the file, compute the new text with a pure edit function,
 check the result is valid, back the old bytes up, then — right before replacing — check the file still holds the
 bytes we read. Claude Desktop or an editor may have rewritten it meanwhile: then we re-read and re-apply the edit if
 it still applies, and refuse with a `ConflictError` if it does not. The replacement itself is atomic (`atomic`).
-A missing file is created with mode 0600; an existing one keeps its mode.
+A missing file is created with mode 0600; an existing one keeps its mode. A read-only file (no write permission) is
+refused, never replaced: someone protected it on purpose. A write that fails leaves no backup behind, so failures
+never push good backups out of the `backups.KEEP` kept.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import stat
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from plugboard.core.atomic import remove_stale_temps, write_atomic
-from plugboard.core.config.backups import BackupSet
-from plugboard.core.config.jsondoc import SERVERS_KEY, ConfigDocument, DuplicateKey, JsonSyntax, line_col
+from plugboard.core.config.backups import Backup, BackupSet
+from plugboard.core.config.jsondoc import (
+    SERVERS_KEY,
+    ConfigDocument,
+    DuplicateKey,
+    JsonSyntax,
+    Unparsed,
+    line_col,
+)
 from plugboard.core.errors import ConfigError, ConflictError, PlugboardError
 from plugboard.core.locking import edit_lock
 from plugboard.core.paths import PlugboardDirs
 
 # How often to re-read and re-apply when the file keeps changing under us before giving up.
 MAX_EDIT_ATTEMPTS = 3
+# Claude Desktop's truncate-then-write leaves the file empty for well under a millisecond; half a second also
+# covers a loaded machine or a slow network home folder, and is short enough to wait for on every command.
+IN_FLUX_S = 0.5
+# How often to look again while waiting for an empty or cut-off file to fill: the window is usually far shorter.
+IN_FLUX_POLL_S = 0.002
+# Claude's config is a few kB (a big one with many connectors and long paths, tens of kB). Far beyond that is not
+# a config, and reading it whole (a link to /dev/zero, a huge file) would only exhaust the memory.
+MAX_CONFIG_BYTES = 32 * 2**20
 
 REPAIRS = {
     "bom": "remove the byte-order mark",
@@ -53,8 +83,13 @@ class Snapshot:
 
 
 def read_raw(path: Path) -> bytes | None:
+    """The file's exact bytes, or None when it does not exist. Never blocks (a FIFO) nor reads without bound."""
     try:
-        return path.read_bytes()
+        kind = _file_kind(os.stat(path).st_mode)
+        if kind is not None:
+            raise ConfigError(path, f"is {kind}, not a file; Claude Desktop's config must be a plain file")
+        # O_NONBLOCK: if the path became a FIFO since the stat, opening it must not wait for a writer.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except FileNotFoundError:
         return None
     except PermissionError as exc:
@@ -65,11 +100,58 @@ def read_raw(path: Path) -> bytes | None:
         raise ConfigError(path, "is a folder, not a file") from exc
     except OSError as exc:
         raise ConfigError(path, f"cannot be read: {exc.strerror or exc}") from exc
+    try:
+        kind = _file_kind(os.fstat(fd).st_mode)
+        if kind is not None:
+            raise ConfigError(path, f"is {kind}, not a file; Claude Desktop's config must be a plain file")
+        chunks: list[bytes] = []
+        size = 0
+        while size <= MAX_CONFIG_BYTES:
+            chunk = os.read(fd, min(1 << 20, MAX_CONFIG_BYTES + 1 - size))
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+            size += len(chunk)
+        raise ConfigError(
+            path, f"is larger than {MAX_CONFIG_BYTES // 2**20} MB: that is not a Claude Desktop config Plugboard reads"
+        )
+    except OSError as exc:
+        raise ConfigError(path, f"cannot be read: {exc.strerror or exc}") from exc
+    finally:
+        os.close(fd)
+
+
+def _file_kind(mode: int) -> str | None:
+    """None for a plain file; else what the path is, in words."""
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a plain file"
+
+
+def is_blank(raw: bytes | None) -> bool:
+    """An existing file holding nothing but whitespace: mid-write, or cut off — never a fresh config."""
+    return raw is not None and not raw.strip(b" \t\r\n")
+
+
+EMPTY_REASON = (
+    "is empty (Claude Desktop may be writing it right now, or a write was cut off); nothing was changed. "
+    "Try again in a moment; if it stays empty, `plugboard backups` lists the copies `plugboard restore` can put back"
+)
 
 
 def parse(path: Path, raw: bytes | None) -> ConfigDocument:
     if raw is None:
         return ConfigDocument("")
+    if is_blank(raw):
+        raise ConfigError(path, EMPTY_REASON)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -93,7 +175,7 @@ def validate(path: Path, doc: ConfigDocument) -> None:
     member = doc.servers_member
     if member is None:
         return
-    if not isinstance(member.value, dict):
+    if doc.servers is None:
         line, column = line_col(doc.text, member.value_start)
         raise ConfigError(
             path,
@@ -111,6 +193,8 @@ def validate(path: Path, doc: ConfigDocument) -> None:
 
 def entry_problem(name: str, entry: Any) -> tuple[str | None, str | None]:
     """What is wrong with one `mcpServers` entry, in words, and the repair we can offer, if any."""
+    if isinstance(entry, Unparsed):
+        return f'connector "{name}" nests lists or objects too deeply for Plugboard to read', None
     if not isinstance(entry, dict):
         return f'connector "{name}" must be an object, not {_kind(entry)}', None
     command = entry.get("command")
@@ -136,8 +220,10 @@ def entry_problem(name: str, entry: Any) -> tuple[str | None, str | None]:
 def _kind(value: Any) -> str:
     if isinstance(value, bool):
         return "true/false"
-    if isinstance(value, int | float):
+    if isinstance(value, int | float | Decimal):
         return "a number"
+    if isinstance(value, Unparsed):
+        return "a list" if value.kind == "list" else "an object" if value.kind == "object" else "a value"
     if value is None:
         return "null"
     if isinstance(value, list):
@@ -148,8 +234,49 @@ def _kind(value: Any) -> str:
 
 
 def read(path: Path) -> Snapshot:
-    raw = read_raw(path)
+    """Read and parse the file; an empty or cut-off file is given `IN_FLUX_S` to be written out first."""
+    raw = settled_raw(path)
     return Snapshot(path, raw, parse(path, raw))
+
+
+def settled_raw(path: Path) -> bytes | None:
+    """`read_raw`, looking again for up to `IN_FLUX_S` while the file is empty or cut off (being written)."""
+    raw = read_raw(path)
+    deadline = time.monotonic() + IN_FLUX_S
+    while _in_flux(raw) and time.monotonic() < deadline:
+        time.sleep(IN_FLUX_POLL_S)
+        raw = read_raw(path)
+    return raw
+
+
+def _in_flux(raw: bytes | None) -> bool:
+    """Empty, or ending mid-way: what a reader sees while a truncate-then-write is under way."""
+    if raw is None:
+        return False
+    if is_blank(raw):
+        return True
+    try:
+        ConfigDocument(raw.decode("utf-8"))
+    except JsonSyntax as exc:
+        return exc.kind == "truncated"
+    except (UnicodeDecodeError, DuplicateKey):
+        return False
+    return False
+
+
+def check_writable(path: Path) -> None:
+    """Refuse a file whose permissions say "do not write" (0444, say). Root may write anything, so the mode bits
+    count as well as `os.access`. Never chmod it: the user (or their tooling) protected it on purpose."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return
+    if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(path, os.W_OK):
+        raise ConfigError(
+            path,
+            "is read-only, so Plugboard leaves it as it is; nothing was changed "
+            "(make it writable, e.g. chmod u+w, if Plugboard should edit it)",
+        )
 
 
 class _Unset:
@@ -197,18 +324,11 @@ def apply_edit(
                     "its folder does not exist (is Claude Desktop installed? open it once, "
                     "or choose the file with --config)",
                 )
-            if snapshot.raw is not None:
-                BackupSet(dirs, path).save(snapshot.raw, reason=reason, scrub=scrub)
-            if read_raw(path) != snapshot.raw:
-                continue  # written by someone else between our read and now: start over from the new content
-            remove_stale_temps(path)
-            try:
-                write_atomic(path, new_text.encode("utf-8"))
-            except PermissionError as exc:
-                raise ConfigError(path, "permission denied: Plugboard cannot write it") from exc
-            except OSError as exc:
-                raise ConfigError(path, f"cannot be written: {exc.strerror or exc}") from exc
-            return Snapshot(path, new_text.encode("utf-8"), new_doc)
+            check_writable(path)
+            data = new_text.encode("utf-8")
+            if _write_with_backup(path, snapshot.raw, data, dirs, reason=reason, scrub=scrub):
+                return Snapshot(path, data, new_doc)
+            # Written by someone else between our read and now: start over from the new content.
     raise ConflictError(f"{path} keeps changing on disk (is another program writing it?); nothing was written")
 
 
@@ -221,17 +341,49 @@ def write_bytes(
     something else now, nothing is written.
     """
     with edit_lock(dirs):
-        old = read_raw(path)
-        if not isinstance(expected, _Unset) and old != expected:
-            raise ConflictError(f"{path} changed on disk meanwhile; nothing was written (run the command again)")
-        if old == data:
-            return
-        if not path.parent.is_dir():
-            raise ConfigError(path, "its folder does not exist")
-        if old is not None:
-            BackupSet(dirs, path).save(old, reason=reason)
+        for _attempt in range(MAX_EDIT_ATTEMPTS):
+            old = read_raw(path)
+            if not isinstance(expected, _Unset) and old != expected:
+                raise ConflictError(f"{path} changed on disk meanwhile; nothing was written (run the command again)")
+            if old == data:
+                return
+            if not path.parent.is_dir():
+                raise ConfigError(path, "its folder does not exist")
+            check_writable(path)
+            if _write_with_backup(path, old, data, dirs, reason=reason):
+                return
+    raise ConflictError(f"{path} keeps changing on disk (is another program writing it?); nothing was written")
+
+
+def _write_with_backup(
+    path: Path, old: bytes | None, data: bytes, dirs: PlugboardDirs, *, reason: str, scrub: tuple[str, ...] = ()
+) -> bool:
+    """Back `old` up, then replace the file with `data` if it still holds `old`. False (and no backup left) when
+    someone else wrote it in between; a failed write raises and leaves no backup either, so the `KEEP` newest
+    backups are always of contents that really were replaced. An empty `old` is never a backup worth keeping."""
+    backups = BackupSet(dirs, path)
+    backup: Backup | None = None
+    if old is not None and not is_blank(old):
+        backup = backups.save(old, reason=reason, scrub=scrub, rotate=False)
+    try:
+        # Someone mid-way through a truncate-then-write has not changed the file yet: wait for the end of it.
+        if settled_raw(path) != old:
+            _forget(backup)
+            return False
         remove_stale_temps(path)
-        try:
-            write_atomic(path, data)
-        except OSError as exc:
+        write_atomic(path, data)
+    except BaseException as exc:
+        _forget(backup)
+        if isinstance(exc, PermissionError):
+            raise ConfigError(path, "permission denied: Plugboard cannot write it") from exc
+        if isinstance(exc, OSError) and not isinstance(exc, ConfigError):
             raise ConfigError(path, f"cannot be written: {exc.strerror or exc}") from exc
+        raise
+    backups.rotate()
+    return True
+
+
+def _forget(backup: Backup | None) -> None:
+    if backup is not None:
+        with contextlib.suppress(FileNotFoundError):
+            backup.path.unlink()

@@ -10,12 +10,24 @@ back at the same place gives the identical text (`Removal`). That is what makes 
 
 Parsing is strict JSON (RFC 8259, as Claude's `JSON.parse`): no comments, trailing commas, BOM, NaN/Infinity or a
 second value after the first. `JsonSyntax` carries the offset and a classification that `repair` can act on.
+
+What Node's `JSON.parse` reads, we read too, so a file Claude accepts is never refused for Python's limits: an
+integer of more than 4,300 digits (Python's int-from-text limit) becomes a `Decimal`, and a value nested deeper than
+Python's recursion limit (Node takes thousands of levels) is checked by an iterative scanner and kept as `Unparsed`
+text: we never need the inside of such a value, only where it starts and ends.
+
+Parking needs more than one removal at a time (`gaps`, `with_member_between`): where an entry sits between its
+neighbours and the exact whitespace and commas around it, so `parking` can put several entries back, in any order,
+each at its own place. The text between two neighbouring entries (or between a brace and an entry) is a *gap*.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from decimal import Decimal
+from json.decoder import scanstring  # type: ignore[attr-defined]
+from json.scanner import NUMBER_RE
 from typing import Any, Literal
 
 JSON_WS = " \t\n\r"
@@ -53,7 +65,27 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(name)
 
 
-_DECODER = json.JSONDecoder(parse_constant=_reject_constant, strict=True)
+# Below Python's int-from-text limit (4,300 digits, `sys.get_int_max_str_digits`) with room for a sign.
+_INT_DIGITS_LIMIT = 4_000
+
+
+def _parse_int(text: str) -> int | Decimal:
+    # Node reads any length of digits (as a float); Python refuses past its limit with an internal message.
+    return int(text) if len(text) <= _INT_DIGITS_LIMIT else Decimal(text)
+
+
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_int=_parse_int, strict=True)
+
+
+@dataclass(frozen=True)
+class Unparsed:
+    """A valid JSON value nested too deeply for Python's decoder, kept as its exact text (compared by text)."""
+
+    text: str
+
+    @property
+    def kind(self) -> str:
+        return {"{": "object", "[": "list"}.get(self.text[:1], "value")
 
 
 @dataclass(frozen=True)
@@ -124,6 +156,75 @@ class _Scanner:
             raise self._explain(exc.pos, exc.msg) from None
         except ValueError as exc:  # NaN / Infinity
             raise JsonSyntax("syntax", f"{exc} is not allowed in JSON", pos) from None
+        except RecursionError:
+            end = self.skip_value(pos)
+            return Unparsed(self.text[pos:end]), end
+
+    def skip_value(self, pos: int) -> int:
+        """Check the strict JSON value at `pos` without building it and without recursion; return where it ends.
+
+        For values nested deeper than Python's recursion limit. Strings go through the decoder's own (C) string
+        scanner, numbers through its number pattern, so the rules are the same as `value`'s.
+        """
+        text = self.text
+        closers: list[str] = []
+        while True:
+            if pos >= len(text):
+                raise self.fail_at(pos, "a value")
+            char = text[pos]
+            if char in "{[":
+                closer = "}" if char == "{" else "]"
+                pos = self.skip_ws(pos + 1)
+                if pos < len(text) and text[pos] == closer:
+                    pos += 1
+                else:
+                    closers.append(closer)
+                    if closer == "}":
+                        pos = self._skip_key(pos)
+                    continue
+            elif char == '"':
+                pos = self._skip_string(pos)
+            elif text.startswith(("true", "null"), pos):
+                pos += 4
+            elif text.startswith("false", pos):
+                pos += 5
+            else:
+                number = NUMBER_RE.match(text, pos)
+                if number is None or number.end() == pos:
+                    raise self.fail_at(pos, "a value")
+                pos = number.end()
+            # A value is complete: close what it completes, then expect the next member or element.
+            while True:
+                if not closers:
+                    return pos
+                pos = self.skip_ws(pos)
+                if pos < len(text) and text[pos] == closers[-1]:
+                    closers.pop()
+                    pos += 1
+                    continue
+                if pos < len(text) and text[pos] == ",":
+                    pos = self.skip_ws(pos + 1)
+                    if closers[-1] == "}":
+                        pos = self._skip_key(pos)
+                    break
+                raise self.fail_at(pos, f"',' or '{closers[-1]}'")
+
+    def _skip_string(self, pos: int) -> int:
+        try:
+            _value, end = scanstring(self.text, pos + 1, True)
+        except json.JSONDecodeError as exc:
+            raise self._explain(exc.pos, exc.msg) from None
+        return int(end)
+
+    def _skip_key(self, pos: int) -> int:
+        """At a member's key (after `{` or `,`): skip `"key" :` and return where its value starts."""
+        text = self.text
+        if pos >= len(text) or text[pos] != '"':
+            raise self.fail_at(pos, "a quoted key")
+        pos = self.skip_ws(self._skip_string(pos))
+        if pos >= len(text) or text[pos] != ":":
+            raise self.fail_at(pos, "':' after a key")
+        return self.skip_ws(pos + 1)
 
     def _explain(self, pos: int, decoder_message: str) -> JsonSyntax:
         if decoder_message.startswith("Unterminated string"):
@@ -169,6 +270,11 @@ class _Scanner:
             if pos < len(text) and text[pos] == "}":
                 return ObjectSpan(start, pos + 1, tuple(members))
             raise self.fail_at(pos, "',' or '}'")
+
+
+def member_value(member_text: str) -> Any:
+    """The value of one member's text, `"name": {...}` (a parked entry), read with the same rules as the file."""
+    return _Scanner("{" + member_text + "}").object(0).members[0].value
 
 
 @dataclass(frozen=True)
@@ -246,6 +352,25 @@ class ConfigDocument:
         member = self._require(name)
         return self.text[member.key_start : member.value_end]
 
+    def neighbours(self, name: str) -> tuple[str | None, str | None]:
+        """The live entries just before and after `name` (None at either end of `mcpServers`)."""
+        servers = self.servers
+        index = None if servers is None else servers.index_of(name)
+        if servers is None or index is None:
+            raise KeyError(name)
+        members = servers.members
+        before = members[index - 1].name if index > 0 else None
+        after = members[index + 1].name if index + 1 < len(members) else None
+        return before, after
+
+    def gap(self, before: str | None, after: str | None) -> str:
+        """The text between entry `before` (None: the opening brace) and entry `after` (None: the closing brace)."""
+        servers = self.servers
+        assert servers is not None
+        start = servers.start + 1 if before is None else self._require(before).value_end
+        end = servers.end - 1 if after is None else self._require(after).key_start
+        return self.text[start:end]
+
     def _require(self, name: str) -> Member:
         member = self.entry(name)
         if member is None:
@@ -289,6 +414,25 @@ class ConfigDocument:
             if removal.mode == "only" and count == 0:
                 return text[: servers.start + 1] + removal.chunk + text[servers.end - 1 :]
         return self._insert_member(removal.member_text, min(removal.index, count))
+
+    def with_member_between(
+        self, member_text: str, before: str | None, after: str | None, gap_before: str, gap_after: str
+    ) -> str:
+        """Put `member_text` between neighbouring entries `before` and `after` (None: a brace of `mcpServers`),
+        replacing the gap between them by `gap_before` + member + `gap_after` (see `parking`)."""
+        servers = self.servers
+        assert servers is not None
+        names = [m.name for m in servers.members]
+        at = 0 if before is None else names.index(before) + 1
+        if (names[at] if at < len(names) else None) != after:
+            raise ValueError(f"{before!r} and {after!r} are not neighbours")
+        start = servers.start + 1 if before is None else self._require(before).value_end
+        end = servers.end - 1 if after is None else self._require(after).key_start
+        return self.text[:start] + gap_before + member_text + gap_after + self.text[end:]
+
+    def separator(self) -> str:
+        """The gap this file puts between two entries (comma included), for an entry whose own gap is unknown."""
+        return self._servers_style().separator
 
     def with_added(self, name: str, entry: dict[str, Any], index: int | None = None) -> str:
         count = 0 if self.servers is None else len(self.servers.members)
