@@ -1,6 +1,7 @@
 """An MCP SDK server over Streamable HTTP (or the legacy HTTP+SSE transport), run as its own process for proxy tests.
 
-`python http_mcp.py [--port N] [--stateless] [--json] [--legacy] [--bearer TOKEN] [--nodelay] [--resumable]` binds
+`python http_mcp.py [--port N] [--stateless] [--json] [--legacy] [--bearer TOKEN] [--nodelay] [--resumable]
+[--dual-era]` binds
 127.0.0.1 (port 0 = free port) *before* printing the port on stdout, so a client connecting right after reading it
 waits in the backlog. `--port N` lets a test restart "the same backend" on the same port (a restarted server has
 lost every session: exactly what the proxy's re-initialisation must hide).
@@ -10,11 +11,18 @@ Tools: add, echo, big (a payload of N bytes), slow (answers late), progress (pro
 event store: closes its own SSE answer stream midway, so the answer only arrives through a GET with
 Last-Event-ID). A resource `note://hello`, a prompt `greet`. `--bearer TOKEN` answers 401 to any request without
 `Authorization: Bearer TOKEN`; `--nodelay` sets TCP_NODELAY on every connection.
+
+A handshake-era server (protocol ≤ 2025-11-25), which is what the tests using this server are about: the SDK 2.3
+app also serves 2026-07-28 on the same endpoint, so `HandshakeOnly` answers a request naming a 2026-07-28
+`MCP-Protocol-Version` the way the handshake-era SDKs do (1.x: HTTP 400, a JSON-RPC error -32000 "Bad Request:
+Unsupported protocol version", id null — not the -32022 a modern server sends). `--dual-era` leaves the SDK's own
+routing in place (both eras; see also `modern_mcp.py`).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import socket
 from typing import Any
 
@@ -25,6 +33,8 @@ from mcp.server.mcpserver import Context
 from mcp.server.streamable_http import EventMessage, EventStore
 from mcp.types import SamplingMessage, TextContent
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+HANDSHAKE_VERSIONS = ("2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25")
 
 
 def build() -> MCPServer:
@@ -121,6 +131,27 @@ class MemoryEventStore(EventStore):
         return stream_id
 
 
+class HandshakeOnly:
+    """Refuse 2026-07-28 requests as a handshake-era SDK does; everything else goes to the app."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        version = dict(scope.get("headers", [])).get(b"mcp-protocol-version", b"").decode("latin-1")
+        if scope["type"] != "http" or not version or version in HANDSHAKE_VERSIONS:
+            await self.app(scope, receive, send)
+            return
+        more = True
+        while more:  # read the request through before answering
+            more = bool((await receive()).get("more_body"))
+        supported = ", ".join(reversed(HANDSHAKE_VERSIONS))
+        error = {"code": -32000, "message": f"Bad Request: Unsupported protocol version: {version} ({supported})"}
+        body = json.dumps({"jsonrpc": "2.0", "error": error, "id": None}).encode()
+        await send({"type": "http.response.start", "status": 400, "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": body})
+
+
 class _Bearer:
     def __init__(self, app: ASGIApp, token: str) -> None:
         self.app = app
@@ -143,6 +174,7 @@ def main() -> None:
     parser.add_argument("--bearer")
     parser.add_argument("--resumable", action="store_true", help="event store + retry, for Last-Event-ID tests")
     parser.add_argument("--nodelay", action="store_true", help="TCP_NODELAY on every connection (Linux inherits it)")
+    parser.add_argument("--dual-era", action="store_true", help="serve 2026-07-28 requests too (the SDK's default)")
     args = parser.parse_args()
     server = build()
     if args.legacy:
@@ -150,6 +182,8 @@ def main() -> None:
     else:
         resumable: dict[str, Any] = {"event_store": MemoryEventStore(), "retry_interval": 100} if args.resumable else {}
         app = server.streamable_http_app(json_response=args.json, stateless_http=args.stateless, **resumable)
+    if not args.dual_era:
+        app = HandshakeOnly(app)
     if args.bearer:
         app = _Bearer(app, args.bearer)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -16,10 +16,12 @@ import httpx
 import pytest
 
 from plugboard.core.backoff import Backoff
+from plugboard.core.bridge.era import Era, EraCache
 from plugboard.core.bridge.proxy import Proxy, ProxyState
 
 # Everything here is in-process and scripted; 5 s is a hung thread, not a slow answer.
 WAIT_S = 5.0
+URL = "http://mcp.test/mcp"
 FAST = Backoff(first_s=0.01, cap_s=0.02, jitter=0.0)
 INIT = {
     "jsonrpc": "2.0",
@@ -109,14 +111,20 @@ class Server:
 
 @pytest.fixture
 def make() -> Iterator[Callable[..., tuple[Proxy, Client, Server]]]:
+    """A proxy to a scripted server. The scripted servers here are handshake-era ones the proxy met before (the era
+    cache says so, so no `server/discover` probe goes first); `era=None` starts without that memory."""
     made: list[Proxy] = []
 
-    def factory(handler: Callable[[httpx.Request], httpx.Response], **kwargs: Any) -> tuple[Proxy, Client, Server]:
+    def factory(
+        handler: Callable[[httpx.Request], httpx.Response], era: Era | None = Era.HANDSHAKE, **kwargs: Any
+    ) -> tuple[Proxy, Client, Server]:
         client, server = Client(), Server(handler)
         logs: list[str] = kwargs.pop("logs", [])
+        if era is not None:
+            EraCache().put(URL, era)
         proxy = Proxy(
             "remote",
-            "http://mcp.test/mcp",
+            URL,
             write=client.write,
             log=logs.append,
             transport=httpx.MockTransport(server),

@@ -31,7 +31,7 @@ import contextlib
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -106,18 +106,29 @@ class ConnectRetry:
         self._upstream_ready = upstream_ready
 
     def post(
-        self, raw: bytes, *, deadline: float, version: str | None = None, with_session: bool = True
+        self,
+        raw: bytes,
+        *,
+        deadline: float | None,
+        version: str | None = None,
+        with_session: bool = True,
+        routing: Mapping[str, str] | None = None,
+        read_s: float | None = None,
     ) -> tuple[httpx.Response, str | None]:
-        """The open response to POSTing `raw` and the session id it carried; `Unanswered` when out of tries."""
+        """The open response to POSTing `raw` and the session id it carried; `Unanswered` when out of tries.
+        `deadline=None` (a long-lived stream): connect attempts still end with the connect window."""
         import httpx
 
-        connect_until = min(deadline, time.monotonic() + self.window_s)
+        window_end = time.monotonic() + self.window_s
+        connect_until = window_end if deadline is None else min(deadline, window_end)
         attempt = 0
         while True:
             if self._stop.is_set():
                 raise Unanswered("the proxy is shutting down")
             try:
-                return self.http.post(raw, version=version, with_session=with_session, deadline=deadline)
+                return self.http.post(
+                    raw, version=version, with_session=with_session, deadline=deadline, routing=routing, read_s=read_s
+                )
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                 attempt += 1
                 wait = self.backoff.delay(attempt)

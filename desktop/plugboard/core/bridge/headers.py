@@ -10,9 +10,10 @@ Syntax (stable; it is written into Claude's config):
 - `--bearer-secret KEY` is shorthand for `--header 'Authorization: Bearer ${secret:KEY}'`.
 
 A referenced secret missing from the keyring is a `secrets.MissingSecrets` naming the command that sets it. Header
-names that the transport owns (Accept, Content-Type, Mcp-Session-Id, MCP-Protocol-Version, Last-Event-ID, Host)
-are refused: overriding them would break the protocol. Values are returned to the caller only; the list of secret
-values is returned too, so every log line can be redacted against them.
+names that the transport owns (Accept, Content-Type, Mcp-Session-Id, MCP-Protocol-Version, Last-Event-ID, Host,
+and the 2026-07-28 routing headers Mcp-Method, Mcp-Name, Mcp-Param-*) are refused: overriding them would break the
+protocol. Values are returned to the caller only; the list of secret values is returned too, so every log line can
+be redacted against them.
 
 A refusal names the header by its name or its position, never by its text: a mistyped `--header 'Bearer abc123'`
 has no name, and its text is the token, which would otherwise reach the log, the status record and Claude.
@@ -28,7 +29,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from plugboard.core.bridge.http_session import RESERVED_HEADERS
+from plugboard.core.bridge.http_session import RESERVED_HEADERS, RESERVED_PREFIX
 from plugboard.core.errors import PlugboardError
 from plugboard.core.secrets.keyring import read_secrets
 
@@ -45,7 +46,7 @@ def parse_header(spec: str, position: int | None = None) -> tuple[str, str]:
     if not sep or not _TOKEN.match(name):
         which = f"--header number {position}" if position else "a --header"
         raise PlugboardError(f"{which} is not of the form 'Name: value' (its text is not shown: it may be a secret)")
-    if name.lower() in RESERVED_HEADERS:
+    if name.lower() in RESERVED_HEADERS or name.lower().startswith(RESERVED_PREFIX):
         raise PlugboardError(f"--header {name} is set by the proxy itself and cannot be overridden")
     return name, value.strip()
 

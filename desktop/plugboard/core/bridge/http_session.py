@@ -6,7 +6,8 @@ nothing about JSON-RPC semantics, which stay in `proxy`:
 - POST: `Accept: application/json, text/event-stream`, `Content-Type: application/json`; GET: `Accept:
   text/event-stream` (+ `Last-Event-ID` when resuming); DELETE to end the session.
 - `Mcp-Session-Id` once the server gave one; `MCP-Protocol-Version` once a version is known (negotiated by the
-  client's own initialize, or named in a request's `_meta` on a handshake-free 2026-07-28 connection).
+  client's own initialize, or named in a request's `_meta` on a handshake-free 2026-07-28 connection); on a
+  2026-07-28 request, the routing headers `modern` computes from its body (`Mcp-Method`, `Mcp-Name`, `Mcp-Param-*`).
 - The user's headers (`--header`, `--bearer-secret`), already resolved from the keyring. Their values are never
   logged: `describe_headers` gives the names only.
 - `Host`: when the URL is reached through a tunnel's local port, the original authority is kept so a server bound
@@ -26,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -45,7 +47,11 @@ POST_ACCEPT = "application/json, text/event-stream"
 SESSION_HEADER = "mcp-session-id"
 VERSION_HEADER = "mcp-protocol-version"
 # Headers we set ourselves; a user header with one of these names would break the protocol, so it is refused.
-RESERVED_HEADERS = frozenset({"accept", "content-type", SESSION_HEADER, VERSION_HEADER, "last-event-id", "host"})
+RESERVED_HEADERS = frozenset(
+    {"accept", "content-type", SESSION_HEADER, VERSION_HEADER, "last-event-id", "host", "mcp-method", "mcp-name"}
+)
+# `Mcp-Param-*` headers mirror a tool's arguments (2026-07-28); a user header with this prefix is refused too.
+RESERVED_PREFIX = "mcp-param-"
 
 
 def new_client(transport: httpx.BaseTransport | None = None, *, read_timeout_s: float) -> httpx.Client:
@@ -113,18 +119,31 @@ class HttpSession:
         return headers
 
     def post(
-        self, body: bytes, *, version: str | None = None, with_session: bool = True, deadline: float | None = None
+        self,
+        body: bytes,
+        *,
+        version: str | None = None,
+        with_session: bool = True,
+        deadline: float | None = None,
+        routing: Mapping[str, str] | None = None,
+        read_s: float | None = None,
     ) -> tuple[httpx.Response, str | None]:
         """Send one JSON-RPC message; return the open response and the session id it carried.
 
         `with_session=False` is for a replayed initialize, which must not name the session it replaces. With a
         `deadline` (time.monotonic), no timeout is longer than the time left, waiting for a pooled connection
-        included."""
+        included. `routing`: the 2026-07-28 request headers (`Mcp-Method`, `Mcp-Name`, `Mcp-Param-*`, from
+        `modern.routing_headers`). `read_s`: how long one read may wait when there is no deadline (a long-lived
+        stream)."""
         from plugboard.core.bridge.transport import request_timeout
 
         headers = self._headers(POST_ACCEPT, version=version, with_session=with_session)
         headers["Content-Type"] = "application/json"
-        timeout = request_timeout(deadline, connect_s=CONNECT_TIMEOUT_S, write_s=WRITE_TIMEOUT_S, read_s=self.read_s)
+        if routing:
+            headers.update(routing)
+        timeout = request_timeout(
+            deadline, connect_s=CONNECT_TIMEOUT_S, write_s=WRITE_TIMEOUT_S, read_s=read_s or self.read_s
+        )
         request = self.client.build_request("POST", self.url, content=body, headers=headers, timeout=timeout)
         return self.client.send(request, stream=True), headers.get(SESSION_HEADER)
 

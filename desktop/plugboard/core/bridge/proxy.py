@@ -45,13 +45,15 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from plugboard.core.backoff import Backoff
-from plugboard.core.bridge.explain import ERROR_DETAIL_CHARS, Explainer, Unanswered, error_detail
+from plugboard.core.bridge.era import MODERN_VERSIONS, Era, EraCache
+from plugboard.core.bridge.explain import ERROR_BODY_BYTES, ERROR_DETAIL_CHARS, Explainer, Unanswered, error_detail
 from plugboard.core.bridge.jsonrpc import (
     INVALID_REQUEST,
     PARSE_ERROR,
     answer_key,
     error_response,
     one_line,
+    parse,
     request_key,
 )
 from plugboard.core.bridge.outbox import Outbox
@@ -61,9 +63,11 @@ from plugboard.core.logs.redact import Redactor
 if TYPE_CHECKING:
     import httpx
 
-    from plugboard.core.bridge.exchange import AnswerReader, Call, HandshakeRecovery
+    from plugboard.core.bridge.exchange import AnswerReader, Call, ConnectRetry, HandshakeRecovery
     from plugboard.core.bridge.http_session import HttpSession
     from plugboard.core.bridge.legacy_sse import LegacySession
+    from plugboard.core.bridge.modern import ModernSession
+    from plugboard.core.bridge.transport import Cancel
 
 __all__ = ["ERROR_DETAIL_CHARS", "Proxy", "ProxyState", "error_detail", "request_key"]
 
@@ -108,6 +112,7 @@ class _Layers:
 
     client: httpx.Client
     http: HttpSession
+    upstream: ConnectRetry
     reader: AnswerReader
     recovery: HandshakeRecovery
 
@@ -132,6 +137,7 @@ class Proxy:
         unreachable_hint: Callable[[], str | None] | None = None,
         upstream_ready: Callable[[float], bool] | None = None,
         backoff: Backoff = RETRY_BACKOFF,
+        era_cache: EraCache | None = None,
     ) -> None:
         self.name = name
         self.url = url
@@ -150,6 +156,12 @@ class Proxy:
             name, url, timeout_s=request_timeout_s, configured_auth=bool(headers), hint=unreachable_hint
         )
         self._layers: _Layers | None = None
+        self._eras = era_cache or EraCache()
+        self._era: Era | None = None
+        self._era_pending = False  # the client's initialize is deciding the era
+        self._era_known = threading.Event()
+        self._modern: ModernSession | None = None
+        self._probed = False  # server/discover was asked this run
         self._legacy: LegacySession | None = None
         self._legacy_lock = threading.Lock()
         self._outbox = Outbox(self._send_one_way, name)
@@ -164,6 +176,8 @@ class Proxy:
         self._responses: set[Any] = set()
         self._waiting: set[str] = set()  # requests read from the client and not answered yet
         self._cancelled: set[str] = set()
+        self._inflight: dict[str, Cancel] = {}  # requests being answered, to close their streams on cancellation
+        self._modern_requests: set[str] = set()  # ... of which sent in the 2026-07-28 way
         self._listener: threading.Thread | None = None
 
     # -- state and events ------------------------------------------------------------------------------------
@@ -172,6 +186,11 @@ class Proxy:
     def state(self) -> ProxyState:
         with self._lock:
             return self._state
+
+    @property
+    def era(self) -> Era | None:
+        """The server's protocol era, once the client's initialize decided it."""
+        return self._era
 
     @property
     def reinitializations(self) -> int:
@@ -242,13 +261,27 @@ class Proxy:
             return  # closed
         layers.recovery.remember(msg, raw)
         if isinstance(method, str) and "id" in msg:
+            if method == "initialize" and self._era is None:
+                with self._lock:
+                    self._era_pending = True
             self._start_request(raw, msg)
             return
+        modern = self._modern
+        if method is None and modern is not None and modern.client_answered(msg):
+            return  # the client's answer to an input request of the server (2026-07-28)
         if method == "notifications/cancelled":
             params = msg.get("params")
             if isinstance(params, dict) and "requestId" in params:
+                key = request_key(params["requestId"])
                 with self._lock:
-                    self._cancelled.add(request_key(params["requestId"]))
+                    self._cancelled.add(key)
+                    cancel = self._inflight.get(key) if key in self._modern_requests else None
+                if cancel is not None:
+                    cancel.cancel()  # 2026-07-28: closing the request's stream is its cancellation
+                    return
+        if modern is not None and self._era is Era.MODERN:
+            self._modern_notification(method)
+            return
         self._outbox.put(raw, method if isinstance(method, str) else None)
 
     def _start_request(self, raw: bytes, msg: dict[str, Any]) -> None:
@@ -271,11 +304,13 @@ class Proxy:
         thread.start()
 
     def _request(self, call: Call, after: int) -> None:
-        from plugboard.core.bridge.transport import deadline_scope
+        from plugboard.core.bridge.transport import cancel_scope, deadline_scope
 
         problem: str | None = None
         try:
-            with deadline_scope(call.deadline):
+            with deadline_scope(call.deadline), cancel_scope() as cancel:
+                with self._lock:
+                    self._inflight[call.key] = cancel
                 if after and not self._outbox.wait_sent(after, max(0.0, call.deadline - time.monotonic())):
                     raise Unanswered(self.explain.timed_out())
                 self._exchange(call)
@@ -287,6 +322,8 @@ class Proxy:
         finally:
             with self._lock:
                 self._workers.discard(threading.current_thread())
+                self._inflight.pop(call.key, None)
+                self._modern_requests.discard(call.key)
                 cancelled = call.key in self._cancelled
                 self._cancelled.discard(call.key)
         if problem is not None and not cancelled and not self._stop.is_set() and self._claim(call.key):
@@ -357,7 +394,7 @@ class Proxy:
                 track=self._tracked,
                 drain_later=self._drain_later,
             )
-            self._layers = _Layers(client, http, reader, recovery)
+            self._layers = _Layers(client, http, upstream, reader, recovery)
             return self._layers
 
     def _recovering(self, active: bool) -> None:
@@ -369,32 +406,181 @@ class Proxy:
 
     def _exchange(self, call: Call) -> None:
         """Send one client request and relay its answer; `Unanswered` when the client must get an error instead."""
-        from plugboard.core.bridge.transport import deadline_scope
-
         if self._legacy is not None:
             self._legacy_request(call)
             return
+        if call.initialize and self._era is None:
+            self._open(call)
+            return
+        if not call.initialize and self._era_pending and not self._era_known.is_set():
+            self._era_known.wait(max(0.0, call.deadline - time.monotonic()))  # the client's initialize decides
+        if self._modern is not None and self._era is Era.MODERN:
+            self._mark_modern(call)
+            self._modern.exchange(call)
+            return
+        if call.version in MODERN_VERSIONS:
+            self._mark_modern(call)
+            self._modern_layer().relay(call)  # a client that speaks 2026-07-28 itself
+            return
+        self._exchange_handshake(call)
+
+    def _exchange_handshake(self, call: Call) -> None:
+        """Today's path (protocol 2024-11-05 … 2025-11-25): the request as the client wrote it, in our session."""
+        from plugboard.core.bridge.transport import deadline_scope
+
         layers = self._layers
         assert layers is not None
         response = layers.recovery.send(call)
+        refused: list[str] | None = None
         with self._tracked(response):
             if wants_legacy(call, response.status_code):
-                self._fall_back_to_legacy(call, response.status_code)
+                refused = self._modern_refusal(response)
+                if refused is None:
+                    self._fall_back_to_legacy(call, response.status_code)
+                    return
+            else:
+                answer = layers.reader.read(response, call)
+                if answer is None:
+                    return  # cancelled by the client, and the server ended the stream without answering
+                layers.recovery.answered(call, response, answer)
+                if call.initialize and "result" in answer.msg:
+                    self._decided(Era.HANDSHAKE)
+                if self._claim(call.key):
+                    self._emit(answer.payload)
+                with deadline_scope(min(call.deadline, time.monotonic() + ANSWER_TAIL_S)):
+                    layers.reader.finish(answer, call)
                 return
-            answer = layers.reader.read(response, call)
-            if answer is None:
-                return  # cancelled by the client, and the server ended the stream without answering
-            layers.recovery.answered(call, response, answer)
-            if self._claim(call.key):
-                self._emit(answer.payload)
-            with deadline_scope(min(call.deadline, time.monotonic() + ANSWER_TAIL_S)):
-                layers.reader.finish(answer, call)
+        # A modern-only server refused the handshake (HTTP 400, -32022): it speaks 2026-07-28, it is not legacy.
+        self._handshake_refused(call, refused)
+
+    # -- the protocol era ---------------------------------------------------------------------------------------
+
+    def _open(self, call: Call) -> None:
+        """The client's first initialize: probe the era (unless the cache says handshake), then answer it in the
+        server's era. See `era` for the rules."""
+        from plugboard.core.bridge import era
+
+        cached = self._eras.get(self.url)
+        modern = self._modern_layer()
+        modern.remember_client(call.msg)
+        try:
+            if cached is not Era.HANDSHAKE:
+                verdict = modern.discover(call.deadline)
+                if isinstance(verdict, era.Adopt):
+                    self._adopt_modern(call)
+                    return
+                if isinstance(verdict, era.Incompatible):
+                    raise Unanswered(era.incompatible_sentence(verdict.supported))
+                assert isinstance(verdict, era.FallBack)
+                again = " (it spoke 2026-07-28 last time)" if cached is Era.MODERN else ""
+                self.log(f"{verdict.why}: opening a handshake-era session{again}")
+                self._probed = True
+            self._exchange_handshake(call)
+        finally:
+            with self._lock:
+                self._era_pending = False
+            self._era_known.set()
+
+    def _adopt_modern(self, call: Call) -> None:
+        modern = self._modern
+        assert modern is not None
+        self._decided(Era.MODERN)
+        answer = modern.initialize_answer(call)
+        if self._claim(call.key):
+            self._emit(answer)
+
+    def _decided(self, era: Era) -> None:
+        self._era = era
+        self._eras.put(self.url, era)
+        self._era_known.set()
+
+    def _handshake_refused(self, call: Call, supported: list[str]) -> None:
+        """initialize got HTTP 400 with -32022 naming only modern versions: re-probe with server/discover once
+        (the cached verdict failed, or discover was not conclusive), else say what the server speaks."""
+        from plugboard.core.bridge import era
+
+        self.log(f"initialize refused: the server speaks {', '.join(supported)} (2026-07-28 era, no handshake)")
+        if not self._probed:
+            self._probed = True
+            verdict = self._modern_layer().discover(call.deadline)
+            if isinstance(verdict, era.Adopt):
+                self._adopt_modern(call)
+                return
+        raise Unanswered(era.incompatible_sentence(supported))
+
+    def _modern_refusal(self, response: Any) -> list[str] | None:
+        """For an initialize answered 400/404/405: the server's versions when the body is a modern -32022 error
+        (read, bounded), else None (a legacy server: try the HTTP+SSE transport)."""
+        import httpx
+
+        from plugboard.core.bridge.era import modern_evidence
+
+        if response.status_code != 400:
+            return None
+        body = b""
+        with contextlib.suppress(httpx.HTTPError, httpx.StreamError):
+            for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) >= ERROR_BODY_BYTES:
+                    break
+        return modern_evidence(parse(body))
+
+    def _modern_layer(self) -> ModernSession:
+        from plugboard.core.bridge.modern import ModernSession
+
+        layers = self._layers
+        assert layers is not None
+        with self._lock:
+            if self._modern is None:
+                self._modern = ModernSession(
+                    self.name,
+                    layers.upstream,
+                    layers.reader,
+                    emit=self._emit,
+                    deliver=self._deliver,
+                    log=self.log,
+                    track=self._tracked,
+                    stop=self._stop,
+                    backoff=self.backoff,
+                )
+            return self._modern
+
+    def _deliver(self, call: Call, payload: bytes) -> None:
+        if self._claim(call.key):
+            self._emit(payload)
+
+    def _mark_modern(self, call: Call) -> None:
+        with self._lock:
+            self._modern_requests.add(call.key)
+            cancelled = call.key in self._cancelled
+        if cancelled:  # cancelled before it was known to be a 2026-07-28 request
+            cancel = self._inflight.get(call.key)
+            if cancel is not None:
+                cancel.cancel()
+
+    def _modern_notification(self, method: Any) -> None:
+        """A notification from a handshake-era client to a 2026-07-28 server: nothing is sent (the revision has no
+        client notifications on HTTP); `notifications/initialized` ends the client's handshake with us."""
+        if method == "notifications/initialized":
+            self._set_state(ProxyState.READY)
+            modern = self._modern
+            if modern is not None:
+                self._start_listener(modern.listen)
 
     def _send_one_way(self, raw: bytes, method: str | None) -> None:
         """POST a notification or a response to a server request (on the outbox thread); failures are logged."""
         from plugboard.core.bridge.transport import deadline_scope
 
         what = method or "a response"
+        if self._era_pending and not self._era_known.is_set():
+            self._era_known.wait(self.request_timeout_s)  # queued while the client's initialize decides the era
+        if self._era is Era.MODERN and self._modern is not None:
+            msg = parse(raw)
+            if method is None and not (isinstance(msg, dict) and self._modern.client_answered(msg)):
+                self.log("dropped an answer from the client that answers no request of the server")
+            elif method is not None:
+                self._modern_notification(method)
+            return
         if self._legacy is not None:
             problem = self._legacy.post(raw)
             if problem is not None:
@@ -453,11 +639,14 @@ class Proxy:
 
     # -- the standalone GET stream -----------------------------------------------------------------------------
 
-    def _start_listener(self) -> None:
+    def _start_listener(self, target: Callable[[], None] | None = None) -> None:
+        """One listener per run: the standalone GET stream (handshake era) or `subscriptions/listen` (2026-07-28)."""
         with self._lock:
             if self._listener is not None or self._closed:
                 return
-            self._listener = threading.Thread(target=self._listen, name=f"proxy-{self.name}-listen", daemon=True)
+            self._listener = threading.Thread(
+                target=target or self._listen, name=f"proxy-{self.name}-listen", daemon=True
+            )
         self._listener.start()
 
     def _listen(self) -> None:
@@ -538,6 +727,7 @@ class Proxy:
                         f"POST initialize got HTTP {status}, and the legacy SSE transport failed too: {problem}"
                     )
                 self._legacy = legacy
+                self._decided(Era.HANDSHAKE)
         self._legacy_request(call)
 
     def _legacy_request(self, call: Call) -> None:
@@ -586,6 +776,8 @@ class Proxy:
             layers = self._layers
         for response in responses:
             abort(response)
+        if self._modern is not None:
+            self._modern.close()
         if layers is not None:
             from plugboard.core.bridge.transport import abort_connections
 

@@ -17,6 +17,14 @@ read, so a server sending a byte a second never trips it. The thread that serves
 (`deadline_scope`); every read and write on that thread is then given at most the time left, and past the deadline
 raises a timeout at once. Only the thread's own request is affected: httpcore reads a response on the thread that
 sent it. Waiting for a pooled connection is bounded by the request's `pool` timeout (`request_timeout`).
+
+Cancellation (protocol 2026-07-28: closing a request's response stream *is* its cancellation, FACTS.md §D.2): the
+thread that serves a request opens a `cancel_scope()`; every stream that thread reads or writes while the scope is
+open is remembered by its `Cancel` handle, and `Cancel.cancel()` (from the stdin thread, when the client cancels)
+shuts those sockets down — which also wakes a thread still waiting for the response head, where no response object
+exists yet to abort — and runs the callbacks registered on it (a wait for the client's own input). A stream used
+after the cancellation fails at once. The pooled connection dies with it, which is the point: the server sees the
+connection close.
 """
 
 from __future__ import annotations
@@ -26,7 +34,7 @@ import socket
 import threading
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpcore
@@ -50,6 +58,72 @@ def deadline_scope(deadline: float | None) -> Iterator[None]:
 def current_deadline() -> float | None:
     deadline: float | None = getattr(_local, "deadline", None)
     return deadline
+
+
+class Cancel:
+    """The cancellation handle of one request: the streams its thread used, and what else to wake."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._streams: list[httpcore.NetworkStream] = []
+        self._callbacks: list[Callable[[], None]] = []
+        self.cancelled = False
+
+    def _used(self, stream: httpcore.NetworkStream) -> None:
+        with self._lock:
+            if self.cancelled:
+                raise httpcore.ReadError("the request was cancelled")
+            if not self._streams or self._streams[-1] is not stream:
+                self._streams.append(stream)
+
+    def on_cancel(self, callback: Callable[[], None]) -> None:
+        """Call `callback` when the request is cancelled (at once if it already was)."""
+        with self._lock:
+            if not self.cancelled:
+                self._callbacks.append(callback)
+                return
+        callback()
+
+    def cancel(self) -> None:
+        """Close the request's connections (waking its thread wherever it blocks). Safe to call twice."""
+        with self._lock:
+            if self.cancelled:
+                return
+            self.cancelled = True
+            streams, self._streams = self._streams, []
+            callbacks, self._callbacks = self._callbacks, []
+        for stream in streams:
+            with contextlib.suppress(Exception):
+                sock = stream.get_extra_info("socket")
+                if sock is not None:
+                    sock.shutdown(socket.SHUT_RDWR)
+        for callback in callbacks:
+            with contextlib.suppress(Exception):
+                callback()
+
+
+@contextlib.contextmanager
+def cancel_scope(handle: Cancel | None = None) -> Iterator[Cancel]:
+    """Remember every stream this thread uses until the block ends, so `handle.cancel()` can close them."""
+    handle = handle or Cancel()
+    previous = getattr(_local, "cancel", None)
+    _local.cancel = handle
+    try:
+        yield handle
+    finally:
+        _local.cancel = previous
+
+
+def current_cancel() -> Cancel | None:
+    """The cancellation handle of the request this thread serves, if any."""
+    handle: Cancel | None = getattr(_local, "cancel", None)
+    return handle
+
+
+def _note_use(stream: httpcore.NetworkStream) -> None:
+    handle: Cancel | None = getattr(_local, "cancel", None)
+    if handle is not None:
+        handle._used(stream)
 
 
 def request_timeout(deadline: float | None, *, connect_s: float, write_s: float, read_s: float) -> httpx.Timeout:
@@ -79,6 +153,7 @@ class BridgeStream(httpcore.NetworkStream):
         self._quickack_sock: socket.socket | None = sock
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        _note_use(self)
         data = self._inner.read(max_bytes, _bounded(timeout))
         if self._quickack_sock is not None:
             with contextlib.suppress(OSError):
@@ -86,6 +161,10 @@ class BridgeStream(httpcore.NetworkStream):
         return data
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        try:
+            _note_use(self)
+        except httpcore.ReadError as exc:
+            raise httpcore.WriteError(str(exc)) from exc
         try:
             bounded = _bounded(timeout)
         except httpcore.ReadTimeout as exc:
