@@ -11,7 +11,7 @@ printing the port, like `http_mcp.py`, so `http_backend.Backend` starts it.
   Compatibility"): a POST without a modern `MCP-Protocol-Version` (an `initialize`, anything with a session) gets
   HTTP 400 with JSON-RPC error -32022 naming the supported versions; GET and DELETE get 405.
 
-Tools: add, echo, slow (answers late; counts the calls cancelled under it), cancelled (that count), progress,
+Tools: add, echo, slow (answers late; counts the calls cancelled under it), cancelled (that count), progress, shout,
 ask_name (an elicitation: an `input_required` result on 2026-07-28, a server→client request on the handshake era),
 ask_llm (sampling), roots (roots/list), region_sql (a parameter mirrored into `Mcp-Param-Region` by `x-mcp-header`;
 answers with the header value the server saw), grow (adds a tool and announces the changed list), touch (announces
@@ -92,6 +92,12 @@ def build() -> MCPServer:
         for i in range(steps):
             await ctx.report_progress(i + 1, steps, f"step {i + 1}")
         return f"{steps} steps"
+
+    @app.tool()
+    async def shout(text: str, ctx: Context) -> str:
+        """Send a logging notification (on 2026-07-28, only when the request asked for a log level)."""
+        await ctx.info(f"shouting {text}")
+        return text.upper()
 
     @app.tool()
     def ask_name(who: Annotated[Name, Resolve(ask_for_name)]) -> str:
