@@ -82,9 +82,9 @@ def test_tools_resources_prompts_progress_and_input_requests_work_against_a_2026
                 assert {"add", "ask_name", "region_sql", "grow"} <= tools
                 assert _text(await client.call_tool("add", {"a": 2, "b": 3})) == "5"
                 resource = await client.read_resource("note://hello")
-                assert resource.contents[0].text == "hello from the note"  # type: ignore[union-attr]
+                assert resource.contents[0].text == "hello from the note"
                 prompt = await client.get_prompt("greet", {"name": "Ada"})
-                assert "Hello, Ada!" in prompt.messages[0].content.text  # type: ignore[union-attr]
+                assert "Hello, Ada!" in prompt.messages[0].content.text
                 result = await client.call_tool("progress", {"steps": 3}, progress_callback=on_progress)
                 assert _text(result) == "3 steps"
                 assert _text(await client.call_tool("ask_name", {})) == "Hello, Ada!"

@@ -102,3 +102,60 @@ def test_the_channel_backend_waits_for_the_tunnel_no_longer_than_it_is_told() ->
     stream.close()
     backend.connect_tcp("127.0.0.1", 5000, timeout=0.5).close()
     assert waits == [2.0, 0.5]
+
+
+def test_cancelling_a_request_wakes_its_thread_while_it_still_waits_for_the_answers_head() -> None:
+    import threading
+
+    import httpx
+
+    from plugboard.core.bridge.http_session import new_client
+    from plugboard.core.bridge.transport import Cancel, cancel_scope
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/mcp"
+    client = new_client(read_timeout_s=30.0)
+    handles: list[Cancel] = []
+    failures: list[BaseException] = []
+    sent = threading.Event()
+
+    def request() -> None:
+        with cancel_scope() as handle:
+            handles.append(handle)
+            sent.set()
+            try:
+                client.post(url, content=b"{}")  # the server accepts and never answers
+            except httpx.HTTPError as exc:
+                failures.append(exc)
+
+    thread = threading.Thread(target=request)
+    thread.start()
+    accepted, _ = listener.accept()
+    try:
+        assert sent.wait(5.0)
+        assert accepted.recv(1024).startswith(b"POST /mcp")  # the request is out: its thread waits for the head
+        began = time.monotonic()
+        handles[0].cancel()
+        thread.join(5.0)
+        assert not thread.is_alive()
+        assert time.monotonic() - began < 1.0
+        assert failures and isinstance(failures[0], httpx.TransportError)
+        assert accepted.recv(1024) == b""  # the server sees the connection close: the spec's cancellation
+    finally:
+        accepted.close()
+        listener.close()
+        client.close()
+
+
+def test_a_cancelled_handle_runs_its_callbacks_once_and_at_once_when_added_late() -> None:
+    from plugboard.core.bridge.transport import Cancel
+
+    calls: list[str] = []
+    handle = Cancel()
+    handle.on_cancel(lambda: calls.append("early"))
+    handle.cancel()
+    handle.cancel()
+    handle.on_cancel(lambda: calls.append("late"))
+    assert calls == ["early", "late"]

@@ -599,6 +599,7 @@ class ModernSession:
 
         from plugboard.core.bridge import sse
         from plugboard.core.bridge.http_session import content_type
+        from plugboard.core.bridge.transport import current_cancel
 
         msg = {
             "jsonrpc": "2.0",
@@ -610,6 +611,7 @@ class ModernSession:
             dumps(msg), deadline=None, version=self.version, with_session=False, routing=self.routing(msg),
             read_s=LISTEN_IDLE_S,
         )  # fmt: skip
+        cancel = current_cancel()
         with self._track(response):
             status = response.status_code
             if 400 <= status < 500 or (status == 200 and content_type(response) != "text/event-stream"):
@@ -619,23 +621,26 @@ class ModernSession:
                 return "lost"
             self.listens += 1
             acknowledged = False
+            parser = sse.SSEParser()
             with contextlib.suppress(httpx.HTTPError, httpx.StreamError):
-                for event in sse.events(response.iter_bytes()):
-                    if event.event != "message":
-                        continue
-                    note = parse(event.payload)
-                    if answer_key(note) == request_key(msg["id"]):
-                        return "ended"
-                    if not isinstance(note, dict):
-                        continue
-                    method = note.get("method")
-                    if method == "notifications/subscriptions/acknowledged":
-                        acknowledged = True
-                        self._log(f"listening for changes ({', '.join(sorted(wanted))})")
-                        if refetch:  # events may have been missed while the stream was down
-                            self._told_changed(wanted)
-                        continue
-                    self._relay_change(note)
+                for chunk in response.iter_bytes():
+                    if cancel is not None and cancel.cancelled:
+                        break  # the filter changed (the socket is shut too; this also ends a stream of comments)
+                    for event in parser.feed(chunk):
+                        if event.event != "message":
+                            continue
+                        note = parse(event.payload)
+                        if answer_key(note) == request_key(msg["id"]):
+                            return "ended"
+                        if not isinstance(note, dict):
+                            continue
+                        if note.get("method") == "notifications/subscriptions/acknowledged":
+                            acknowledged = True
+                            self._log(f"listening for changes ({', '.join(sorted(wanted))})")
+                            if refetch:  # events may have been missed while the stream was down
+                                self._told_changed(wanted)
+                            continue
+                        self._relay_change(note)
             return "heard" if acknowledged else "lost"
 
     def _relay_change(self, note: dict[str, Any]) -> None:
