@@ -130,7 +130,7 @@ def judge_discover(msg: Any, *, asked: str, retried: bool) -> Verdict:
         return FallBack("server/discover got no JSON-RPC answer")
     error = msg.get("error")
     if isinstance(error, dict):
-        return FallBack(f"server/discover got error {error.get('code')} ({str(error.get('message'))[:80]})")
+        return FallBack(f"server/discover got error {error.get('code')} ({_short(error.get('message'))})")
     result = msg.get("result")
     if not isinstance(result, dict):
         return FallBack("server/discover got an answer without a result")
@@ -141,6 +141,11 @@ def judge_discover(msg: Any, *, asked: str, retried: bool) -> Verdict:
     if not mutual:
         return FallBack("server/discover lists no version of the 2026-07-28 era")
     return Adopt(mutual[-1], result)
+
+
+def _short(text: Any, limit: int = 100) -> str:
+    words = " ".join(str(text).split())
+    return words if len(words) <= limit else words[: limit - 1].rstrip() + "…"
 
 
 def incompatible_sentence(supported: list[str]) -> str:

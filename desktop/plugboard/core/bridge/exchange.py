@@ -13,8 +13,10 @@
 - `SessionRecovery` is the contract of layer 2; `HandshakeRecovery` implements it for the handshake era (protocol
   2024-11-05 … 2025-11-25): 404 on a request that carried a session id means the server forgot the session (it
   restarted), so the client's own initialize is replayed (with an id of ours, its answer swallowed), then its
-  `notifications/initialized`, then the request is sent once more (FACTS.md §B.8). A handshake-free revision
-  (2026-07-28, FACTS.md §D.1: no initialize, no session) implements the same four methods with nothing to recover.
+  `notifications/initialized`, then the request is sent once more (FACTS.md §B.8). The handshake-free revision
+  (2026-07-28, FACTS.md §D.1: no initialize, no session) has nothing to recover, but much to translate for a client
+  that still speaks the handshake: that is `modern.ModernSession`, a parallel layer on top of the same
+  `ConnectRetry` and `AnswerReader`, which `Proxy` uses instead of this one once `era` says the server is modern.
 - `AnswerReader` owns reading the answer: an HTTP error is explained (or, when the body is the server's own JSON-RPC
   error for this request, that is the answer); a JSON body must parse and carry this request's id; an SSE stream is
   read event by event (`sse.events`), every other message on it handed to `relay` on the way, a stream cut before

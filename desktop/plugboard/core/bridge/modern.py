@@ -276,8 +276,11 @@ class ModernSession:
 
     def _probe(self, msg: dict[str, Any], asked: str, deadline: float) -> Any:
         """The parsed answer to a discover probe, or None when there is none to judge (an HTTP error without a
-        JSON-RPC body, a body that is not JSON, a probe that timed out)."""
+        JSON-RPC body, a body that is not JSON, a probe that timed out). `Unanswered` when the server cannot be
+        reached or refuses our credentials."""
         import httpx
+
+        from plugboard.core.bridge.http_session import content_type
 
         raw = dumps(msg)
         response, _sid = self.upstream.post(
@@ -291,9 +294,15 @@ class ModernSession:
                         body += chunk
                         if len(body) >= ERROR_BODY_BYTES:
                             break
+                if response.status_code in (401, 403):
+                    # Not an era verdict: initialize would meet the same refusal. (The OAuth seam: a client that
+                    # signs in and retries belongs in the HTTP layer both paths share.)
+                    raise Unanswered(self.reader.explain.http_error(response.status_code, body, content_type(response)))
                 found = parse(body)
-                self._log(f"server/discover: HTTP {response.status_code}")
-                return found if isinstance(found, dict) and "error" in found else None
+                if isinstance(found, dict) and "error" in found:
+                    return found
+                self._log(f"server/discover: HTTP {response.status_code} without a JSON-RPC error")
+                return None
             call = Call(raw=raw, msg=msg, key=request_key(msg["id"]), method="server/discover", deadline=deadline)
             try:
                 answer = self.reader.read(response, call)

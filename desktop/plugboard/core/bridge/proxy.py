@@ -1,8 +1,15 @@
 """The bridge's owner object: a stdio MCP server to Claude, a raw JSON-RPC relay to one remote MCP endpoint.
 
 `Proxy` owns one upstream MCP session. Its state (`ProxyState`, DESIGN.md "Owners and state machines"):
-`initializing` (until the client's `notifications/initialized` has reached the server) → `ready` → `re-initializing`
-(the server forgot our session) → `ready` …; `closed` is final. `close()` is bounded and safe to call twice.
+`initializing` (until the client's `notifications/initialized` has reached the server, or for a 2026-07-28 server,
+has reached us) → `ready` → `re-initializing` (the server forgot our session; handshake era only) → `ready` …;
+`closed` is final. `close()` is bounded and safe to call twice.
+
+The protocol era (`era`, FACTS.md §D): the client's first `initialize` decides it. Unless the per-URL cache says the
+server is handshake-era, `server/discover` is asked first; a modern server is then spoken to in 2026-07-28
+(`modern.ModernSession` answers the client's initialize and translates everything after), anything else gets the
+client's own `initialize` — today's path. An `initialize` answered HTTP 400 with -32022 naming only modern
+versions is a modern server (probed again if the cache was wrong), never a reason to try the legacy transport.
 
 Why a raw relay and not an SDK client session upstream: a second session in the middle answers or drops what it
 does not understand, which is how peer bridges lose server→client requests and notifications (FACTS.md §B.10). Here
@@ -23,9 +30,12 @@ What this module owns, and what it hands to others:
   a notification with an endless SSE stream must not stop the relay, issue 16). One listener thread holds the
   standalone GET stream: 405 means "none", never retried; a dropped stream reconnects with backoff, jitter and a cap
   (`backoff.Backoff`), so a dead server is not hammered (FACTS.md §B.15).
-- Legacy servers (2024-11-05 HTTP+SSE): if POST initialize answers 400, 404 or 405 (`wants_legacy`),
-  `legacy_sse.LegacySession` takes over for the rest of the run.
-- DELETE with the session id at close.
+- Legacy servers (2024-11-05 HTTP+SSE): if POST initialize answers 400, 404 or 405 (`wants_legacy`) without a
+  modern error in the body, `legacy_sse.LegacySession` takes over for the rest of the run.
+- Cancellation: each request's thread runs in a `transport.cancel_scope`; for a request sent the 2026-07-28 way,
+  the client's `notifications/cancelled` closes that request's connection (the revision's cancellation) instead of
+  being POSTed.
+- DELETE with the session id at close (a 2026-07-28 server has no session: nothing is sent).
 
 Logging goes to a callback (the command sends it to stderr and the connector log); nothing written there carries a
 header value: `log` redacts every configured secret value as a last guard, and the same guard runs over every error
