@@ -1,4 +1,5 @@
-"""`plugboard proxy NAME URL [--ssh PROFILE] [--header 'K: V']... [--bearer-secret KEY] [--timeout S]`.
+"""`plugboard proxy NAME URL [--ssh PROFILE] [--header 'K: V']... [--bearer-secret KEY] [--timeout S]
+[--oauth [--client-id ID] [--scope S]]`.
 
 Only argument parsing lives here (cheap: `plugboard --help` and every command's start import it); the bridge itself
 is `plugboard.core.bridge.run`, imported when the command runs. The header syntax is documented in
@@ -47,6 +48,13 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
         default=None,
         help="answer a request with an error if the server has not answered it after S seconds (default 120)",
     )
+    parser.add_argument(
+        "--oauth",
+        action="store_true",
+        help="sign in to the server with OAuth (the browser opens on the first start; `plugboard login NAME`)",
+    )
+    parser.add_argument("--client-id", metavar="ID", help="with --oauth: a client id registered with the server")
+    parser.add_argument("--scope", metavar="S", help="with --oauth: the scopes to ask for, space-separated")
     parser.set_defaults(handler=handle)
 
 
@@ -60,4 +68,7 @@ def handle(args: argparse.Namespace) -> int:
         bearer_secret=args.bearer_secret,
         ssh=args.ssh,
         timeout_s=args.timeout,
+        oauth=args.oauth,
+        client_id=args.client_id,
+        scope=args.scope,
     )

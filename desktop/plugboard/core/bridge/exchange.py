@@ -42,6 +42,7 @@ from plugboard.core.bridge import sse
 from plugboard.core.bridge.explain import ERROR_BODY_BYTES, Explainer, Unanswered
 from plugboard.core.bridge.http_session import HttpSession, content_type
 from plugboard.core.bridge.jsonrpc import Answer, answer_key, meta_version, parse, request_key
+from plugboard.core.errors import PlugboardError
 
 if TYPE_CHECKING:
     import httpx
@@ -131,6 +132,8 @@ class ConnectRetry:
                 return self.http.post(
                     raw, version=version, with_session=with_session, deadline=deadline, routing=routing, read_s=read_s
                 )
+            except PlugboardError as exc:  # the sign-in (`--oauth`) cannot go on: its sentence is the answer
+                raise Unanswered(str(exc)) from exc
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                 attempt += 1
                 wait = self.backoff.delay(attempt)
@@ -436,6 +439,8 @@ class AnswerReader:
             resumed, _sid = self.http.get_stream(parser.last_event_id, deadline=call.deadline)
         except httpx.HTTPError as exc:
             raise self._broken(exc, call) from exc
+        except PlugboardError as exc:
+            raise Unanswered(str(exc)) from exc
         if resumed.status_code != 200:
             resumed.close()
             raise Unanswered(f"the remote server could not resume the answer stream (HTTP {resumed.status_code})")

@@ -73,11 +73,13 @@ class Explainer:
         timeout_s: float,
         configured_auth: bool,
         hint: Callable[[], str | None] | None = None,
+        oauth: bool = False,
     ) -> None:
         self.name = name
         self.url = url
         self.timeout_s = timeout_s
         self.configured_auth = configured_auth
+        self.oauth = oauth
         self._hint = hint
 
     def hint(self) -> str | None:
@@ -105,6 +107,11 @@ class Explainer:
         if not detail:
             detail = error_detail(body, content_type)
         detail = f": {detail}" if detail else ""
+        if status in (401, 403) and self.oauth:
+            return (
+                f"the remote MCP server refused the sign-in (HTTP {status}{detail}); sign in again: "
+                f"`plugboard login {self.name}`"
+            )
         if status in (401, 403):
             word = "refused our credentials" if self.configured_auth else "requires credentials"
             fix = (

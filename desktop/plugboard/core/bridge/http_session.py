@@ -10,6 +10,8 @@ nothing about JSON-RPC semantics, which stay in `proxy`:
   2026-07-28 request, the routing headers `modern` computes from its body (`Mcp-Method`, `Mcp-Name`, `Mcp-Param-*`).
 - The user's headers (`--header`, `--bearer-secret`), already resolved from the keyring. Their values are never
   logged: `describe_headers` gives the names only.
+- With `--oauth`, the sign-in's bearer (`signin.RelaySignIn`) on every request, and one more try after a 401 once
+  the sign-in renewed its token or signed in (`_send`).
 - `Host`: when the URL is reached through a tunnel's local port, the original authority is kept so a server bound
   to 127.0.0.1 that checks Host (421 otherwise, FACTS.md §B.14) still accepts us.
 
@@ -32,6 +34,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import httpx
+
+    from plugboard.core.bridge.signin import RelaySignIn
 
 # Connecting to a local port or an SSH tunnel's listener takes milliseconds; 10 s covers a slow remote host
 # reached directly over the internet without letting a dead one hold a request for long.
@@ -88,9 +92,11 @@ class HttpSession:
         headers: dict[str, str] | None = None,
         *,
         host_header: str | None = None,
+        auth: RelaySignIn | None = None,
     ) -> None:
         self.url = url
         self.client = client
+        self.auth = auth
         self._extra = dict(headers or {})
         if host_header:
             self._extra["Host"] = host_header
@@ -144,8 +150,7 @@ class HttpSession:
         timeout = request_timeout(
             deadline, connect_s=CONNECT_TIMEOUT_S, write_s=WRITE_TIMEOUT_S, read_s=read_s or self.read_s
         )
-        request = self.client.build_request("POST", self.url, content=body, headers=headers, timeout=timeout)
-        return self.client.send(request, stream=True), headers.get(SESSION_HEADER)
+        return self._send("POST", headers, deadline, timeout, body), headers.get(SESSION_HEADER)
 
     def get_stream(
         self, last_event_id: str | None = None, *, deadline: float | None = None
@@ -156,8 +161,24 @@ class HttpSession:
         if last_event_id is not None:
             headers["Last-Event-ID"] = last_event_id
         timeout = request_timeout(deadline, connect_s=CONNECT_TIMEOUT_S, write_s=WRITE_TIMEOUT_S, read_s=self.read_s)
-        request = self.client.build_request("GET", self.url, headers=headers, timeout=timeout)
-        return self.client.send(request, stream=True), headers.get(SESSION_HEADER)
+        return self._send("GET", headers, deadline, timeout), headers.get(SESSION_HEADER)
+
+    def _send(
+        self, method: str, headers: dict[str, str], deadline: float | None, timeout: Any, body: bytes | None = None
+    ) -> httpx.Response:
+        """Send with the sign-in's bearer (`--oauth`); after a 401 (or a 403 asking for more scope), let the sign-in
+        renew (or sign in) and send once more. The sign-in's refusals are `PlugboardError`s with their sentence."""
+        auth = self.auth
+        for attempt in (1, 2):
+            sent = {**headers, **auth.headers(deadline)} if auth is not None else headers
+            request = self.client.build_request(method, self.url, content=body, headers=sent, timeout=timeout)
+            response = self.client.send(request, stream=True)
+            if auth is None or attempt == 2 or not _asks_for_sign_in(response):
+                return response
+            challenge = response.headers.get("www-authenticate")
+            response.close()
+            auth.refused(challenge, deadline)
+        raise AssertionError("unreachable")
 
     def delete(self) -> int | None:
         """End the session on the server; the status code, or None if there was no session or no answer."""
@@ -165,12 +186,23 @@ class HttpSession:
 
         if not self.session_id:
             return None
+        from plugboard.core.errors import PlugboardError
+
         headers = self._headers(POST_ACCEPT)
         try:
+            if self.auth is not None:
+                headers.update(self.auth.headers())
             response = self.client.delete(self.url, headers=headers, timeout=DELETE_TIMEOUT_S)
-        except httpx.HTTPError:
+        except (httpx.HTTPError, PlugboardError):
             return None
         return response.status_code
+
+
+def _asks_for_sign_in(response: Any) -> bool:
+    """401, or 403 whose challenge says the token lacks scope (RFC 6750 §3.1): what a sign-in can answer."""
+    if response.status_code == 401:
+        return True
+    return response.status_code == 403 and "insufficient_scope" in response.headers.get("www-authenticate", "")
 
 
 def abort(response: Any) -> None:

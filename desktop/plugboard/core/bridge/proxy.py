@@ -68,6 +68,7 @@ from plugboard.core.bridge.jsonrpc import (
 )
 from plugboard.core.bridge.outbox import Outbox
 from plugboard.core.bridge.url import url_secrets
+from plugboard.core.errors import PlugboardError
 from plugboard.core.logs.redact import Redactor
 
 if TYPE_CHECKING:
@@ -77,6 +78,7 @@ if TYPE_CHECKING:
     from plugboard.core.bridge.http_session import HttpSession
     from plugboard.core.bridge.legacy_sse import LegacySession
     from plugboard.core.bridge.modern import ModernSession
+    from plugboard.core.bridge.signin import RelaySignIn
     from plugboard.core.bridge.transport import Cancel
 
 __all__ = ["ERROR_DETAIL_CHARS", "Proxy", "ProxyState", "error_detail", "request_key"]
@@ -148,6 +150,7 @@ class Proxy:
         upstream_ready: Callable[[float], bool] | None = None,
         backoff: Backoff = RETRY_BACKOFF,
         era_cache: EraCache | None = None,
+        auth: RelaySignIn | None = None,
     ) -> None:
         self.name = name
         self.url = url
@@ -162,8 +165,14 @@ class Proxy:
         self._transport = transport
         self._headers = dict(headers or {})
         self._host_header = host_header
+        self.auth = auth
         self.explain = Explainer(
-            name, url, timeout_s=request_timeout_s, configured_auth=bool(headers), hint=unreachable_hint
+            name,
+            url,
+            timeout_s=request_timeout_s,
+            configured_auth=bool(headers),
+            hint=unreachable_hint,
+            oauth=auth is not None,
         )
         self._layers: _Layers | None = None
         self._eras = era_cache or EraCache()
@@ -229,7 +238,13 @@ class Proxy:
 
     def log(self, text: str) -> None:
         if self._log is not None:
-            self._log(self._redactor.redact(text))
+            self._log(self._redact(text))
+
+    def _redact(self, text: str) -> str:
+        text = self._redactor.redact(text)
+        if self.auth is not None:  # the sign-in's tokens change as they are renewed
+            text = Redactor(self.auth.secret_values()).redact(text)
+        return text
 
     # -- the client side ---------------------------------------------------------------------------------------
 
@@ -340,7 +355,7 @@ class Proxy:
             # Marked as an error so every log reader (ours, the app's health, Claude's log) classes it as one: the
             # sentence itself ("the remote MCP server is unreachable: ...") has no level word a parser would see.
             self.log(f"[error] {call.method}: {problem}")
-            self._emit(error_response(call.msg.get("id"), self._redactor.redact(f"{self.name}: {problem}")))
+            self._emit(error_response(call.msg.get("id"), self._redact(f"{self.name}: {problem}")))
         with self._lock:
             self._waiting.discard(call.key)  # cancelled, or answered by now
 
@@ -378,7 +393,7 @@ class Proxy:
             if self._layers is not None or self._closed:
                 return self._layers
             client = new_client(self._transport, read_timeout_s=self.request_timeout_s)
-            http = HttpSession(self.url, client, self._headers, host_header=self._host_header)
+            http = HttpSession(self.url, client, self._headers, host_header=self._host_header, auth=self.auth)
             upstream = ConnectRetry(
                 http,
                 self.explain,
@@ -677,6 +692,9 @@ class Proxy:
             try:
                 response, sent_session = http.get_stream(last_id)
             except httpx.HTTPError:
+                response = None
+            except PlugboardError as exc:  # the sign-in cannot go on; requests will say so to the client
+                self.log(f"the standalone stream: {exc}")
                 response = None
             if response is not None:
                 with self._tracked(response):

@@ -8,6 +8,11 @@ per-connector log (`connector_log`), notes on stderr too so Claude's `mcp-server
 A missing secret does not end the process: Claude would only show "server disconnected". The proxy stays up and
 answers every request with the sentence that says which secret to set (and the status record says "failed").
 
+With `--oauth [--client-id ID] [--scope S]` the relay sends the connector's OAuth sign-in (`signin.RelaySignIn` over
+`oauth.session.OAuthSession`; the tokens stay in the keyring). Without one yet, the first request opens the browser
+to sign in from the proxy itself. `--oauth` with a static Authorization (`--bearer-secret`, a header) or with
+`--ssh` is refused in the words `oauth.entry` uses for an entry.
+
 With `--ssh PROFILE` the stored tunnel profile is started here, in this process, so the connector works while the
 desktop app is closed. The URL names the MCP endpoint as the SSH host sees it (`http://127.0.0.1:5000/mcp`). The
 tunnel listens on no port: every HTTP connection of the relay is an SSH channel opened in this process
@@ -27,7 +32,8 @@ close, the final status record. Once that clean-up has started (`cleaning_up`) a
 "running".
 
 Start-up cost matters (cold start → initialized is a product goal, ≤ 400 ms): httpx is imported by the relay on the
-first message, paramiko only with `--ssh`, keyring only when a header names a secret.
+first message, paramiko only with `--ssh`, keyring only when a header names a secret or with `--oauth` (read on the
+first request, not at start).
 """
 
 from __future__ import annotations
@@ -109,6 +115,9 @@ class ProxyProgram:
         bearer_secret: str | None,
         ssh: str | None,
         timeout_s: float | None,
+        oauth: bool = False,
+        client_id: str | None = None,
+        scope: str | None = None,
     ) -> None:
         self.name = name
         self.url = url
@@ -116,13 +125,18 @@ class ProxyProgram:
         self.bearer_secret = bearer_secret
         self.ssh = ssh
         self.timeout_s = timeout_s
+        # A client id or scopes mean OAuth, as in the entry (`entries.ProxyEntry.new`).
+        self.oauth = oauth or bool(client_id) or bool(scope)
+        self.client_id = client_id
+        self.scope = scope
+        self.signin: Any = None  # `signin.RelaySignIn` with --oauth
         self.shown_url = display_url(url)
         self.notes = _Notes(name)
         started = time.time()
         self.record = ConnectorStatus(
             name=name,
             state=RunState.RUNNING,
-            command=["proxy", self.shown_url, *(["--ssh", ssh] if ssh else [])],
+            command=["proxy", self.shown_url, *(["--ssh", ssh] if ssh else []), *(["--oauth"] if self.oauth else [])],
             launcher_pid=os.getpid(),
             launcher_started=started,
             started=started,
@@ -148,11 +162,35 @@ class ProxyProgram:
             problem = url_problem(self.url, tunnel=bool(self.ssh))
             if problem is not None:
                 raise PlugboardError(f"the address {self.shown_url} in Claude's config is refused: {problem}")
+            if self.oauth:
+                self._start_signin()
             self.headers, self.secret_values = resolve_headers(self.name, self.header_specs, self.bearer_secret)
         except MissingSecrets as exc:
             self._refuse(str(exc), exc.reason)
         except PlugboardError as exc:
             self._refuse(str(exc), str(exc))
+
+    def _start_signin(self) -> None:
+        """`--oauth`: the sign-in the relay sends (the same rules as `oauth.entry.with_oauth` for an entry)."""
+        from plugboard.core.bridge.headers import parse_header
+        from plugboard.core.bridge.oauth.entry import check_client_id, clean_scope
+        from plugboard.core.bridge.oauth.session import OAuthSession
+        from plugboard.core.bridge.signin import RelaySignIn
+
+        named = [parse_header(spec, position)[0] for position, spec in enumerate(self.header_specs, 1)]
+        if self.bearer_secret or any(name.lower() == "authorization" for name in named):
+            raise PlugboardError(
+                "use either --oauth (Plugboard signs in and keeps the tokens) or --bearer-secret / an Authorization "
+                "header (a token you keep), not both"
+            )
+        if self.ssh:
+            raise PlugboardError(
+                "signing in with OAuth through an SSH tunnel (--ssh with --oauth) is not supported yet"
+            )
+        session = OAuthSession(
+            self.name, self.url, client_id=check_client_id(self.client_id), scope=clean_scope(self.scope)
+        )
+        self.signin = RelaySignIn(session, log=self.notes)
 
     def _start_tunnel(self) -> None:
         from plugboard.core.secrets.keyring import get_secret
@@ -220,6 +258,7 @@ class ProxyProgram:
             secret_values=self.secret_values,
             request_timeout_s=self.timeout_s or DEFAULT_REQUEST_TIMEOUT_S,
             refusal=self.refusal,
+            auth=self.signin,
             **tunnelled,
         )
 
@@ -243,7 +282,7 @@ class ProxyProgram:
         if self.refusal:
             self.notes(f"[error] not relaying: {self.refusal}")
         else:
-            auth = ", ".join(sorted(self.headers)) or "no extra headers"
+            auth = ", ".join(sorted(self.headers)) or ("an OAuth sign-in" if self.oauth else "no extra headers")
             self.notes(f"relaying to {self.shown_url}{' via tunnel ' + self.ssh if self.ssh else ''} ({auth})")
         with contextlib.suppress(OSError, PlugboardError):
             write_status(self.record)
@@ -267,6 +306,8 @@ class ProxyProgram:
 
     def _clean_up(self, proxy: Any) -> None:
         proxy.close()
+        if self.signin is not None:
+            self.signin.close()
         if self.tunnel is not None:
             self.tunnel.close()
         record = self.record
@@ -290,8 +331,19 @@ def main(
     bearer_secret: str | None,
     ssh: str | None,
     timeout_s: float | None,
+    oauth: bool = False,
+    client_id: str | None = None,
+    scope: str | None = None,
 ) -> int:
     program = ProxyProgram(
-        name, url, header_specs=header_specs, bearer_secret=bearer_secret, ssh=ssh, timeout_s=timeout_s
+        name,
+        url,
+        header_specs=header_specs,
+        bearer_secret=bearer_secret,
+        ssh=ssh,
+        timeout_s=timeout_s,
+        oauth=oauth,
+        client_id=client_id,
+        scope=scope,
     )
     return program.run(sys.stdin.buffer)
