@@ -305,3 +305,16 @@ def test_subscribe_reopens_the_listen_stream_with_the_uri_and_changes_reach_the_
         assert {"jsonrpc": "2.0", "id": 4, "result": {}} in client.messages
     finally:
         hold.set()
+
+
+def test_a_client_that_speaks_2026_itself_is_relayed_as_it_wrote_with_the_routing_headers(make: Any) -> None:
+    proxy, client, server, _logs = make(modern())
+    meta = {"io.modelcontextprotocol/protocolVersion": MODERN, "io.modelcontextprotocol/clientCapabilities": {}}
+    raw = json.dumps({"jsonrpc": "2.0", "id": "d1", "method": "server/discover", "params": {"_meta": meta}})
+    proxy.handle_line(raw.encode() + b"\n")
+    (answer,) = client.wait_for(1)
+    assert answer["result"]["supportedVersions"] == [MODERN]
+    ((sent, headers),) = posted(server)
+    assert sent == json.loads(raw)  # untouched: no envelope of ours
+    assert headers["mcp-method"] == "server/discover" and headers["mcp-protocol-version"] == MODERN
+    assert proxy.era is None  # no initialize: the client itself is in charge of the era

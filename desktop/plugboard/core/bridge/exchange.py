@@ -47,6 +47,9 @@ from plugboard.core.errors import PlugboardError
 if TYPE_CHECKING:
     import httpx
 
+# After an answer went out, the rest of its stream (normally only its end) is read for at most this long so the
+# HTTP connection can be reused; a server that keeps the stream open longer gets the connection closed.
+ANSWER_TAIL_S = 2.0
 # A stream cut before the answer is resumed at most this often per request: enough for a flaky link, and a server
 # that keeps dropping the stream cannot keep a request open forever (the request deadline bounds it too).
 RESUME_ATTEMPTS = 3

@@ -7,7 +7,8 @@ nothing about JSON-RPC semantics, which stay in `proxy`:
   text/event-stream` (+ `Last-Event-ID` when resuming); DELETE to end the session.
 - `Mcp-Session-Id` once the server gave one; `MCP-Protocol-Version` once a version is known (negotiated by the
   client's own initialize, or named in a request's `_meta` on a handshake-free 2026-07-28 connection); on a
-  2026-07-28 request, the routing headers `modern` computes from its body (`Mcp-Method`, `Mcp-Name`, `Mcp-Param-*`).
+  2026-07-28 request, the routing headers `modern.ModernSession.routing` computes from its body (`Mcp-Method`,
+  `Mcp-Name`, `Mcp-Param-*`).
 - The user's headers (`--header`, `--bearer-secret`), already resolved from the keyring. Their values are never
   logged: `describe_headers` gives the names only.
 - With `--oauth`, the sign-in's bearer (`signin.RelaySignIn`) on every request, and one more try after a 401 once
@@ -139,7 +140,7 @@ class HttpSession:
         `with_session=False` is for a replayed initialize, which must not name the session it replaces. With a
         `deadline` (time.monotonic), no timeout is longer than the time left, waiting for a pooled connection
         included. `routing`: the 2026-07-28 request headers (`Mcp-Method`, `Mcp-Name`, `Mcp-Param-*`, from
-        `modern.routing_headers`). `read_s`: how long one read may wait when there is no deadline (a long-lived
+        `modern.ModernSession.routing`). `read_s`: how long one read may wait when there is no deadline (a long-lived
         stream)."""
         from plugboard.core.bridge.transport import request_timeout
 

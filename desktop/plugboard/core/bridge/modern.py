@@ -53,7 +53,7 @@ from typing import TYPE_CHECKING, Any
 
 from plugboard.core.backoff import Backoff
 from plugboard.core.bridge import era as eras
-from plugboard.core.bridge.exchange import AnswerReader, Call, ConnectRetry, Track
+from plugboard.core.bridge.exchange import ANSWER_TAIL_S, AnswerReader, Call, ConnectRetry, Track
 from plugboard.core.bridge.explain import ERROR_BODY_BYTES, Unanswered
 from plugboard.core.bridge.jsonrpc import Answer, answer_key, parse, request_key
 
@@ -94,8 +94,6 @@ TOOL_PAGES_MAX = 100
 # The listen stream is quiet between changes; the SDK server writes a comment every 15 s. A stream silent for five
 # minutes is presumed dead (no TCP keep-alive here) and opened again.
 LISTEN_IDLE_S = 300.0
-# After an answer went out, the rest of its stream (normally just its end) is read for at most this long.
-ANSWER_TAIL_S = 2.0
 
 _HEADER_SAFE = re.compile(r"[\x20-\x7E]*")
 _SENTINEL = re.compile(r"=\?base64\?.*\?=")

@@ -56,6 +56,7 @@ from typing import TYPE_CHECKING, Any
 
 from plugboard.core.backoff import Backoff
 from plugboard.core.bridge.era import MODERN_VERSIONS, Era, EraCache
+from plugboard.core.bridge.exchange import ANSWER_TAIL_S
 from plugboard.core.bridge.explain import ERROR_BODY_BYTES, ERROR_DETAIL_CHARS, Explainer, Unanswered, error_detail
 from plugboard.core.bridge.jsonrpc import (
     INVALID_REQUEST,
@@ -103,9 +104,6 @@ CLOSE_JOIN_S = 3.0
 # Upstream retries start fast (a restarted backend is usually back in a second) and never wait more than 15 s
 # between tries, so the session recovers soon after the server does.
 RETRY_BACKOFF = Backoff(first_s=0.25, cap_s=15.0, jitter=0.5, stable_after_s=60.0)
-# After an SSE answer went out, the rest of its stream (normally only its end) is read for at most this long so the
-# HTTP connection can be reused; a server that keeps the stream open longer gets the connection closed.
-ANSWER_TAIL_S = 2.0
 # POST initialize answered with one of these: the server predates Streamable HTTP (FACTS.md §B.13).
 LEGACY_STATUSES = frozenset({400, 404, 405})
 
