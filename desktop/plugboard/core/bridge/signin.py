@@ -187,7 +187,7 @@ class RelaySignIn:
                 signed = self.session.login(open_url=self._opener, timeout_s=left)
             except PlugboardError as exc:
                 self._gave_up = True
-                self._log(f"signing in did not complete: {exc}")
+                self._log(f"[error] signing in did not complete: {exc}")
                 raise
             self.logins += 1
             self._generation += 1
