@@ -96,6 +96,16 @@ def test_the_verdict_is_cached_per_url_in_a_private_file_without_credentials() -
     assert cache.get(url) is Era.HANDSHAKE
 
 
+def test_the_same_address_through_two_tunnels_is_two_servers() -> None:
+    cache = EraCache()
+    url = "http://127.0.0.1:5000/mcp"
+    cache.put(url, Era.MODERN, via="ssh droplet-a")
+    cache.put(url, Era.HANDSHAKE, via="ssh droplet-b")
+    assert cache.get(url, via="ssh droplet-a") is Era.MODERN
+    assert cache.get(url, via="ssh droplet-b") is Era.HANDSHAKE
+    assert cache.get(url) is None
+
+
 def test_a_damaged_cache_file_is_no_verdict() -> None:
     cache = EraCache()
     cache.put("http://127.0.0.1:5000/mcp", Era.MODERN)

@@ -21,9 +21,10 @@ The rules, as the spec's "Backward Compatibility" sections and the SDK's `mcp/cl
 
 `EraCache` remembers the verdict per URL (the spec: clients SHOULD cache it per origin and MAY persist it across
 restarts, re-probing when the cached assumption fails), so a known handshake-era server is not probed on every
-start. One small JSON file per URL under Plugboard's state folder (`state/eras/`): no read-modify-write race between
-proxies started at once, and the file is named by a hash of the URL and holds only the address as `display_url`
-shows it (no user info, no query) and the verdict — never a credential.
+start. One small JSON file per URL (and SSH tunnel profile, for an address as the SSH host sees it) under Plugboard's
+state folder (`state/eras/`): no read-modify-write race between proxies started at once, and the file is named by a
+hash of the URL and holds only the address as `display_url` shows it (no user info, no query), the tunnel profile's
+name and the verdict — never a credential.
 
 The version lists and error codes mirror `mcp_types` (a unit test compares them): importing the SDK here would cost
 the proxy's start ~0.5 s.
@@ -162,27 +163,32 @@ class EraCache:
     def __init__(self, dirs: PlugboardDirs | None = None) -> None:
         self._dirs = dirs
 
-    def _file(self, url: str) -> Path:
+    def _file(self, url: str, via: str | None) -> Path:
         dirs = self._dirs or plugboard_dirs()
-        digest = hashlib.sha256(url.encode("utf-8")).hexdigest()[:32]
+        key = url if via is None else f"{via}\n{url}"
+        digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
         return dirs.state / "eras" / f"{digest}.json"
 
-    def get(self, url: str) -> Era | None:
+    def get(self, url: str, via: str | None = None) -> Era | None:
+        """The verdict for `url` (reached through the SSH tunnel profile `via`, when given: two droplets both
+        serving `http://127.0.0.1:5000/mcp` are two servers)."""
         try:
-            data = json.loads(self._file(url).read_text(encoding="utf-8"))
+            data = json.loads(self._file(url, via).read_text(encoding="utf-8"))
             return Era(data["era"])
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
-    def put(self, url: str, era: Era) -> None:
-        if self.get(url) is era:
+    def put(self, url: str, era: Era, via: str | None = None) -> None:
+        if self.get(url, via) is era:
             return  # nothing new: no write on every start
-        path = self._file(url)
+        path = self._file(url, via)
         record = {"era": era.value, "url": display_url(url), "checked": int(time.time())}
+        if via is not None:
+            record["via"] = via
         with contextlib.suppress(OSError):
             ensure_dir(path.parent)
             write_atomic(path, json.dumps(record, indent=1).encode("utf-8"))
 
-    def forget(self, url: str) -> None:
+    def forget(self, url: str, via: str | None = None) -> None:
         with contextlib.suppress(OSError):
-            self._file(url).unlink()
+            self._file(url, via).unlink()

@@ -148,6 +148,7 @@ class Proxy:
         upstream_ready: Callable[[float], bool] | None = None,
         backoff: Backoff = RETRY_BACKOFF,
         era_cache: EraCache | None = None,
+        era_via: str | None = None,
         auth: RelaySignIn | None = None,
     ) -> None:
         self.name = name
@@ -174,6 +175,7 @@ class Proxy:
         )
         self._layers: _Layers | None = None
         self._eras = era_cache or EraCache()
+        self._era_via = era_via  # the SSH tunnel profile the URL is reached through: part of the era cache's key
         self._era: Era | None = None
         self._era_pending = False  # the client's initialize is deciding the era
         self._era_known = threading.Event()
@@ -483,7 +485,7 @@ class Proxy:
         server's era. See `era` for the rules."""
         from plugboard.core.bridge import era
 
-        cached = self._eras.get(self.url)
+        cached = self._eras.get(self.url, self._era_via)
         modern = self._modern_layer()
         modern.remember_client(call.msg)
         try:
@@ -514,7 +516,7 @@ class Proxy:
 
     def _decided(self, era: Era) -> None:
         self._era = era
-        self._eras.put(self.url, era)
+        self._eras.put(self.url, era, self._era_via)
         self._era_known.set()
 
     def _handshake_refused(self, call: Call, supported: list[str]) -> None:

@@ -248,6 +248,7 @@ class ProxyProgram:
                 "transport": channel_transport(self._open_channel, TUNNEL_FIRST_UP_S),
                 "unreachable_hint": self._tunnel_hint,
                 "upstream_ready": self._tunnel_ready,
+                "era_via": f"ssh {self.ssh}",
             }
         return Proxy(
             self.name,
