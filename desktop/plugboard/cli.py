@@ -4,6 +4,13 @@ Each sub-command group lives in `plugboard.commands.<group>` and exposes `regist
 is cheap (argparse only); a handler imports what it needs when it runs, so `plugboard run` and `plugboard proxy`,
 which Claude Desktop starts for every connector, never load Qt, httpx or the MCP SDK unless they use them.
 
+The registry is explicit: every group is imported by a written-out `from plugboard.commands import ...` statement,
+never by a name computed at run time. A freezer (PyInstaller, packaging/) follows written imports only; a group
+imported by name would silently vanish from a frozen build (`invalid choice: 'proxy' (choose from )`). A group that
+cannot be imported is an error, not a shorter `--help`. tests/unit/test_cli_registry.py checks that every module
+in `plugboard.commands` with a `register` function is listed here, and the package smoke test (packaging/smoke.py)
+that every sub-command is present in the built command.
+
 Exit codes (DESIGN.md): 0 ok, 1 failure with a one-line reason on stderr, 2 usage. The reason, and any notice the
 core emits meanwhile (`core.notices`: "put back X"), are printed on stderr through `commands.terminal.safe`, so
 text from Claude's file cannot drive the terminal or add lines.
@@ -12,33 +19,65 @@ text from Claude's file cannot drive the terminal or add lines.
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import shlex
 import sys
-from collections.abc import Sequence
-
-# Order is the order of `plugboard --help`.
-COMMAND_MODULES = (
-    "plugboard.commands.connectors",
-    "plugboard.commands.backups",
-    "plugboard.commands.secrets",
-    "plugboard.commands.auth",
-    "plugboard.commands.run",
-    "plugboard.commands.doctor",
-    "plugboard.commands.logs",
-    "plugboard.commands.tunnel",
-    "plugboard.commands.proxy",
-    "plugboard.commands.claude",
-    "plugboard.commands.clients",
-    "plugboard.commands.catalog",
-    "plugboard.commands.gui",
-)
+from collections.abc import Callable, Sequence
+from types import ModuleType
 
 
-# Claude Desktop starts these for every connector at once: build only their own parser (0.3 ms instead of ~26 ms
-# for every group's, measured by tests/benchmarks/bench_launcher.py).
-FAST_PATHS = {"run": "plugboard.commands.run", "proxy": "plugboard.commands.proxy"}
+def _all_groups() -> tuple[ModuleType, ...]:
+    """Every command group, in the order of `plugboard --help`."""
+    from plugboard.commands import (
+        auth,
+        backups,
+        catalog,
+        claude,
+        clients,
+        connectors,
+        doctor,
+        gui,
+        logs,
+        proxy,
+        relink,
+        run,
+        secrets,
+        tunnel,
+    )
+
+    return (
+        connectors,
+        relink,
+        backups,
+        secrets,
+        auth,
+        run,
+        doctor,
+        logs,
+        tunnel,
+        proxy,
+        claude,
+        clients,
+        catalog,
+        gui,
+    )
+
+
+def _run_group() -> ModuleType:
+    from plugboard.commands import run
+
+    return run
+
+
+def _proxy_group() -> ModuleType:
+    from plugboard.commands import proxy
+
+    return proxy
+
+
+# Claude Desktop starts these for every connector at once: import and build only their own group (0.3 ms instead of
+# ~26 ms for every group's parser, measured by tests/benchmarks/bench_launcher.py).
+FAST_PATHS: dict[str, Callable[[], ModuleType]] = {"run": _run_group, "proxy": _proxy_group}
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
@@ -56,13 +95,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         parents=[common],
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module_name in [FAST_PATHS[only]] if only else COMMAND_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue  # a command group not built yet
+    for module in (FAST_PATHS[only](),) if only else _all_groups():
         module.register(subparsers, [common])
     return parser
 

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox
 
 from plugboard.core.config.form import EnvVar
-from plugboard.core.entries import plugboard_executable
+from plugboard.core.install import entry_command
 from plugboard.core.secrets import keyring as secrets
 
 SECRET = "xoxb-secret-value-42"
@@ -73,7 +73,7 @@ def test_a_secret_entered_in_the_form_goes_to_the_keyring_and_never_to_the_file(
     closed(qtbot, dialog)
     entry = json.loads(claude_config.read_text())["mcpServers"]["slack"]
     assert entry == {
-        "command": plugboard_executable(),
+        "command": entry_command(),
         "args": ["run", "slack", "--secret", "SLACK_BOT_TOKEN", "--", sys.executable, "-m", "slack_server"],
     }
     assert secrets.get_secret("slack", "SLACK_BOT_TOKEN") == SECRET

@@ -15,7 +15,7 @@ from PySide6.QtCore import QThread
 from PySide6.QtWidgets import QApplication
 
 from plugboard.core.config.connectors import Connector
-from plugboard.core.entries import plugboard_executable
+from plugboard.core.install import entry_command
 from plugboard.core.launch.status import ConnectorStatus, RunState, write_status
 from plugboard.core.probe.health import HealthChanged, HealthMonitor
 from plugboard.gui.connectors_model import STATUS, ConnectorsModel
@@ -27,7 +27,7 @@ FAST_POLL_S = 0.05
 
 
 def launched(name: str) -> Connector:
-    return Connector(name, True, {"command": plugboard_executable(), "args": ["run", name, "--", "npx", "-y", "x"]})
+    return Connector(name, True, {"command": entry_command(), "args": ["run", name, "--", "npx", "-y", "x"]})
 
 
 def running_record(name: str) -> ConnectorStatus:
@@ -95,7 +95,7 @@ def test_once_the_model_stops_watching_no_event_reaches_it(qtbot: Any) -> None:
 def test_the_window_follows_a_connectors_launcher_record_from_started_to_failing(
     qtbot: Any, open_window: Any, claude_config: Path
 ) -> None:
-    entry = {"command": plugboard_executable(), "args": ["run", "github", "--", "npx", "-y", "x"]}
+    entry = {"command": entry_command(), "args": ["run", "github", "--", "npx", "-y", "x"]}
     window = open_window(json.dumps({"mcpServers": {"github": entry}}))
     page = window.page
     assert page.model.row(0).status == "Not started by Claude yet"

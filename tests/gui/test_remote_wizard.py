@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QWizard
 from fixtures.sshd import SshServer, Target, free_port
 from plugboard.core.claude.discovery import discover
 from plugboard.core.config.connectors import Connectors
-from plugboard.core.entries import plugboard_executable
+from plugboard.core.install import entry_command
 from plugboard.core.secrets import keyring as secrets
 from plugboard.core.tunnel.profile import TunnelProfile, load_profiles
 from plugboard.gui.host_key_dialog import HostKeyDialog
@@ -95,7 +95,7 @@ def test_the_wizard_tests_tunnel_and_proxy_then_writes_exactly_the_proxy_entry_a
     click(qtbot, wizard, QWizard.WizardButton.FinishButton)
     assert wizard.added == "catalyst" and not wizard.isVisible()
     assert json.loads(claude_config.read_text())["mcpServers"] == {
-        "catalyst": {"command": plugboard_executable(), "args": ["proxy", "catalyst", url, "--ssh", "catalyst"]}
+        "catalyst": {"command": entry_command(), "args": ["proxy", "catalyst", url, "--ssh", "catalyst"]}
     }
     assert load_profiles() == {
         "catalyst": TunnelProfile(

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import secretstorage
 
-from plugboard.core.entries import plugboard_executable
+from plugboard.core.install import entry_command
 
 VALUE = "xoxb-plugboard-test-7c1d2e3f4a5b"
 # The CLI starts and talks to the keyring daemon in well under a second; 30 s covers a loaded machine.
@@ -19,7 +19,7 @@ CLI_TIMEOUT_S = 30.0
 
 def plugboard(*argv: str, stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [plugboard_executable(), *argv],
+        [entry_command(), *argv],
         input=stdin,
         capture_output=True,
         text=True,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import psutil
 
-from plugboard.core.entries import plugboard_executable
+from plugboard.core.install import entry_command
 
 SERVERS = Path(__file__).resolve().parent.parent / "servers"
 ENV_SERVER = SERVERS / "env_server.py"
@@ -36,7 +36,7 @@ def claude_like_env(**extra: str) -> dict[str, str]:
 def start_launcher(
     name: str, server: list[str], *, secrets: tuple[str, ...] = (), **env: str
 ) -> subprocess.Popen[bytes]:
-    args = [plugboard_executable(), "run", name]
+    args = [entry_command(), "run", name]
     for key in secrets:
         args += ["--secret", key]
     return subprocess.Popen(

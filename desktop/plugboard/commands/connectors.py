@@ -87,11 +87,15 @@ def _connectors(args: argparse.Namespace) -> Any:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    from plugboard.core import install
+
     connectors = _connectors(args)
     items = connectors.all()
     statuses = _statuses(items)
+    # What each launcher/proxy entry's `plugboard` path leads to (core/install.py: current, direct, other, missing).
+    links = {c.name: install.link_state(c.command) for c in items if c.via_plugboard}
     if args.json:
-        rows = [dict(c.to_json(), status=statuses.get(c.name)) for c in items]
+        rows = [dict(c.to_json(), status=statuses.get(c.name), plugboard_path=links.get(c.name)) for c in items]
         text = json.dumps(rows, indent=2, ensure_ascii=False)
         try:
             text.encode("utf-8")
@@ -119,6 +123,14 @@ def cmd_list(args: argparse.Namespace) -> int:
     widths = [max(len(r[i]) for r in [header, *rows_text]) for i in range(4)]
     for row in [header, *rows_text]:
         print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:4])) + "  " + row[4])
+    stale = [c for c in items if links.get(c.name) in install.STALE_STATES]
+    if stale:
+        from plugboard.core.config.relink import Link
+
+        print()
+        for c in stale:
+            print(safe(Link(c.name, c.enabled, c.command, links[c.name]).explain()) + ".")
+        print("Run `plugboard relink` to make them use this Plugboard.")
     return 0
 
 

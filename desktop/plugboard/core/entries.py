@@ -16,21 +16,18 @@ rewrites an entry it does not understand as if it did.
 entry in that spelling (tests/unit/test_entries.py checks it as a property, with keys Plugboard does not own, such as
 Claude's `extensionId`, riding along unchanged in `extra`). A bare entry gives back exactly the dict it came from.
 
-`PLUGBOARD` is the absolute path of the `plugboard` program (`plugboard_executable`); an entry counts as ours when its
-command's file name is `plugboard` (or `plugboard.exe`), wherever it lives, so entries written by another install
-(an old virtual environment, a moved bundle) are still read as launcher and proxy entries.
+`PLUGBOARD` is the stable per-user path of the `plugboard` command (`install.entry_command`: a shim that survives
+updates and moves); an entry counts as ours when its command's file name is `plugboard` (or `plugboard.exe`),
+wherever it lives, so entries written by another install (an old virtual environment, a moved bundle) are still read
+as launcher and proxy entries, and `plugboard relink` can point them at the shim.
 """
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-from plugboard.core.errors import PlugboardError
 
 RUN = "run"
 PROXY = "proxy"
@@ -53,27 +50,6 @@ _PROXY_SWITCHES = {"--oauth": "oauth"}
 def is_plugboard_program(command: str) -> bool:
     """Whether `command` names a `plugboard` program (any install, any folder)."""
     return Path(command.replace("\\", "/")).name.lower() in PROGRAM_NAMES
-
-
-def plugboard_executable() -> str:
-    """Absolute path of the installed `plugboard` program (what Claude's config entries run)."""
-    import shutil
-
-    names = ("plugboard.exe", "plugboard") if os.name == "nt" else ("plugboard",)
-    # The program beside the running interpreter belongs to this installation (a venv, a bundle, pipx).
-    folders = [Path(sys.executable).parent]
-    argv0 = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
-    if argv0 is not None and argv0.name in names and argv0.is_absolute():
-        folders.insert(0, argv0.parent)
-    for folder in folders:
-        for name in names:
-            candidate = folder / name
-            if candidate.is_file() and os.access(candidate, os.X_OK):
-                return str(candidate.absolute())
-    found = shutil.which("plugboard")
-    if found:
-        return str(Path(found).absolute())
-    raise PlugboardError("cannot find the installed `plugboard` program to put in Claude's config; reinstall Plugboard")
 
 
 @dataclass(frozen=True)
@@ -132,8 +108,10 @@ class LauncherEntry:
         secrets: Sequence[str] = (),
         env: Mapping[str, str] | None = None,
     ) -> LauncherEntry:
-        """A launcher entry that runs this installation's `plugboard`."""
-        return cls(name, command, tuple(args), tuple(secrets), dict(env or {}), plugboard_executable())
+        """A launcher entry that runs `plugboard` through the per-user shim (`install.entry_command`)."""
+        from plugboard.core.install import entry_command
+
+        return cls(name, command, tuple(args), tuple(secrets), dict(env or {}), entry_command())
 
     @property
     def server_argv(self) -> list[str]:
@@ -188,9 +166,11 @@ class ProxyEntry:
         client_id: str | None = None,
         scope: str | None = None,
     ) -> ProxyEntry:
-        """A proxy entry that runs this installation's `plugboard`. Checking the URL and the headers is the bridge's
-        job (`bridge.run.proxy_entry`, `bridge.oauth.entry`), before an entry is built. A client id or a scope
-        means OAuth: `oauth` is then set whatever was passed."""
+        """A proxy entry that runs `plugboard` through the per-user shim. Checking the URL and the headers is the
+        bridge's job (`bridge.run.proxy_entry`, `bridge.oauth.entry`), before an entry is built. A client id or a
+        scope means OAuth: `oauth` is then set whatever was passed."""
+        from plugboard.core.install import entry_command
+
         timeout = f"{timeout_s:g}" if timeout_s else None
         oauth = oauth or bool(client_id) or bool(scope)
         return cls(
@@ -203,7 +183,7 @@ class ProxyEntry:
             oauth,
             client_id or None,
             scope or None,
-            program=plugboard_executable(),
+            program=entry_command(),
         )
 
     @property

@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
 
 from plugboard.core.autostart import autostart_enabled, set_autostart
 from plugboard.core.claude.discovery import Discovery, discover
-from plugboard.core.entries import plugboard_executable
 from plugboard.core.errors import PlugboardError
+from plugboard.core.install import entry_command
 from plugboard.core.logs.connector_log import prune_old_logs
 from plugboard.core.settings import Settings
 
@@ -105,7 +105,7 @@ class SettingsPage(QWidget):
 
     def _start_at_login(self, on: bool) -> None:
         try:
-            set_autostart(on, [plugboard_executable()])
+            set_autostart(on, [entry_command()])
         except (OSError, PlugboardError) as exc:
             self.message.setText(f"Could not change start at login: {exc}")
             return

@@ -27,7 +27,7 @@ import pytest
 
 from integration.keyring_helpers import files_holding, keyring_items
 from plugboard.core.bridge.oauth.store import CredentialStore, Record
-from plugboard.core.entries import plugboard_executable
+from plugboard.core.install import entry_command
 from plugboard.core.secrets import keyring as secrets
 from servers.headless_browser import write_browser
 from servers.http_backend import HERE as SERVERS
@@ -59,7 +59,7 @@ def browser(tmp_path: Path) -> dict[str, str]:
 
 def plugboard(*argv: str, timeout: float = LOGIN_TIMEOUT_S, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [plugboard_executable(), *argv],
+        [entry_command(), *argv],
         capture_output=True,
         text=True,
         timeout=timeout,

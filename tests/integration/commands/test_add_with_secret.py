@@ -6,7 +6,7 @@ import json
 import pytest
 
 from plugboard.cli import main
-from plugboard.core.entries import plugboard_executable
+from plugboard.core.install import entry_command
 from plugboard.core.secrets import keyring as secrets
 
 VALUE = "ghp_test-value-1234567890"
@@ -20,7 +20,7 @@ def test_add_with_a_secret_stores_it_in_the_keyring_and_writes_a_launcher_entry(
     assert main(argv) == 0
     entry = json.loads(claude_config.read_text())["mcpServers"]["github"]
     assert entry == {
-        "command": plugboard_executable(),
+        "command": entry_command(),
         "args": ["run", "github", "--secret", "GITHUB_TOKEN", "--", "npx", "-y", "@modelcontextprotocol/server-github"],
     }
     assert secrets.get_secret("github", "GITHUB_TOKEN") == VALUE
@@ -66,7 +66,7 @@ def test_add_remote_writes_a_proxy_entry_and_keeps_the_bearer_token_in_the_keyri
     assert main(argv) == 0
     entry = json.loads(claude_config.read_text())["mcpServers"]["catalyst"]
     assert entry == {
-        "command": plugboard_executable(),
+        "command": entry_command(),
         "args": ["proxy", "catalyst", "http://127.0.0.1:5000/mcp", "--ssh", "droplet", "--bearer-secret", "API_KEY"],
     }
     assert secrets.get_secret("catalyst", "API_KEY") == VALUE

@@ -16,7 +16,7 @@ from mcp.types import TextContent
 
 from integration.keyring_helpers import VALUE, files_holding, keyring_items, plugboard
 from integration.launcher_helpers import ENV_SERVER, claude_like_env
-from plugboard.core.entries import plugboard_executable
+from plugboard.core.install import entry_command
 from plugboard.core.paths import plugboard_dirs
 
 SESSION_DEADLINE_S = 30.0
@@ -50,7 +50,7 @@ def test_secure_moves_a_plaintext_value_into_the_keyring_and_leaves_no_copy_behi
     assert secured.returncode == 0, secured.stderr
     entry = json.loads(claude_config.read_text())["mcpServers"]["slack"]
     assert entry == {
-        "command": plugboard_executable(),
+        "command": entry_command(),
         "args": ["run", "slack", "--secret", "SLACK_BOT_TOKEN", "--", sys.executable, str(ENV_SERVER)],
         "env": {"SLACK_TEAM_ID": "T0123"},
     }
@@ -147,7 +147,7 @@ def test_secure_on_a_disabled_connector_moves_the_value_and_its_parked_copy_keep
     assert plugboard("enable", "slack").returncode == 0
     entry = json.loads(claude_config.read_text())["mcpServers"]["slack"]
     assert entry == {
-        "command": plugboard_executable(),
+        "command": entry_command(),
         "args": ["run", "slack", "--secret", "SLACK_BOT_TOKEN", "--", sys.executable, str(ENV_SERVER)],
         "env": {"SLACK_TEAM_ID": "T0123"},
     }

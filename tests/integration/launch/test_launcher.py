@@ -25,7 +25,7 @@ from integration.launcher_helpers import (
     wait_gone,
 )
 from integration.launcher_helpers import claude_like_env as _claude_env
-from plugboard.core.entries import plugboard_executable
+from plugboard.core.install import entry_command
 from plugboard.core.launch.status import connector_status_label, read_status
 from plugboard.core.logs.redact import MASK
 from plugboard.core.paths import plugboard_dirs
@@ -46,7 +46,7 @@ async def _session(
     args: list[str], errlog_path: Path, tool: str, arguments: dict[str, Any], **env: str
 ) -> tuple[str, set[str], str]:
     with anyio.fail_after(SESSION_DEADLINE_S), errlog_path.open("w") as errlog:
-        params = StdioServerParameters(command=plugboard_executable(), args=args, env=_claude_env(**env))
+        params = StdioServerParameters(command=entry_command(), args=args, env=_claude_env(**env))
         async with (
             stdio_client(params, errlog=errlog) as (read, write),
             ClientSession(read, write) as session,

@@ -16,7 +16,7 @@ import pytest
 
 from integration.supervisor_servers import SERVERS
 from plugboard.cli import main
-from plugboard.core.entries import plugboard_executable
+from plugboard.core.install import entry_command
 
 # A silent server is given this long to answer: the timeout is the behaviour under test.
 HANG_TIMEOUT = "1.5"
@@ -240,7 +240,7 @@ def test_a_launcher_entry_with_a_missing_secret_says_how_to_set_it_and_works_onc
     from plugboard.core.secrets.keyring import set_secret
 
     entry = {
-        "command": plugboard_executable(),
+        "command": entry_command(),
         "args": ["run", "github", "--secret", "GITHUB_TOKEN", "--", sys.executable, str(SERVERS / "env_server.py")],
     }
     _write_config(claude_config, {"github": entry})

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from integration.keyring_helpers import CLI_TIMEOUT_S, VALUE, files_holding, keyring_items, plugboard
-from plugboard.core.entries import plugboard_executable
+from plugboard.core.install import entry_command
 from plugboard.core.secrets import keyring as secrets
 
 
@@ -100,7 +100,7 @@ def test_plaintext_backends_from_keyrings_alt_are_refused(monkeypatch: pytest.Mo
 
 def test_a_missing_secret_in_a_launcher_without_keyring_is_reported_not_crashed(tmp_path: Path) -> None:
     result = subprocess.run(
-        [plugboard_executable(), "run", "slack", "--secret", "SLACK_BOT_TOKEN", "--", sys.executable, "-c", "1"],
+        [entry_command(), "run", "slack", "--secret", "SLACK_BOT_TOKEN", "--", sys.executable, "-c", "1"],
         capture_output=True,
         text=True,
         timeout=CLI_TIMEOUT_S,

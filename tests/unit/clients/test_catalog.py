@@ -18,8 +18,8 @@ from plugboard.core.clients.catalog import (
     validate_catalog,
 )
 from plugboard.core.config.connectors import Connectors
-from plugboard.core.entries import plugboard_executable
 from plugboard.core.errors import ClashError, PlugboardError
+from plugboard.core.install import entry_command
 
 REQUIRED_TOPICS = [
     "filesystem",
@@ -76,7 +76,7 @@ def test_every_catalog_item_builds_an_entry_that_names_secrets_but_never_holds_t
         assert values[key] not in text
         assert plan.secrets[key] == values[key]
         assert key in plan.entry["args"]
-    assert plan.entry["command"] == plugboard_executable()
+    assert plan.entry["command"] == entry_command()
     verb = "proxy" if item.runtime == "plugboard" else "run"
     assert plan.entry["args"][:2] == [verb, "conn"]
     if verb == "run":

@@ -14,7 +14,7 @@ from plugboard.core.clients.exporting import export_connectors, write_export
 from plugboard.core.clients.formats import CLIENTS, default_path, read_client, strip_jsonc
 from plugboard.core.clients.importing import CONFLICT, NEW, SAME, UNSUPPORTED, apply_import, preview_import
 from plugboard.core.config.connectors import Connectors
-from plugboard.core.entries import plugboard_executable
+from plugboard.core.install import entry_command
 from plugboard.core.secrets import keyring as secrets
 from plugboard.core.secrets.detect import looks_secret
 
@@ -76,7 +76,7 @@ def test_cursor_sample_previews_local_remote_and_secret_moves(claude_config):
     assert items["slack"].entry["env"] == {"SLACK_TEAM_ID": "T01234567"}
     assert items["linear"].kind == "remote"
     assert items["linear"].entry == {
-        "command": plugboard_executable(),
+        "command": entry_command(),
         "args": ["proxy", "linear", "https://mcp.linear.app/mcp", "--bearer-secret", "BEARER_TOKEN"],
     }
     assert items["linear"].secrets == {"BEARER_TOKEN": "lin_api_cursorSampleKey0000000000"}
@@ -414,7 +414,7 @@ def test_export_merges_into_an_existing_file_and_keeps_different_same_named_serv
 def test_round_trip_export_then_import_finds_every_server_the_same(client_id, claude_config, tmp_path, monkeypatch):
     # Claude → client file → preview against the same Claude config: every exported server is "same".
     claude_config.write_text(json.dumps(CLAUDE_WITH_EVERYTHING))
-    monkeypatch.setattr("plugboard.core.entries.plugboard_executable", lambda: EXE)
+    monkeypatch.setattr("plugboard.core.install.entry_command", lambda: EXE)
     connectors = Connectors.open()
     target = tmp_path / "out.json"
     outcome = write_export(connectors.all(), client_id, target)

@@ -22,7 +22,7 @@ URL = "https://notes.example.com/mcp"
 
 @pytest.fixture(autouse=True)
 def same_program(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("plugboard.core.entries.plugboard_executable", lambda: EXE)
+    monkeypatch.setattr("plugboard.core.install.entry_command", lambda: EXE)
 
 
 def imported(client_id: str, raw: dict[str, Any]) -> tuple[ProxyEntry, list[str]]:

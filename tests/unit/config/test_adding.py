@@ -12,8 +12,8 @@ from plugboard.cli import main
 from plugboard.core.claude.discovery import discover
 from plugboard.core.config.connectors import Connectors
 from plugboard.core.config.form import ConnectorForm, EnvVar
-from plugboard.core.entries import plugboard_executable
 from plugboard.core.errors import PlugboardError
+from plugboard.core.install import entry_command
 from plugboard.core.secrets import keyring as secrets
 
 NOT_A_NAME = "(letters, digits and _, not starting with a digit)"
@@ -122,7 +122,7 @@ def test_what_passes_the_rules_is_written_exactly_as_before(capsys, claude_confi
     servers = json.loads(claude_config.read_text())["mcpServers"]
     assert servers == {
         "time": {
-            "command": plugboard_executable(),
+            "command": entry_command(),
             "args": ["run", "time", "--", "uvx", "mcp-server-time"],
             "env": {"TZ": "UTC"},
         },

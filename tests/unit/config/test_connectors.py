@@ -247,13 +247,13 @@ def test_a_folder_fsync_failure_after_the_rename_loses_nothing(connectors, claud
 
 
 def test_add_goes_through_the_launcher_unless_plain_and_warns_about_a_missing_program(claude_config, capsys):
-    from plugboard.core.entries import plugboard_executable
+    from plugboard.core.install import entry_command
 
     assert main(["add", "time", "--", "uvx", "mcp-server-time"]) == 0
     assert main(["add", "bare", "--plain", "--", "uvx", "mcp-server-time"]) == 0
     servers = json.loads(claude_config.read_text())["mcpServers"]
     assert servers["time"] == {
-        "command": plugboard_executable(),
+        "command": entry_command(),
         "args": ["run", "time", "--", "uvx", "mcp-server-time"],
     }
     assert servers["bare"] == {"command": "uvx", "args": ["mcp-server-time"]}

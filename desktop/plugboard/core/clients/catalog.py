@@ -471,8 +471,9 @@ def render_args(item: CatalogItem, name: str, values: Mapping[str, str]) -> list
 
 def plan_add(item: CatalogItem, name: str, values: Mapping[str, str]) -> CatalogPlan:
     """Check the form and build the connector entry; nothing is stored yet."""
+    from plugboard.core import install
     from plugboard.core.config.adding import check_name
-    from plugboard.core.entries import LauncherEntry, parse, plugboard_executable
+    from plugboard.core.entries import LauncherEntry, parse
 
     check_name(name)
     cleaned = check_values(item, values)
@@ -481,7 +482,7 @@ def plan_add(item: CatalogItem, name: str, values: Mapping[str, str]) -> Catalog
     secrets = {i.id: cleaned[i.id] for i in item.inputs if i.is_secret and i.id in cleaned}
     if item.runtime == "plugboard":
         # The item's args template is a `plugboard proxy ...` command line (the catalog's schema test checks it).
-        entry: dict[str, Any] = parse({"command": plugboard_executable(), "args": args, "env": env}).to_json()
+        entry: dict[str, Any] = parse({"command": install.entry_command(), "args": args, "env": env}).to_json()
         if not env:
             entry.pop("env", None)
     else:

@@ -248,7 +248,8 @@ def _oauth_args(server: ForeignServer, name: str) -> tuple[list[str], list[str]]
 
 def build_entry(name: str, server: ForeignServer) -> tuple[str, dict[str, Any], dict[str, str], list[str], list[str]]:
     """(kind, Claude entry, plaintext secrets, keys to ask, notes) for one foreign server."""
-    from plugboard.core.entries import LauncherEntry, ProxyEntry, is_plugboard_program, parse, plugboard_executable
+    from plugboard.core import install
+    from plugboard.core.entries import LauncherEntry, ProxyEntry, is_plugboard_program, parse
 
     notes = [f"{key} is not supported by Claude Desktop and is left out" for key in server.dropped]
     if server.url is not None:
@@ -265,7 +266,7 @@ def build_entry(name: str, server: ForeignServer) -> tuple[str, dict[str, Any], 
         if server.transport and server.transport.lower() == "sse":
             header_notes.append("uses the older HTTP+SSE transport; the proxy falls back to it by itself")
         words = ["proxy", name, server.url, *header_args, *oauth_args]
-        proxy = parse({"command": plugboard_executable(), "args": words})
+        proxy = parse({"command": install.entry_command(), "args": words})
         assert isinstance(proxy, ProxyEntry), "the header words are ours: they always parse"
         return "remote", proxy.to_json(), secrets, ask, notes + header_notes
     assert server.command is not None
@@ -283,7 +284,7 @@ def build_entry(name: str, server: ForeignServer) -> tuple[str, dict[str, Any], 
     if isinstance(theirs, LauncherEntry | ProxyEntry):
         # Another install's launcher or proxy entry: ours now, under the name in Claude's file (status and logs
         # are kept under that name).
-        own = replace(theirs, name=name, env=plain, program=plugboard_executable())
+        own = replace(theirs, name=name, env=plain, program=install.entry_command())
         return ("remote" if isinstance(own, ProxyEntry) else "local"), own.to_json(), secrets, ask, notes
     if is_plugboard_program(server.command):
         raise PlugboardError("it runs a `plugboard` command Plugboard cannot read")

@@ -45,6 +45,7 @@ from plugboard.core.config.jsondoc import (
     line_col,
 )
 from plugboard.core.errors import ConfigError, ConflictError, PlugboardError
+from plugboard.core.install import refuse_if_translocated
 from plugboard.core.locking import edit_lock
 from plugboard.core.paths import PlugboardDirs
 
@@ -302,6 +303,7 @@ def apply_edit(
     the keyring) that must not reach the backup this write makes.
     """
     scrub = tuple(s for s in scrub if s)
+    refuse_if_translocated()
     with edit_lock(dirs):
         for _attempt in range(MAX_EDIT_ATTEMPTS):
             snapshot = read(path)
@@ -340,6 +342,7 @@ def write_bytes(
     `expected`: the content the caller decided on (a repair computed before asking "apply?"); if the file holds
     something else now, nothing is written.
     """
+    refuse_if_translocated()
     with edit_lock(dirs):
         for _attempt in range(MAX_EDIT_ATTEMPTS):
             old = read_raw(path)

@@ -446,6 +446,16 @@ class ConfigDocument:
         value_text = self._dump(entry, style, style.member_indent)
         return self.text[: member.value_start] + value_text + self.text[member.value_end :]
 
+    def with_command_replaced(self, name: str, command: str) -> str:
+        """Replace only the text of entry `name`'s `command` string; every other byte stays (plugboard relink)."""
+        member = self._require(name)
+        entry = _Scanner(self.text).object(member.value_start)
+        index = entry.index_of("command")
+        if index is None:
+            raise KeyError(f"{name}.command")
+        span = entry.members[index]
+        return self.with_value_replaced(span.value_start, span.value_end, command)
+
     def with_value_replaced(self, start: int, end: int, value: Any) -> str:
         """Replace the JSON value at [start, end) by `value`, compact (used by repairs of scalar values)."""
         return self.text[:start] + json.dumps(value, ensure_ascii=self._style_basics()[1]) + self.text[end:]

@@ -49,6 +49,7 @@ class DiagnosisCode(StrEnum):
     INVALID_ANSWER = "invalid-answer"  # doctor: a listing the server answered with something that is not MCP
     CREDENTIALS_REFUSED = "credentials-refused"  # doctor's credential check: the service refused the key or token
     CHECK_FAILED = "check-failed"  # doctor's credential check failed for another reason
+    STALE_PLUGBOARD = "stale-plugboard"  # the entry starts a Plugboard that is gone or another copy (relink)
 
 
 Code = ReasonKind | DiagnosisCode
@@ -95,6 +96,20 @@ def _relative_fix(path: str) -> str:
         f"Claude Desktop starts servers with the working directory `/`, so `{path}` means `/{path.lstrip('./')}`. "
         "Use the absolute path (for Python servers, the venv's interpreter and an absolute script path, or "
         "`uv --directory /abs/path run ...`)."
+    )
+
+
+def stale_plugboard(explanation: str, missing: bool) -> Diagnosis:
+    """The entry names a `plugboard` that is gone, or another copy (core/config/relink.py finds them)."""
+    why = (
+        "Claude Desktop cannot start it: that copy of Plugboard was moved or deleted."
+        if missing
+        else "Claude Desktop starts that copy, not this one, and it breaks when that copy goes."
+    )
+    return Diagnosis(
+        DiagnosisCode.STALE_PLUGBOARD,
+        f"{explanation[0].upper()}{explanation[1:]}. {why}",
+        "Run `plugboard relink` (or press Relink in the app), then restart Claude Desktop.",
     )
 
 

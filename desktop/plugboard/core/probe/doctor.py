@@ -31,8 +31,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from plugboard.core import install
 from plugboard.core.config.connectors import Connector
 from plugboard.core.config.form import ConnectorForm
+from plugboard.core.config.relink import Link
 from plugboard.core.errors import PlugboardError
 from plugboard.core.logs.claude_desktop import ClaudeLogEntry, last_error
 from plugboard.core.logs.model import iso_time
@@ -193,8 +195,9 @@ def examine_connector(
     check: CheckCall | None = None,
     cancel: threading.Event | None = None,
 ) -> DoctorReport:
-    """`examine` a connector of Claude's config as Claude would start it."""
-    return examine(
+    """`examine` a connector of Claude's config as Claude would start it. The server itself is started with this
+    install's launcher; whether the `plugboard` the entry names still leads anywhere is checked from the entry."""
+    report = examine(
         server_spec(connector),
         entry_command=[connector.command, *connector.args],
         via_plugboard=connector.via_plugboard,
@@ -203,6 +206,12 @@ def examine_connector(
         check=check,
         cancel=cancel,
     )
+    if connector.via_plugboard:
+        link = Link(connector.name, connector.enabled, connector.command, install.link_state(connector.command))
+        if link.stale:
+            report.problems.insert(0, dx.stale_plugboard(link.explain(), link.state == "missing"))
+            report.ok = False
+    return report
 
 
 def examine_form(
