@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QStackedWidget,
     QSystemTrayIcon,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -33,6 +34,7 @@ from plugboard.gui.connectors_model import Row
 from plugboard.gui.connectors_page import ConnectorsPage
 from plugboard.gui.icons import app_icon
 from plugboard.gui.logs_page import LogsPage
+from plugboard.gui.relink_banner import RelinkBanner
 from plugboard.gui.remote_page import RemotePage
 from plugboard.gui.settings_page import SettingsPage
 from plugboard.gui.tray import Tray, overall_state
@@ -80,7 +82,17 @@ class MainWindow(QMainWindow):
         row = QHBoxLayout(body)
         row.addWidget(self.nav)
         row.addWidget(self.stack, 1)
-        self.setCentralWidget(body)
+        # Connectors that start another copy of Plugboard: a banner above every page (gui/relink_banner.py).
+        self.relink_banner = RelinkBanner(lambda: self.connectors, self)
+        self.relink_banner.relinked.connect(lambda _note: self._own_write())
+        self.relink_banner.relinked.connect(self.page.reload)
+        window_body = QWidget()
+        column = QVBoxLayout(window_body)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.relink_banner)
+        column.addWidget(body, 1)
+        self.setCentralWidget(window_body)
+        self.relink_banner.check()
         self.resize(1080, 540)
 
         quit_action = QAction("&Quit Plugboard", self)
@@ -239,6 +251,7 @@ class MainWindow(QMainWindow):
         self.page.shutdown()
         self.logs_page.shutdown()
         self.remote_page.shutdown()
+        self.relink_banner.shutdown()
         if self.tray is not None:
             self.tray.hide()
         super().closeEvent(event)
