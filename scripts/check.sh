@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# Every check, in one command: format, lint, types, import contracts, tests.
+# Every check, in one command: format, lint, types, import contracts, tests, and the Linux package.
 #
 #   bash scripts/check.sh            (after `bash scripts/setup.sh check` has installed everything once)
-#   bash scripts/check.sh -k tunnel  (extra arguments go to pytest)
+#   bash scripts/check.sh -k tunnel  (extra arguments go to pytest; a run narrowed that way skips the package)
+#
+# The package stages build dist/plugboard_<version>_amd64.deb and the .tar.gz (packaging/linux/build.sh), install
+# the .deb as a package manager does and run the smoke tests against it (packaging/linux/smoke.sh). They run on a
+# Debian/Ubuntu machine when pytest gets no extra arguments; PLUGBOARD_CHECK_PACKAGE=0 skips them, =1 forces them.
 #
 # Every stage runs even when an earlier one failed, so one run shows every problem. Each stage prints its wall time;
 # the last lines are a stage summary and the test counts. Exit status is 0 only when every stage passed and pytest
@@ -55,6 +59,14 @@ stage "ruff check" .venv/bin/ruff check .
 stage mypy .venv/bin/mypy
 stage lint-imports .venv/bin/lint-imports
 stage pytest bash scripts/test-session.sh .venv/bin/pytest --durations=15 --junitxml="$report_dir/pytest.xml" "$@"
+package_default=0
+if [ "$#" -eq 0 ] && command -v dpkg-deb >/dev/null 2>&1; then package_default=1; fi
+if [ "${PLUGBOARD_CHECK_PACKAGE:-$package_default}" = 1 ]; then
+    stage "package build" bash packaging/linux/build.sh
+    if [ "${results[-1]}" = ok ]; then  # never smoke-test a package left over from an earlier build
+        stage "package smoke" bash packaging/linux/smoke.sh
+    fi
+fi
 
 # Test counts from pytest's own report (absent when pytest could not start at all).
 counts="$(
@@ -76,7 +88,7 @@ EOF
 
 printf '\n==> summary\n'
 for i in "${!names[@]}"; do
-    printf '    %-13s %-22s %5ss\n' "${names[$i]}" "${results[$i]}" "${times[$i]}"
+    printf '    %-15s %-22s %5ss\n' "${names[$i]}" "${results[$i]}" "${times[$i]}"
 done
 total=$((SECONDS - CHECK_STARTED))
 if [ "${#failed[@]}" -eq 0 ]; then

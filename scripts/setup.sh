@@ -10,7 +10,8 @@
 #   2. a virtual environment in .venv with Plugboard and its test tools (`pip install -e '.[test]'`),
 #      redone only when pyproject.toml changed since the last successful install;
 #   3. for `check`: the npm MCP servers the integration tests start (`npm ci` in tests/node),
-#      redone only when tests/node/package-lock.json changed.
+#      redone only when tests/node/package-lock.json changed; the package build tools (dpkg-dev, fakeroot) come
+#      with step 1, and the build's own environment from requirements/release.lock with the build (check.sh).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -54,6 +55,12 @@ SYSTEM_PACKAGES=(
     # A real Secret Service for the keyring tests, inside a private D-Bus session.
     gnome-keyring dbus-x11 libsecret-tools
 )
+
+# Only for `check`: building the .deb (dpkg-deb, dpkg-shlibdeps, fakeroot) and the package's window test (xwininfo).
+CHECK_PACKAGES=(dpkg-dev fakeroot x11-utils)
+if [ "$MODE" = check ]; then
+    SYSTEM_PACKAGES+=("${CHECK_PACKAGES[@]}")
+fi
 
 package_installed() {
     local name
