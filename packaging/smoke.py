@@ -1,10 +1,13 @@
 """Smoke tests of an installed Plugboard package: what Claude Desktop and a user meet, from the package's own files.
 
-    python packaging/smoke.py --root / [--screenshot FILE]       (inside scripts/test-session.sh: a keyring)
+    python packaging/smoke.py --root / [--screenshot FILE]       (Linux, inside scripts/test-session.sh: a keyring)
+    python packaging/smoke.py --bundle DIR [--screenshot FILE]   (macOS, Windows: DIR holds plugboard and the app)
 
-`--root` is where the package was installed (`/` after `dpkg -i`, or the folder `dpkg -x` filled); the package's
-paths are ROOT/opt/plugboard/{plugboard,plugboard-app} and ROOT/usr/bin/plugboard. Run with the checkout's .venv
-Python: the test servers (tests/servers) need the MCP SDK; the package under test is only ever run as a program.
+`--root` is where the .deb was installed (`/` after `apt-get install`, or the folder `dpkg-deb -x` filled); the
+package's paths are ROOT/opt/plugboard/{plugboard,plugboard-app} and ROOT/usr/bin/plugboard. `--bundle` names the
+folder of the two executables elsewhere (Plugboard.app/Contents/MacOS; %LOCALAPPDATA%\\Programs\\Plugboard). Run
+with the checkout's Python environment: the test servers (tests/servers) need the MCP SDK; the package under test
+is only ever run as a program.
 
 Checks, each printed as `ok`/`FAIL` with its evidence:
 - the package's files are where a package manager put them (the /usr/bin link, the .desktop entry, the icons);
@@ -12,9 +15,11 @@ Checks, each printed as `ok`/`FAIL` with its evidence:
 - a connector added with the packaged command (`plugboard add --secret`) is written with the per-user command path,
   and started as Claude Desktop starts it (that path, a Claude-like environment) answers `initialize`, and its tool
   sees the secret from the keyring (length only: the value never crosses the protocol);
-- `plugboard run` maps no Qt library while it serves (/proc/PID/maps), and neither does `plugboard proxy`;
+- `plugboard run` maps no Qt library while it serves (/proc/PID/maps on Linux, the loaded modules elsewhere), and
+  neither does `plugboard proxy`;
 - `plugboard proxy` reaches a Streamable HTTP server (an MCP SDK server on loopback) and lists its tools;
-- the packaged app opens its window on a virtual screen (Xvfb); a screenshot is saved;
+- the packaged app opens its window (Linux: on a virtual screen, Xvfb, seen from outside with xwininfo; elsewhere
+  the app saves its own first frame, PLUGBOARD_SCREENSHOT, gui/app.py); a screenshot is saved;
 - `plugboard run`'s start-up overhead over starting the server directly (bench_launcher.py, a short run, reported).
 The last line is `N passed, N failed`; the exit status is 1 when any check failed.
 """
@@ -24,12 +29,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import queue
 import re
 import select
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -44,7 +51,7 @@ ANSWER_TIMEOUT_S = 30.0
 WINDOW_TIMEOUT_S = 60.0
 # Processes the smoke test started get this long to leave after being asked, then are killed.
 STOP_GRACE_S = 10.0
-QT_MARKERS = ("libQt6", "libshiboken6", "libpyside6", "/PySide6/")
+QT_MARKERS = ("libQt6", "libshiboken6", "libpyside6", "PySide6", "Qt6Core", "QtCore.framework", "shiboken6")
 SECRET_VALUE = "smoke-secret-value-0123456789"  # noqa: S105 - a test value, stored in the test keyring
 
 results: list[tuple[bool, str, str]] = []
@@ -66,10 +73,28 @@ def check(name: str) -> Callable[[Callable[[], str]], Callable[[], str]]:
     return wrap
 
 
+def loaded_files(pid: int) -> list[str]:
+    """The files a running process has mapped: its libraries."""
+    if sys.platform.startswith("linux"):
+        maps = Path(f"/proc/{pid}/maps").read_text(encoding="utf-8")
+        return [line.split()[-1] for line in maps.splitlines() if "/" in line]
+    if sys.platform == "darwin":  # psutil has no memory maps on macOS; lsof lists mapped files as "txt"
+        out = subprocess.run(["lsof", "-p", str(pid), "-Fn"], capture_output=True, text=True, check=False).stdout
+        return [line[1:] for line in out.splitlines() if line.startswith("n/")]
+    import psutil
+
+    return [m.path for m in psutil.Process(pid).memory_maps()]
+
+
+def qt_mappings(pid: int) -> list[str]:
+    return sorted({path for path in loaded_files(pid) if any(m in path for m in QT_MARKERS)})
+
+
 def claude_env(home: Path, **extra: str) -> dict[str, str]:
     """What Claude Desktop passes a server (FACTS.md §A), plus what reaches the test session's keyring."""
     env = {k: os.environ[k] for k in ("HOME", "LOGNAME", "PATH", "SHELL", "TERM", "USER") if k in os.environ}
-    for key in ("DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR"):
+    windows = ("APPDATA", "LOCALAPPDATA", "USERPROFILE", "SYSTEMROOT", "SYSTEMDRIVE", "TEMP", "TMP", "USERNAME")
+    for key in ("DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR", *windows):
         if key in os.environ:
             env[key] = os.environ[key]
     env["PLUGBOARD_HOME"] = str(home)
@@ -84,7 +109,16 @@ class Stdio:
         self.proc = subprocess.Popen(
             argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
         )
-        self.buffer = b""
+        # A reader thread, not select(): pipes cannot be selected on Windows.
+        self.lines: queue.Queue[bytes] = queue.Queue()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.put(line)
+        self.lines.put(b"")
 
     def send(self, message: dict[str, object]) -> None:
         assert self.proc.stdin is not None
@@ -92,23 +126,18 @@ class Stdio:
         self.proc.stdin.flush()
 
     def answer(self, request_id: int) -> dict[str, object]:
-        assert self.proc.stdout is not None
         deadline = time.monotonic() + ANSWER_TIMEOUT_S
         while True:
-            while b"\n" in self.buffer:
-                line, self.buffer = self.buffer.split(b"\n", 1)
-                message = json.loads(line)
-                if message.get("id") == request_id:
-                    return message
             left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError(f"no answer to request {request_id} within {ANSWER_TIMEOUT_S:.0f} s")
-            ready, _, _ = select.select([self.proc.stdout], [], [], left)
-            if ready:
-                chunk = os.read(self.proc.stdout.fileno(), 65536)
-                if not chunk:
-                    raise RuntimeError(f"the program closed its output; stderr: {self.stderr_tail()}")
-                self.buffer += chunk
+            try:
+                line = self.lines.get(timeout=max(0.0, left))
+            except queue.Empty:
+                raise TimeoutError(f"no answer to request {request_id} within {ANSWER_TIMEOUT_S:.0f} s") from None
+            if not line:
+                raise RuntimeError(f"the program closed its output; stderr: {self.stderr_tail()}")
+            message = json.loads(line)
+            if message.get("id") == request_id:
+                return message
 
     def initialize(self) -> dict[str, object]:
         self.send(
@@ -137,8 +166,7 @@ class Stdio:
         return answer["result"]  # type: ignore[return-value]
 
     def qt_mappings(self) -> list[str]:
-        maps = Path(f"/proc/{self.proc.pid}/maps").read_text(encoding="utf-8")
-        return sorted({line.split()[-1] for line in maps.splitlines() if any(m in line for m in QT_MARKERS)})
+        return qt_mappings(self.proc.pid)
 
     def stderr_tail(self) -> str:
         if self.proc.poll() is None or self.proc.stderr is None:
@@ -154,6 +182,7 @@ class Stdio:
             self.proc.kill()
             return self.proc.wait()
         finally:
+            self.reader.join(STOP_GRACE_S)
             for stream in (self.proc.stdout, self.proc.stderr):
                 if stream is not None:
                     stream.close()
@@ -161,20 +190,22 @@ class Stdio:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--root", type=Path, default=Path("/"))
+    parser.add_argument("--root", type=Path, help="where the .deb was installed (Linux)")
+    parser.add_argument("--bundle", type=Path, help="the folder of the two executables (macOS, Windows)")
     parser.add_argument("--screenshot", type=Path, default=ROOT / "build" / "smoke" / "app-window.png")
     parser.add_argument("--bench-runs", type=int, default=8)
     opts = parser.parse_args()
 
-    root: Path = opts.root
-    bundle = root / "opt" / "plugboard"
-    command = bundle / "plugboard"
-    app = bundle / "plugboard-app"
+    root: Path | None = opts.root
+    bundle: Path = opts.bundle or (root or Path("/")) / "opt" / "plugboard"
+    exe = ".exe" if os.name == "nt" else ""
+    command = bundle / f"plugboard{exe}"
+    app = bundle / f"plugboard-app{exe}"
     home = Path(tempfile.mkdtemp(prefix="plugboard-smoke-"))
     config = home / "Claude" / "claude_desktop_config.json"
     config.parent.mkdir(parents=True)
     env = claude_env(home, PLUGBOARD_CLAUDE_CONFIG=str(config))
-    print(f"smoke: package at {root}, Plugboard home {home}", flush=True)
+    print(f"smoke: package at {root or bundle}, Plugboard home {home}", flush=True)
 
     def cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -189,6 +220,12 @@ def main() -> int:
 
     @check("the package's files are in place")
     def _files() -> str:
+        if root is None:
+            wanted = [command, app] + ([bundle / "plugboard-command.files"] if os.name == "nt" else [])
+            missing = [str(p) for p in wanted if not p.is_file()]
+            if missing:
+                raise AssertionError(f"missing: {missing}")
+            return f"{command.name} and {app.name} in {bundle}"
         link = root / "usr" / "bin" / "plugboard"
         if os.readlink(link) != "/opt/plugboard/plugboard":
             raise AssertionError(f"{link} -> {os.readlink(link)}")
@@ -229,15 +266,23 @@ def main() -> int:
         if added.returncode != 0:
             raise AssertionError(f"plugboard add: {added.stderr}")
         entry = json.loads(config.read_text(encoding="utf-8"))["mcpServers"]["smoke"]
-        shim = home / "bin" / "plugboard"
-        if entry["command"] != str(shim) or os.path.realpath(shim) != os.path.realpath(command):
-            raise AssertionError(f"entry command {entry['command']} (shim -> {os.path.realpath(shim)})")
+        shim = home / "bin" / command.name
+        leads_to = (
+            Path(os.path.realpath(shim))
+            if os.name != "nt"
+            else Path(json.loads((shim.parent / "plugboard-shim.json").read_text(encoding="utf-8"))["source"])
+            / command.name
+        )  # Windows: a copy of the command's files, with a record of where they came from
+        if entry["command"] != str(shim) or not os.path.samefile(leads_to, command):
+            raise AssertionError(f"entry command {entry['command']} (shim -> {leads_to})")
         if SECRET_VALUE in config.read_text(encoding="utf-8"):
             raise AssertionError("the secret reached Claude's file")
         server = Stdio([entry["command"], *entry["args"]], claude_env(home))  # Claude's env: no PLUGBOARD_CLAUDE_...
         try:
             info = server.initialize()
             status = server.call(2, "tools/call", {"name": "env_status", "arguments": {"name": "SMOKE_TOKEN"}})
+            # The bundle's own library folder must not reach the server (packaging/entry/plugboard_command.py).
+            libraries = server.call(3, "tools/call", {"name": "env_status", "arguments": {"name": "LD_LIBRARY_PATH"}})
             qt = server.qt_mappings()
         finally:
             code = server.close()
@@ -246,10 +291,13 @@ def main() -> int:
             raise AssertionError(f"the server saw {seen}")
         if qt:
             raise AssertionError(f"`plugboard run` mapped Qt: {qt}")
+        leaked = json.loads(libraries["content"][0]["text"])  # type: ignore[index]
+        if leaked["set"] != ("LD_LIBRARY_PATH" in os.environ):
+            raise AssertionError(f"LD_LIBRARY_PATH reached the server as the launcher changed it: {leaked}")
         return (
-            f"entry runs {entry['command']} -> {os.path.realpath(shim)}; initialize answered by "
+            f"entry runs {entry['command']} -> {leads_to}; initialize answered by "
             f"{info['serverInfo']['name']}; SMOKE_TOKEN set, {seen['length']} characters; "  # type: ignore[index]
-            f"no Qt library in /proc/PID/maps of `plugboard run`; launcher exit {code}"
+            f"no Qt library mapped by `plugboard run`; launcher exit {code}"
         )
 
     @check("plugboard proxy reaches a Streamable HTTP server and maps no Qt library")
@@ -258,14 +306,15 @@ def main() -> int:
             [sys.executable, str(SERVERS / "http_mcp.py"), "--port", "0"],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
-            start_new_session=True,
         )
         try:
             assert backend.stdout is not None
-            ready, _, _ = select.select([backend.stdout], [], [], ANSWER_TIMEOUT_S)
-            if not ready:
-                raise TimeoutError("the HTTP test server did not report its port")
-            port = int(backend.stdout.readline().strip())
+            first: queue.Queue[bytes] = queue.Queue()
+            threading.Thread(target=lambda: first.put(backend.stdout.readline()), daemon=True).start()  # type: ignore[union-attr]
+            try:
+                port = int(first.get(timeout=ANSWER_TIMEOUT_S).strip())
+            except queue.Empty:
+                raise TimeoutError("the HTTP test server did not report its port") from None
             url = f"http://127.0.0.1:{port}/mcp"
             proxy = Stdio([str(command), "proxy", "smoke-remote", url], claude_env(home))
             try:
@@ -292,12 +341,14 @@ def main() -> int:
             raise AssertionError(f"`plugboard proxy` mapped Qt: {qt}")
         return (
             f"{url}: initialize answered by {info['serverInfo']['name']}, "  # type: ignore[index]
-            f"{len(names)} tools, add(2, 3) = {text}; no Qt library in /proc/PID/maps of `plugboard proxy`"
+            f"{len(names)} tools, add(2, 3) = {text}; no Qt library mapped by `plugboard proxy`"
         )
 
-    @check("the packaged app opens its window on a virtual screen")
+    @check("the packaged app opens its window")
     def _app() -> str:
-        return open_app_window(app, env, opts.screenshot)
+        if sys.platform.startswith("linux"):
+            return open_app_window(app, env, opts.screenshot)
+        return app_saves_its_window(app, env, opts.screenshot)
 
     @check("launcher start-up: direct vs source vs bundle (report only)")
     def _bench() -> str:
@@ -384,6 +435,23 @@ def open_app_window(app: Path, env: dict[str, str], screenshot: Path) -> str:
         xvfb.wait(STOP_GRACE_S)
         os.close(read_fd)
         shutil.rmtree(work, ignore_errors=True)
+
+
+def app_saves_its_window(app: Path, env: dict[str, str], screenshot: Path) -> str:
+    """macOS, Windows (a desktop session): the app saves its own first frame and quits (gui/app.py)."""
+    screenshot.parent.mkdir(parents=True, exist_ok=True)
+    screenshot.unlink(missing_ok=True)
+    result = subprocess.run(
+        [str(app)],
+        env=dict(env, PLUGBOARD_SCREENSHOT=str(screenshot)),
+        capture_output=True,
+        text=True,
+        timeout=WINDOW_TIMEOUT_S,
+        check=False,
+    )
+    if result.returncode != 0 or not screenshot.is_file():
+        raise AssertionError(f"exit {result.returncode}, no screenshot; {result.stderr[-800:]}")
+    return f"the app showed its window and saved it: {screenshot} ({screenshot.stat().st_size} bytes)"
 
 
 GRAB = """

@@ -1,5 +1,20 @@
 """Entry point of the bundle's `plugboard` command (console, no Qt): Claude Desktop starts it for every connector."""
 
+import os
+import sys
+
+# PyInstaller's bootloader puts the bundle's library folder first on LD_LIBRARY_PATH (keeping the old value in
+# LD_LIBRARY_PATH_ORIG) for this process's children. Our children are the user's servers (node, python, uvx…) and
+# Claude Desktop itself: they must load their own system libraries, not the bundle's OpenSSL or libpython. This
+# process read the variable when it started, so changing it here only changes what children get.
+if getattr(sys, "frozen", False):
+    for _name in ("LD_LIBRARY_PATH",):
+        _original = os.environ.pop(f"{_name}_ORIG", None)
+        if _original is None:
+            os.environ.pop(_name, None)
+        else:
+            os.environ[_name] = _original
+
 from plugboard.cli import main
 
 raise SystemExit(main())

@@ -3,7 +3,7 @@
 #
 #   bash packaging/linux/smoke.sh [SMOKE OPTIONS]     (PLUGBOARD_DEB=FILE picks the package; default: the newest)
 #
-# As root (this machine and CI) the package goes into the real system with `apt-get install ./FILE.deb`: dpkg puts
+# As root, or with passwordless sudo (this machine, CI), the package goes into the real system with `apt-get install ./FILE.deb`: dpkg puts
 # the files in place and apt checks that every Depends can be met, which is what a user's install does; it is
 # removed again afterwards (`dpkg --purge`), leaving the system as it was. Without root the package is unpacked with
 # `dpkg-deb -x` into a private folder with the same paths (/opt/plugboard, /usr/bin/plugboard as a link to
@@ -25,10 +25,14 @@ fi
 
 install_root=/
 cleanup() { :; }
-if [ "$(id -u)" = 0 ]; then
+SUDO=()
+if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+    SUDO=(sudo -n)  # CI runners: passwordless sudo
+fi
+if [ "$(id -u)" = 0 ] || [ "${#SUDO[@]}" -gt 0 ]; then
     echo "smoke: installing $DEB into this system (apt-get install ./$(basename "$DEB"))"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "./$DEB" >/dev/null
-    cleanup() { dpkg --purge plugboard >/dev/null; }
+    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "./$DEB" >/dev/null
+    cleanup() { "${SUDO[@]}" dpkg --purge plugboard >/dev/null; }
 else
     install_root="$(mktemp -d "${TMPDIR:-/tmp}/plugboard-deb.XXXXXX")"
     echo "smoke: not root: unpacking $DEB into $install_root (dpkg-deb -x; Depends are not checked this way)"

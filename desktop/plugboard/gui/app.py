@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import gc
+import os
 import sys
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from plugboard.gui.main_window import MainWindow
@@ -14,6 +16,10 @@ from plugboard.gui.main_window import MainWindow
 # lines/s that added up to 60-90 ms event-loop stalls. 1 ms halved the worst stall (tests/benchmarks/bench_gui.py)
 # at no visible cost to the followers' throughput.
 GIL_SWITCH_INTERVAL_S = 0.001
+# PLUGBOARD_SCREENSHOT=FILE: save the window's first frames to FILE, then quit. The package smoke tests
+# (packaging/smoke.py) use it on macOS and Windows, where no outside tool may look at another app's window. 1.5 s
+# lets the first look at Claude's file and the first paint finish.
+SCREENSHOT_AFTER_MS = 1500
 
 
 def tune_interpreter() -> None:
@@ -37,5 +43,13 @@ def run_app(config_override: str | None = None) -> int:
     app.setOrganizationName("Plugboard")
     window = MainWindow(config_override)
     window.show()
+    screenshot = os.environ.get("PLUGBOARD_SCREENSHOT")
+    if screenshot:
+
+        def save_and_quit() -> None:
+            window.grab().save(screenshot, "PNG")
+            window.quit()
+
+        QTimer.singleShot(SCREENSHOT_AFTER_MS, save_and_quit)
     settle_heap()
     return int(app.exec())
