@@ -283,6 +283,9 @@ def main() -> int:
             status = server.call(2, "tools/call", {"name": "env_status", "arguments": {"name": "SMOKE_TOKEN"}})
             # The bundle's own library folder must not reach the server (packaging/entry/plugboard_command.py).
             libraries = server.call(3, "tools/call", {"name": "env_status", "arguments": {"name": "LD_LIBRARY_PATH"}})
+            level = server.call(
+                4, "tools/call", {"name": "env_status", "arguments": {"name": "_PYI_PARENT_PROCESS_LEVEL"}}
+            )
             qt = server.qt_mappings()
         finally:
             code = server.close()
@@ -294,6 +297,8 @@ def main() -> int:
         leaked = json.loads(libraries["content"][0]["text"])  # type: ignore[index]
         if leaked["set"] != ("LD_LIBRARY_PATH" in os.environ):
             raise AssertionError(f"LD_LIBRARY_PATH reached the server as the launcher changed it: {leaked}")
+        if json.loads(level["content"][0]["text"])["set"]:  # type: ignore[index]
+            raise AssertionError("PyInstaller's _PYI_PARENT_PROCESS_LEVEL reached the server")
         return (
             f"entry runs {entry['command']} -> {leads_to}; initialize answered by "
             f"{info['serverInfo']['name']}; SMOKE_TOKEN set, {seen['length']} characters; "  # type: ignore[index]

@@ -60,6 +60,8 @@ rm -rf "$ROOT/build/lib" "$ROOT"/build/bdist.*
     2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
 rm -rf "$ROOT/build/lib" "$ROOT"/build/bdist.*
 
+say "build environment ready in $((SECONDS - STARTED))s"
+
 # 2. Icons and the bundle.
 ICONS="$BUILD/icons"
 rm -rf "$ICONS"
@@ -119,7 +121,10 @@ Description: companion for Claude Desktop's MCP connectors
 CONTROL
 DEB="dist/plugboard_${VERSION}_${ARCH}.deb"
 rm -f "$DEB"
-fakeroot dpkg-deb --build -Zxz "$STAGE" "$DEB" >/dev/null
+# xz at level 1: 11 s and 58 MB here, against 68 s and 51 MB at dpkg's default level 6, on every check run.
+deb_started=$SECONDS
+fakeroot dpkg-deb --build -Zxz -z1 "$STAGE" "$DEB" >/dev/null
+say "$DEB packed in $((SECONDS - deb_started))s"
 
 # 4. The .tar.gz: plugboard-<version>/ holding the bundle, the .desktop file and the icons.
 TARBALL="dist/plugboard-${VERSION}-linux-${TAR_ARCH}.tar.gz"
