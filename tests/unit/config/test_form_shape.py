@@ -8,7 +8,8 @@ from pathlib import Path
 
 from plugboard.core.config.connectors import Connectors
 from plugboard.core.config.form import ConnectorForm, EnvVar
-from plugboard.core.entries import LauncherEntry, parse, plugboard_executable
+from plugboard.core.entries import LauncherEntry, parse
+from plugboard.core.install import entry_command
 
 BARE = {"command": "npx", "args": ["-y", "server-filesystem", "/tmp"], "env": {"MODE": "ro"}, "extensionId": "ext.1"}
 PROXY = {"command": "/old/install/plugboard", "args": ["proxy", "far", "http://127.0.0.1:5000/mcp", "--ssh", "box"]}
@@ -56,7 +57,7 @@ def test_choosing_the_launcher_for_a_bare_entry_keeps_claudes_keys(claude_config
     form.save(connectors, "files")
     entry = json.loads(claude_config.read_text())["mcpServers"]["files"]
     parsed = parse(entry)
-    assert isinstance(parsed, LauncherEntry) and entry["command"] == plugboard_executable()
+    assert isinstance(parsed, LauncherEntry) and entry["command"] == entry_command()
     assert entry["extensionId"] == "ext.1" and dict(parsed.env) == {"MODE": "ro"}
 
 

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from plugboard.core.config.connectors import Connector
-from plugboard.core.entries import plugboard_executable
+from plugboard.core.install import entry_command
 from plugboard.core.launch.status import ConnectorStatus, RunState
 from plugboard.core.logs.claude_desktop import parse_lines
 from plugboard.core.paths import plugboard_dirs
@@ -30,14 +30,14 @@ REMOTE = Connector(
     "catalyst",
     True,
     {
-        "command": plugboard_executable(),
+        "command": entry_command(),
         "args": ["proxy", "catalyst", "http://127.0.0.1:5000/mcp", "--ssh", "droplet", "--bearer-secret", "API_KEY"],
     },
 )
 LAUNCHED = Connector(
     "github",
     True,
-    {"command": plugboard_executable(), "args": ["run", "github", "--secret", "GITHUB_TOKEN", "--", "npx", "x"]},
+    {"command": entry_command(), "args": ["run", "github", "--secret", "GITHUB_TOKEN", "--", "npx", "x"]},
 )
 
 
