@@ -31,7 +31,7 @@ from integration.bridge.test_oauth import (
     visits,
 )
 from plugboard.core.bridge.era import Era, EraCache
-from plugboard.core.entries import plugboard_executable
+from plugboard.core.install import entry_command
 from plugboard.core.paths import plugboard_dirs
 from servers.headless_browser import write_browser
 from servers.http_backend import Backend
@@ -62,7 +62,7 @@ def echo_through_proxy(url: str, env: dict[str, str], *flags: str) -> str:
     """Start `plugboard proxy NAME URL --oauth` as Claude does, call `echo`; the text, or the error's message."""
     passed = {key: os.environ[key] for key in PASSED if key in os.environ}
     params = StdioServerParameters(
-        command=plugboard_executable(), args=["proxy", NAME, url, "--oauth", *flags], env={**passed, **env}
+        command=entry_command(), args=["proxy", NAME, url, "--oauth", *flags], env={**passed, **env}
     )
     said: list[str] = []
 
