@@ -19,6 +19,8 @@ class Settings:
     log_retention_days: int = 14
     claude_config: str | None = None
     """A chosen Claude config file; None = the one discovered for this OS."""
+    theme: str = "system"
+    """The app's colours: "system" follows the OS's light or dark scheme; "light" or "dark" forces one."""
 
     @classmethod
     def load(cls, store: Store | None = None) -> Settings:

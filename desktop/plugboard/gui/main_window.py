@@ -1,5 +1,19 @@
-"""The main window, titled "Plugboard": pages in a side navigation, the tray icon, and app-wide behaviour.
+"""The main window, titled "Plugboard": a header (is Claude Desktop running, do changes wait for its restart), the
+page list, the pages, the tray icon, and app-wide behaviour.
 
+- Start-up paints first and works after. Before the first paint only the shell is built (header, page list, an
+  empty stack): no config read, no process scan, no keyring, none of the pages' imports (the Remote page alone
+  pulls in paramiko, ~0.3 s). Once the window has painted, the Connectors page is built, then the other pages'
+  modules are imported on a worker thread and each page is built in its own event-loop turn. A page asked for
+  earlier (a test, Ctrl+3 before the start-up is done) is built on the spot. Figures in
+  tests/benchmarks/README.md (`bench_gui.py`).
+- Fits the screen: the window opens inside the screen's available geometry (the default size is clamped, and the
+  window centred), the page list shrinks to its icons when the window is narrow, and the pages fold their
+  toolbars into a "More" menu (`gui/toolbar.py`), so a 1366×768 laptop at 200 % (683×384 logical pixels) shows
+  every control.
+- Keyboard: Ctrl+1…4 (⌘1…4 on macOS: Qt maps Ctrl to ⌘ there) open the pages; Tab moves between the header, the
+  page list and the page's controls, and leaves a table instead of walking its cells (`setTabKeyNavigation(False)`
+  on every item view); the focus ring is the theme's (`gui/theme.py`).
 - When Claude's config changes on disk from elsewhere, the view reloads and says so (QFileSystemWatcher on the file
   and its folder: an atomic rename replaces the file, and the watcher forgets a replaced file).
 - Closing the window keeps Plugboard in the tray when that setting is on and a tray exists; Quit (menu, tray,
@@ -11,130 +25,422 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QFileSystemWatcher, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QEvent, QFileSystemWatcher, QObject, QRect, QSize, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QApplication,
     QHBoxLayout,
+    QLabel,
     QListWidget,
+    QListWidgetItem,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QStackedWidget,
-    QSystemTrayIcon,
     QVBoxLayout,
     QWidget,
 )
 
-from plugboard.core.claude.app import ClaudeApp
-from plugboard.core.claude.discovery import discover
-from plugboard.core.config.connectors import Connectors
-from plugboard.core.logs.connector_log import prune_old_logs
 from plugboard.core.settings import Settings
-from plugboard.gui.connectors_model import Row
-from plugboard.gui.connectors_page import ConnectorsPage
+from plugboard.gui.header import Header
 from plugboard.gui.icons import app_icon
-from plugboard.gui.logs_page import LogsPage
 from plugboard.gui.relink_banner import RelinkBanner
-from plugboard.gui.remote_page import RemotePage
-from plugboard.gui.settings_page import SettingsPage
-from plugboard.gui.tray import Tray, overall_state
+from plugboard.gui.theme import Theme, icon
+from plugboard.gui.worker import Workers
+
+if TYPE_CHECKING:
+    from plugboard.core.claude.app import ClaudeApp
+    from plugboard.core.config.connectors import Connectors
+    from plugboard.gui.connectors_model import Row
+    from plugboard.gui.connectors_page import ConnectorsPage
+    from plugboard.gui.logs_page import LogsPage
+    from plugboard.gui.remote_page import RemotePage
+    from plugboard.gui.settings_page import SettingsPage
+    from plugboard.gui.tray import Tray
+
+# The window's size when it fits: wide enough for the Connectors table's columns side by side.
+DEFAULT_SIZE = QSize(1080, 600)
+# Room left for the window manager's title bar and borders when the default size is clamped to the screen (the
+# frame is unknown until the window is shown; 48 px covers GNOME, KDE, Windows 11 and macOS title bars).
+FRAME_ALLOWANCE = 48
+# Start-up work after the first paint: a worker imports the other pages' modules; closing waits this long for it.
+WORKER_JOIN_S = 2.0
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    key: str
+    title: str
+    icon: str
+    description: str
+
+
+PAGES = (
+    PageSpec("connectors", "Connectors", "connectors", "Switch connectors on and off, add, edit and test them"),
+    PageSpec("logs", "Logs", "logs", "Live logs of every connector"),
+    PageSpec("remote", "Remote", "remote", "SSH tunnels to your servers"),
+    PageSpec("settings", "Settings", "settings", "Claude's config file, theme, tray and login"),
+)
+# Modules the pages after the first need; imported on a worker once the window has painted.
+LATER_MODULES = ("plugboard.gui.logs_page", "plugboard.gui.remote_page", "plugboard.gui.settings_page")
+
+
+class PageList(QListWidget):
+    """The page list: icons and titles, or icons only when the window is too narrow for both."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("nav")
+        self.setAccessibleName("Pages")
+        self.setAccessibleDescription("Ctrl+1 to Ctrl+4 open the pages")
+        self.setIconSize(QSize(20, 20))
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.titles: list[str] = []
+        self.compact = False
+
+    def add_page(self, spec: PageSpec, number: int) -> None:
+        item = QListWidgetItem(icon(spec.icon), spec.title)
+        item.setToolTip(f"{spec.description} (Ctrl+{number})")
+        item.setData(Qt.ItemDataRole.AccessibleTextRole, spec.title)
+        item.setData(Qt.ItemDataRole.AccessibleDescriptionRole, spec.description)
+        self.addItem(item)
+        self.titles.append(spec.title)
+
+    def _full_width(self) -> int:
+        widest = max((self.fontMetrics().horizontalAdvance(t) for t in self.titles), default=0)
+        return self.iconSize().width() + widest + 2 * self.frameWidth() + 48
+
+    def _compact_width(self) -> int:
+        return self.iconSize().width() + 2 * self.frameWidth() + 28
+
+    def sizeHint(self) -> QSize:
+        return QSize(self._full_width(), super().sizeHint().height())
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(self._compact_width(), 0)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.set_compact(event.size().width() < self._full_width())
+
+    def set_compact(self, compact: bool) -> None:
+        if compact == self.compact:
+            return
+        self.compact = compact
+        for i, title in enumerate(self.titles):
+            self.item(i).setText("" if compact else title)
+
+
+class _FirstPaint(QObject):
+    """Calls `then` once, in the event-loop turn after the window's first paint."""
+
+    def __init__(self, window: QWidget, then: Callable[[], None]) -> None:
+        super().__init__(window)
+        self._then: Callable[[], None] | None = then
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint and self._then is not None:
+            then, self._then = self._then, None
+            QTimer.singleShot(0, self, then)
+        return False
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, config_override: str | None = None, claude: ClaudeApp | None = None) -> None:
+    def __init__(self, config_override: str | None = None, claude: ClaudeApp | Any | None = None) -> None:
         super().__init__()
         self.setWindowTitle("Plugboard")
         self.setWindowIcon(app_icon("ok"))
+        self.setAccessibleName("Plugboard")
         self.settings = Settings.load()
-        prune_old_logs(self.settings.log_retention_days)  # the "keep logs for" setting, applied at each start
+        app = QApplication.instance()
+        assert isinstance(app, QApplication), "the main window needs a QApplication"
+        self.theme = Theme(app, self.settings.theme)
         self.config_override = config_override
-        chosen = config_override or self.settings.claude_config
-        self.connectors = Connectors(discover(chosen))
+        self.chosen = config_override or self.settings.claude_config
+        self._claude = claude
+        self._connectors: Connectors | None = None
         self.quitting = False
+        self._closed = False
         self._quit_when_idle = False
         self._lights: dict[str, str] = {}
+        self._pages: dict[str, QWidget] = {}
+        self.workers = Workers(self)
+        self.tray: Tray | None = None
+        self.watcher: QFileSystemWatcher | None = None
+        self._last_seen: bytes | None = None
 
-        self.page = ConnectorsPage(self.connectors, claude or ClaudeApp(config_override=chosen), self)
-        self.page.wrote.connect(self._own_write)
-        self.logs_page = LogsPage(self.connectors, self)
-        self.remote_page = RemotePage(self.connectors, self)
-        self.remote_page.connector_added.connect(self._remote_added)
-        self.page.remote_requested.connect(self.remote_page.open_wizard)
-        self.settings_page = SettingsPage(self.settings, self.connectors.discovery, self)
-        self.settings_page.config_chosen.connect(self.use_config)
-        self.nav = QListWidget()
-        self.nav.setAccessibleName("Pages")
+        self.page_actions: list[QAction] = []
+        for number, spec in enumerate(PAGES, start=1):
+            action = QAction(icon(spec.icon), spec.title, self)
+            action.setShortcut(QKeySequence(f"Ctrl+{number}"))
+            action.setToolTip(spec.description)
+            action.triggered.connect(lambda _checked=False, title=spec.title: self.show_page(title))
+            self.addAction(action)  # the shortcut works whether or not a menu shows the action
+            self.page_actions.append(action)
+        self.quit_action = QAction("&Quit Plugboard", self)
+        self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        self.quit_action.triggered.connect(self.quit)
+        self.addAction(self.quit_action)
+        menu: QMenu | None = None
+        if sys.platform == "darwin":  # the global menu bar; no room is taken in the window
+            self.menuBar().addMenu("&File").addAction(self.quit_action)
+            self.menuBar().addMenu("&Go").addActions(self.page_actions)
+        else:  # the header's menu button: a menu bar would cost a row a 200 % laptop screen does not have
+            menu = QMenu(self)
+            menu.addActions(self.page_actions)
+            menu.addSeparator()
+            menu.addAction(self.quit_action)
+        self.header = Header(claude, menu, self)
+        self.header.restart_requested.connect(self._restart_claude)
+
+        self.nav = PageList()
         self.stack = QStackedWidget()
-        pages = (
-            ("Connectors", self.page),
-            ("Logs", self.logs_page),
-            ("Remote", self.remote_page),
-            ("Settings", self.settings_page),
-        )
-        for title, page in pages:
-            self.nav.addItem(title)
-            self.stack.addWidget(page)
+        for number, spec in enumerate(PAGES, start=1):
+            self.nav.add_page(spec, number)
+            placeholder = QLabel("Opening…")
+            placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            placeholder.setProperty("role", "muted")
+            self.stack.addWidget(placeholder)
         self.nav.currentRowChanged.connect(self._page_changed)
-        # As wide as its longest title (at any font size or scale), never squeezed by a wide page.
-        self.nav.setFixedWidth(self.nav.sizeHintForColumn(0) + 2 * self.nav.frameWidth() + 16)
-        self.nav.setCurrentRow(0)
         body = QWidget()
         row = QHBoxLayout(body)
+        row.setContentsMargins(4, 6, 6, 6)
         row.addWidget(self.nav)
         row.addWidget(self.stack, 1)
-        # Connectors that start another copy of Plugboard: a banner above every page (gui/relink_banner.py).
+        self.banners = QVBoxLayout()
+        """Banners above every page (a window-wide notice goes here)."""
+        self.banners.setContentsMargins(0, 0, 0, 0)
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.header)
+        column.addLayout(self.banners)
+        column.addWidget(body, 1)
+        self.setCentralWidget(central)
+        # Connectors that start another copy of Plugboard: a banner above every page (gui/relink_banner.py); it
+        # looks on a worker, once the window has painted.
         self.relink_banner = RelinkBanner(lambda: self.connectors, self)
         self.relink_banner.relinked.connect(lambda _note: self._own_write())
-        self.relink_banner.relinked.connect(self.page.reload)
-        window_body = QWidget()
-        column = QVBoxLayout(window_body)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.addWidget(self.relink_banner)
-        column.addWidget(body, 1)
-        self.setCentralWidget(window_body)
+        self.relink_banner.relinked.connect(lambda note: self.page.reload(note))
+        self.banners.addWidget(self.relink_banner)
+        self.nav.setCurrentRow(0)
+        self.nav.setFocus()  # the first Tab stop a keyboard user meets is where the pages are
+        self.fit_to_screen()
+        self._first_paint = _FirstPaint(self, self._after_first_paint)
+
+    # -- geometry ------------------------------------------------------------------------------------------------
+
+    def fit_to_screen(self, wanted: QSize = DEFAULT_SIZE) -> None:
+        """Size the window to `wanted`, clamped to the screen's available area (less a title bar), centred."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
+            self.resize(wanted)
+            return
+        area = screen.availableGeometry()
+        width = min(wanted.width(), area.width())
+        height = min(wanted.height(), area.height() - FRAME_ALLOWANCE)
+        minimum = self.minimumSizeHint()
+        size = QSize(max(width, min(minimum.width(), area.width())), max(height, min(minimum.height(), area.height())))
+        self.resize(size)
+        frame = QRect(0, 0, size.width(), size.height() + FRAME_ALLOWANCE)
+        frame.moveCenter(area.center())
+        self.move(max(area.left(), frame.left()), max(area.top(), frame.top()))
+
+    # -- pages, built when first needed -------------------------------------------------------------------------
+
+    def _after_first_paint(self) -> None:
+        """The start-up work the first paint did not wait for: the Connectors page, then the rest off-thread."""
+        if self._closed:
+            return
+        self.page  # noqa: B018 - building it is the point
+        if self._closed:
+            return
         self.relink_banner.check()
-        self.resize(1080, 540)
+        from plugboard.core.logs.connector_log import prune_old_logs
 
-        quit_action = QAction("&Quit Plugboard", self)
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.quit)
-        self.menuBar().addMenu("&File").addAction(quit_action)
+        days = self.settings.log_retention_days
 
-        self.tray: Tray | None = None
-        if QSystemTrayIcon.isSystemTrayAvailable():
-            self.tray = Tray(self.show_window, self.page.toggle, self.quit, self)
-            self.tray.show()
-            self.remote_page.notice.connect(self.tray.notify)
-        self.page.rows_changed.connect(self._rows_changed)
-        self._rows_changed([self.page.model.row(i) for i in range(self.page.model.rowCount())])
+        def warm() -> None:
+            prune_old_logs(days)  # the "keep logs for" setting, applied at each start
+            import importlib
 
+            for module in LATER_MODULES:
+                importlib.import_module(module)
+
+        self.workers.start("start-up", warm, on_done=lambda _r: self._build_later(["remote", "logs", "settings"]))
+
+    def _build_later(self, keys: list[str]) -> None:
+        """Build one page per event-loop turn, so the window keeps answering between them."""
+        if self._closed or not keys:
+            return
+        self._get(keys[0])
+        QTimer.singleShot(0, self, lambda: self._build_later(keys[1:]))
+
+    def _get(self, key: str) -> Any:
+        page = self._pages.get(key)
+        if page is None:
+            page = {
+                "connectors": self._build_connectors,
+                "logs": self._build_logs,
+                "remote": self._build_remote,
+                "settings": self._build_settings,
+            }[key]()
+            self._install(key, page)
+        return page
+
+    def _install(self, key: str, page: QWidget) -> None:
+        self._pages[key] = page
+        index = [spec.key for spec in PAGES].index(key)
+        placeholder = self.stack.widget(index)
+        current = self.stack.currentIndex()
+        self.stack.insertWidget(index, page)
+        self.stack.removeWidget(placeholder)
+        placeholder.deleteLater()
+        self.stack.setCurrentIndex(current)
+        # Tab leaves a table or list for the next control instead of walking its cells (arrows move inside).
+        for view in page.findChildren(QAbstractItemView):
+            view.setTabKeyNavigation(False)
+
+    @property
+    def page(self) -> ConnectorsPage:
+        page: ConnectorsPage = self._get("connectors")
+        return page
+
+    @property
+    def logs_page(self) -> LogsPage:
+        page: LogsPage = self._get("logs")
+        return page
+
+    @property
+    def remote_page(self) -> RemotePage:
+        page: RemotePage = self._get("remote")
+        return page
+
+    @property
+    def settings_page(self) -> SettingsPage:
+        page: SettingsPage = self._get("settings")
+        return page
+
+    @property
+    def connectors(self) -> Connectors:
+        if self._connectors is None:
+            from plugboard.core.claude.discovery import discover
+            from plugboard.core.config.connectors import Connectors
+
+            self._connectors = Connectors(discover(self.chosen))
+        return self._connectors
+
+    def claude(self) -> Any:
+        if self._claude is None:
+            from plugboard.core.claude.app import ClaudeApp
+
+            self._claude = ClaudeApp(config_override=self.chosen)
+        return self._claude
+
+    def _build_connectors(self) -> ConnectorsPage:
+        from plugboard.gui.connectors_page import ConnectorsPage
+
+        page = ConnectorsPage(self.connectors, self.claude(), self)
+        page.wrote.connect(self._own_write)
+        page.rows_changed.connect(self._rows_changed)
+        page.rows_changed.connect(lambda _rows: self._pending_changed())
+        page.wrote.connect(self._pending_changed)
+        page.applied.connect(self._applied)
+        page.claude_progress.connect(
+            lambda waited: self.header.set_restarting(f"Waiting for Claude Desktop to quit… {waited:.0f} s")
+        )
+        page.remote_requested.connect(lambda: self.remote_page.open_wizard())
+        self._start_tray(page)
+        self._rows_changed([page.model.row(i) for i in range(page.model.rowCount())])
         self.watcher = QFileSystemWatcher(self)
         self.watcher.fileChanged.connect(self._changed_on_disk)
         self.watcher.directoryChanged.connect(self._changed_on_disk)
         self._last_seen = self._read()
         self._watch()
+        self.header.claude = self.claude()
+        self.header.start()
+        return page
+
+    def _build_logs(self) -> LogsPage:
+        from plugboard.gui.logs_page import LogsPage
+
+        return LogsPage(self.connectors, self)
+
+    def _build_remote(self) -> RemotePage:
+        from plugboard.gui.remote_page import RemotePage
+
+        page = RemotePage(self.connectors, self)
+        page.connector_added.connect(self._remote_added)
+        if self.tray is not None:
+            page.notice.connect(self.tray.notify)
+        return page
+
+    def _build_settings(self) -> SettingsPage:
+        from plugboard.gui.settings_page import SettingsPage
+
+        page = SettingsPage(self.settings, self.connectors.discovery, self)
+        page.config_chosen.connect(self.use_config)
+        return page
 
     def _page_changed(self, row: int) -> None:
-        self.stack.setCurrentIndex(row)
+        key = PAGES[row].key
+        page = self._get(key)
+        self.stack.setCurrentWidget(page)
         # Logs are followed only while their page is shown: one tail thread per connector is not free.
-        if self.stack.currentWidget() is self.logs_page:
+        logs = self._pages.get("logs")
+        if logs is None:
+            return
+        if page is logs:
             self.logs_page.refresh_names()
         else:
             self.logs_page.stop_following()
 
     def show_page(self, title: str) -> None:
-        titles = [self.nav.item(i).text() for i in range(self.nav.count())]
-        self.nav.setCurrentRow(titles.index(title))
+        self.nav.setCurrentRow(self.nav.titles.index(title))
+
+    # -- the header ----------------------------------------------------------------------------------------------
+
+    def _pending_count(self) -> int:
+        """Changes written or staged that Claude Desktop has not loaded yet (the Connectors page's count)."""
+        page = self._pages.get("connectors")
+        if page is None:
+            return 0
+        return len(self.page.pending) + self.page.unloaded
+
+    def _pending_changed(self) -> None:
+        self.header.set_pending(self._pending_count())
+
+    def _restart_claude(self) -> None:
+        self.header.set_restarting("Restarting Claude Desktop…")
+        self.page.apply_now()
+
+    def _applied(self) -> None:
+        self.header.set_restarting(None)
+        self._pending_changed()
+        self.header.scan()
 
     # -- Claude's config file ------------------------------------------------------------------------------------
 
     def use_config(self, path: str | None) -> None:
         """Switch to another Claude config file (chosen in Settings)."""
-        self.connectors = Connectors(discover(self.config_override or path))
-        self.page.connectors = self.connectors
-        self.logs_page.connectors = self.connectors
-        self.remote_page.connectors = self.connectors
-        if self.watcher.files() or self.watcher.directories():
+        from plugboard.core.claude.discovery import discover
+        from plugboard.core.config.connectors import Connectors
+
+        self.chosen = self.config_override or path
+        self._connectors = Connectors(discover(self.chosen))
+        for page in self._pages.values():
+            if hasattr(page, "connectors"):
+                page.connectors = self._connectors
+        if self.watcher is not None and (self.watcher.files() or self.watcher.directories()):
             self.watcher.removePaths(self.watcher.files() + self.watcher.directories())
         self._own_write()
         self.page.reload(f"Now using {self.connectors.path}.")
@@ -146,6 +452,8 @@ class MainWindow(QMainWindow):
             return None
 
     def _watch(self) -> None:
+        if self.watcher is None:
+            return
         path = self.connectors.path
         wanted = [str(p) for p in (path, path.parent) if p.exists()]
         current = self.watcher.files() + self.watcher.directories()
@@ -172,7 +480,22 @@ class MainWindow(QMainWindow):
 
     # -- tray, notifications -------------------------------------------------------------------------------------
 
+    def _start_tray(self, page: ConnectorsPage) -> None:
+        from PySide6.QtWidgets import QSystemTrayIcon
+
+        if not QSystemTrayIcon.isSystemTrayAvailable():
+            return
+        from plugboard.gui.tray import Tray
+
+        self.tray = Tray(self.show_window, page.toggle, self.quit, self)
+        self.tray.show()
+        remote = self._pages.get("remote")
+        if remote is not None:
+            self.remote_page.notice.connect(self.tray.notify)
+
     def _rows_changed(self, rows: list[Row]) -> None:
+        from plugboard.gui.tray import overall_state
+
         state, summary = overall_state(rows)
         self.setWindowIcon(app_icon(state if state != "idle" else "ok"))
         failing_now = [r for r in rows if r.light == "bad" and self._lights.get(r.connector.name) not in (None, "bad")]
@@ -194,7 +517,7 @@ class MainWindow(QMainWindow):
     # -- closing -------------------------------------------------------------------------------------------------
 
     def quit(self) -> None:
-        if self.page.busy():
+        if "connectors" in self._pages and self.page.busy():
             self.page.show_note("Saving your last change… Plugboard quits as soon as it is saved.")
             if not self._quit_when_idle:
                 self._quit_when_idle = True
@@ -214,6 +537,8 @@ class MainWindow(QMainWindow):
 
     def confirm_pending(self) -> bool:
         """Quitting with switches still waiting for a Claude restart: apply them (then quit), discard, or stay."""
+        if "connectors" not in self._pages:
+            return True
         count = len(self.page.pending)
         if not count:
             return True
@@ -244,14 +569,18 @@ class MainWindow(QMainWindow):
             event.ignore()
             self.tray.notify("Plugboard is still running", "It keeps watching your connectors from the tray.")
             return
-        if self.page.busy():
+        if "connectors" in self._pages and self.page.busy():
             event.ignore()  # a change is still being saved: quit() waits for it without blocking, then closes
             self.quit()
             return
-        self.page.shutdown()
-        self.logs_page.shutdown()
-        self.remote_page.shutdown()
+        self._closed = True
+        self.header.shutdown()
         self.relink_banner.shutdown()
+        self.workers.join(WORKER_JOIN_S)
+        for key in ("connectors", "logs", "remote"):
+            page = self._pages.get(key)
+            if page is not None:
+                page.shutdown()  # type: ignore[attr-defined]
         if self.tray is not None:
             self.tray.hide()
         super().closeEvent(event)
