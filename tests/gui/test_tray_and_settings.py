@@ -27,12 +27,16 @@ def test_quick_switches_in_the_tray_menu_call_the_same_toggle_as_the_page(qtbot)
     assert calls == [("files", True)]
 
 
-def test_settings_page_saves_each_change_and_shows_the_config_in_use(open_window, claude_config):
+def test_settings_page_saves_each_change_and_shows_the_config_in_use(qtbot, open_window, claude_config):
     window = open_window('{"mcpServers": {}}')
     page = window.settings_page
-    assert str(claude_config) in page.config_label.text()
-    assert "given on the command line" in page.config_label.text()
+    assert page.config_label.text() == str(claude_config)
+    assert "given on the command line" in page.config_source.text()
     page.close_to_tray.setChecked(False)
     page.retention.setValue(30)
+    page.theme.setCurrentIndex(page.theme.findData("dark"))
+    # Saved on a worker (saving takes the edit lock); the newest values end up in the file.
+    qtbot.waitUntil(lambda: not page.workers.busy() and not page._saving, timeout=5000)
     saved = Settings.load()
-    assert (saved.close_to_tray, saved.log_retention_days) == (False, 30)
+    assert (saved.close_to_tray, saved.log_retention_days, saved.theme) == (False, 30, "dark")
+    assert window.theme.dark

@@ -389,6 +389,7 @@ class MainWindow(QMainWindow):
 
         page = SettingsPage(self.settings, self.connectors.discovery, self)
         page.config_chosen.connect(self.use_config)
+        page.theme_chosen.connect(self.theme.set_choice)
         return page
 
     def _page_changed(self, row: int) -> None:
@@ -577,7 +578,7 @@ class MainWindow(QMainWindow):
         self.header.shutdown()
         self.relink_banner.shutdown()
         self.workers.join(WORKER_JOIN_S)
-        for key in ("connectors", "logs", "remote"):
+        for key in ("connectors", "logs", "remote", "settings"):
             page = self._pages.get(key)
             if page is not None:
                 page.shutdown()  # type: ignore[attr-defined]

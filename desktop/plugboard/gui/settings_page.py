@@ -1,5 +1,8 @@
-"""Settings: which Claude config file (discovered, with the Microsoft Store warning), tray and login behaviour, log
-retention. Each change is saved at once (`core.settings`); the theme follows the OS (Qt's native style and palette).
+"""Settings: which Claude config file (discovered, with the Microsoft Store warning), the theme (the system's, or
+light or dark), tray and login behaviour, log retention.
+
+Each change is saved at once (`core.settings`), on a worker: saving takes the edit lock, which another Plugboard
+process may hold for a while, and the GUI thread never waits for a lock.
 """
 
 from __future__ import annotations
@@ -7,6 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -23,30 +27,51 @@ from plugboard.core.errors import PlugboardError
 from plugboard.core.install import entry_command
 from plugboard.core.logs.connector_log import prune_old_logs
 from plugboard.core.settings import Settings
+from plugboard.gui.theme import THEMES
+from plugboard.gui.widgets import ElidedLabel, MessageLabel
+from plugboard.gui.worker import Workers
+
+# Closing the window waits this long for a settings save still running (it may wait for the edit lock).
+SAVE_JOIN_S = 2.0
 
 
 class SettingsPage(QWidget):
     config_chosen = Signal(object)
     """The user picked another Claude config file (str), or went back to the discovered one (None)."""
+    theme_chosen = Signal(str)
+    """The user picked a theme ("system", "light" or "dark")."""
 
     def __init__(self, settings: Settings, discovery: Discovery, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.settings = settings
-        self.config_label = QLabel()
-        self.config_label.setWordWrap(True)
+        self.workers = Workers(self, on_failed=lambda message: self.message.set_message(message))
+        self._saving = False
+        self._dirty = False
+        self.config_label = ElidedLabel()
         self.config_label.setAccessibleName("Claude Desktop config file")
-        self.warning = QLabel()
-        self.warning.setObjectName("warning")
-        self.warning.setWordWrap(True)
+        self.config_source = QLabel()
+        self.config_source.setProperty("role", "muted")
+        self.config_source.setAccessibleName("Where this file came from")
+        self.warning = MessageLabel(object_name="warning")
+        self.warning.setAccessibleName("Warning")
         choose = QPushButton("Choose another file…")
+        choose.setAccessibleDescription("Pick the claude_desktop_config.json Plugboard edits")
         choose.clicked.connect(self._choose)
         self.use_found = QPushButton("Use the file Plugboard found")
+        self.use_found.setAccessibleDescription("Go back to the Claude config file Plugboard found by itself")
         self.use_found.clicked.connect(lambda: self._set_config(None))
         buttons = QHBoxLayout()
         buttons.addWidget(choose)
         buttons.addWidget(self.use_found)
         buttons.addStretch(1)
 
+        self.theme = QComboBox()
+        for key, label in THEMES.items():
+            self.theme.addItem(label, key)
+        self.theme.setCurrentIndex(max(0, list(THEMES).index(settings.theme) if settings.theme in THEMES else 0))
+        self.theme.setAccessibleName("Theme")
+        self.theme.setAccessibleDescription("Light or dark colours, or the same as the system")
+        self.theme.currentIndexChanged.connect(self._theme)
         self.close_to_tray = QCheckBox("Closing the window keeps Plugboard running in the tray")
         self.close_to_tray.setChecked(settings.close_to_tray)
         self.close_to_tray.toggled.connect(self._close_to_tray)
@@ -60,13 +85,19 @@ class SettingsPage(QWidget):
         self.retention.setAccessibleName("Keep logs for")
         self.retention.setMaximumWidth(140)
         self.retention.valueChanged.connect(self._retention)
-        self.message = QLabel()
-        self.message.setWordWrap(True)
+        self.close_to_tray.setAccessibleDescription("When off, closing the window quits Plugboard")
+        self.start_at_login.setAccessibleDescription("Plugboard opens in the tray when you log in")
+        self.retention.setAccessibleDescription("Older connector logs are deleted")
+        self.message = MessageLabel()
+        self.message.setAccessibleName("Settings message")
 
         form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.addRow("Claude Desktop config", self.config_label)
+        form.addRow("", self.config_source)
         form.addRow("", self.warning)
         form.addRow("", buttons)
+        form.addRow("Theme", self.theme)
         form.addRow("Window", self.close_to_tray)
         form.addRow("Login", self.start_at_login)
         form.addRow("Keep logs for", self.retention)
@@ -81,8 +112,9 @@ class SettingsPage(QWidget):
         chosen = (
             "chosen in Settings" if self.settings.claude_config else where.get(discovery.source, "found automatically")
         )
-        self.config_label.setText(f"{discovery.path}\n({chosen})")
-        self.warning.setText("\n".join(discovery.warnings))
+        self.config_label.setText(str(discovery.path))
+        self.config_source.setText(f"({chosen})")
+        self.warning.set_message("\n".join(discovery.warnings))
         self.warning.setVisible(bool(discovery.warnings))
         self.use_found.setVisible(bool(self.settings.claude_config))
 
@@ -95,25 +127,53 @@ class SettingsPage(QWidget):
 
     def _set_config(self, path: str | None) -> None:
         self.settings.claude_config = path
-        self.settings.save()
+        self._save()
         self.show_discovery(discover(path))
         self.config_chosen.emit(path)
 
     def _close_to_tray(self, on: bool) -> None:
         self.settings.close_to_tray = on
-        self.settings.save()
+        self._save()
 
     def _start_at_login(self, on: bool) -> None:
         try:
             set_autostart(on, [entry_command()])
         except (OSError, PlugboardError) as exc:
-            self.message.setText(f"Could not change start at login: {exc}")
+            self.message.set_message(f"Could not change start at login: {exc}")
             return
         self.settings.start_at_login = on
-        self.settings.save()
-        self.message.setText("Plugboard starts when you log in." if on else "Plugboard no longer starts at login.")
+        self._save()
+        self.message.set_message("Plugboard starts when you log in." if on else "Plugboard no longer starts at login.")
 
     def _retention(self, days: int) -> None:
         self.settings.log_retention_days = days
-        self.settings.save()
-        prune_old_logs(days)
+        self._save()
+        self.workers.start("prune-logs", lambda: prune_old_logs(days), on_done=lambda _r: None)
+
+    def _theme(self, _index: int) -> None:
+        choice = str(self.theme.currentData())
+        self.settings.theme = choice
+        self._save()
+        self.theme_chosen.emit(choice)
+
+    def _save(self) -> None:
+        """Save on a worker, one save at a time; a change made meanwhile is saved once that one is done, so the
+        newest settings are the ones left in the file."""
+        if self._saving:
+            self._dirty = True
+            return
+        self._saving, self._dirty = True, False
+        values = Settings(**vars(self.settings))
+        self.workers.start("settings-save", values.save, on_done=self._saved, on_failed=self._save_failed)
+
+    def _saved(self, _result: object = None) -> None:
+        self._saving = False
+        if self._dirty:
+            self._save()
+
+    def _save_failed(self, message: str) -> None:
+        self.message.set_message(f"Not saved: {message}")
+        self._saved()
+
+    def shutdown(self) -> None:
+        self.workers.join(SAVE_JOIN_S)
