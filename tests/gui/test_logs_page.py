@@ -81,3 +81,69 @@ def test_leaving_the_page_stops_following(qtbot, window):
     assert window.logs_page._live
     window.show_page("Connectors")
     assert not window.logs_page._live
+
+
+def test_clicking_export_asks_where_and_writes_the_lines_shown(qtbot, window, tmp_path, monkeypatch):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QFileDialog
+
+    write("files", "INFO alpha\nERROR beta\n")
+    window.show_page("Logs")
+    page = window.logs_page
+    page.chooser.setCurrentText("files")
+    target = tmp_path / "exported.txt"
+    asked = []
+
+    def save_dialog(parent, caption, name, filters):
+        asked.append(caption)
+        return str(target), filters
+
+    # The one stand-in: the system's file dialog, which a test cannot click through.
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(save_dialog))
+    window.resize(1600, 700)  # wide: every button in the row, none folded into More
+    qtbot.waitUntil(lambda: page.export_button.isVisible(), timeout=5000)
+    qtbot.mouseClick(page.export_button, Qt.MouseButton.LeftButton)
+    assert asked == ["Export log"]
+    lines = target.read_text().splitlines()
+    assert [line.split(" ", 4)[-1] for line in lines] == ["INFO alpha", "ERROR beta"]
+    assert f"Exported 2 lines to {target}" == page.status.text()
+
+
+def test_rows_are_one_text_line_high_and_the_selected_line_is_shown_whole(qtbot, window):
+    long_line = "ERROR " + "x" * 400 + " see https://example.org/help"
+    write("files", f"INFO short\n{long_line}\n")
+    window.show_page("Logs")
+    page = window.logs_page
+    page.chooser.setCurrentText("files")
+    assert page.view.rowHeight(0) <= page.fontMetrics().height() + 6
+    text = page.model.index(1, 4)
+    assert text.data(Qt_tooltip()) == long_line  # the cell is cut; its tooltip is the whole line
+    page.view.setCurrentIndex(text)
+    detail = page.detail.toPlainText()
+    assert long_line in detail and "files" in detail
+    assert 'href="https://example.org/help"' in page.detail.toHtml()
+
+
+def test_on_a_narrow_window_the_log_buttons_fold_into_more_and_still_work(qtbot, window, tmp_path):
+    window.show_page("Logs")
+    page = window.logs_page
+    window.resize(600, 500)
+    qtbot.waitUntil(lambda: not page.bar.more.isHidden(), timeout=5000)
+    assert page.clear_button in page.bar.folded() and page.export_button in page.bar.folded()
+    assert page.bar.more.isVisible() and page.bar.geometry().right() <= page.width()
+    page.bar._fill_menu()
+    labels = [a.text() for a in page.bar.menu.actions()]
+    assert "C&lear view" in labels
+    write("files", "INFO one\n")
+    qtbot.waitUntil(lambda: len(shown(page)) == 1, timeout=5000)
+    next(a for a in page.bar.menu.actions() if a.text() == "C&lear view").trigger()
+    assert shown(page) == []
+    window.resize(1600, 700)
+    qtbot.waitUntil(lambda: page.bar.more.isHidden(), timeout=5000)
+    assert page.bar.folded() == [] and page.clear_button.isVisible()
+
+
+def Qt_tooltip():  # noqa: N802 - reads as the role's name
+    from PySide6.QtCore import Qt
+
+    return Qt.ItemDataRole.ToolTipRole

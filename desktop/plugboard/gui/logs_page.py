@@ -1,6 +1,10 @@
 """The Logs page: a live view of one connector's log, or all of them, with follow / pause, search, a level filter,
 copy, export and clear; lines coloured by level; secrets already masked by the core (`log_sources.open_logs`).
 
+Compact rows (one text line each, so a page shows ~3× more than Qt's default height), long lines cut with "…"
+and whole in the row's tooltip and in the detail pane under the table, which shows the selected line wrapped and
+selectable (addresses in it are links). The toolbar folds into a "More" menu on a narrow window.
+
 Staying responsive while a server writes 50,000 lines/s: core followers append on their own threads into a deque;
 a timer moves at most `MAX_ROWS_PER_DRAIN` of them into the Qt model every `DRAIN_MS`, as one insert (and one
 trim) per batch, and the model keeps at most `VIEW_CAPACITY` lines. Paused, lines still arrive in the core's
@@ -26,12 +30,13 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFileDialog,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
+    QSplitter,
     QTableView,
+    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
@@ -40,6 +45,8 @@ from plugboard.core.config.connectors import Connectors
 from plugboard.core.errors import PlugboardError
 from plugboard.core.logs.model import LogLine, iso_time
 from plugboard.core.logs.sources import LiveSources, open_logs
+from plugboard.gui.toolbar import FoldingBar
+from plugboard.gui.widgets import linkify
 
 # 20 updates a second, each bounded: followers deliver lines in bursts (a file poll can bring 20,000 lines), and
 # one model update of that size stalls the event loop ~80 ms. 3,000 rows per tick (~10 ms of work) keeps up with
@@ -53,6 +60,9 @@ LEVELS = {"All levels": 0, "Info and above": 1, "Warnings and errors": 2, "Error
 RANK = {"DEBUG": 0, "INFO": 1, "WARNING": 2, "ERROR": 3}
 COLOURS = {"ERROR": QColor("#c62828"), "WARNING": QColor("#b26a00"), "DEBUG": QColor("#7a7f85")}
 HEADERS = ("Time", "Connector", "Source", "Level", "Text")
+TEXT = HEADERS.index("Text")
+# A row is one line of text plus this many pixels (Qt's default row is about twice the text's height).
+ROW_PADDING = 4
 Index = QModelIndex | QPersistentModelIndex
 
 
@@ -132,9 +142,16 @@ class LogTableModel(QAbstractTableModel):
             return (name, line.source, line.level.capitalize(), line.text)[column - 1]
         if role == Qt.ItemDataRole.ForegroundRole:
             return COLOURS.get(line.level.upper())
-        if role == Qt.ItemDataRole.ToolTipRole and index.column() == 0:
-            return iso_time(line.time)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if index.column() == 0:
+                return iso_time(line.time)
+            if index.column() == TEXT:
+                return line.text  # the whole line, however long; the cell shows what fits
         return None
+
+    def line_at(self, row: int) -> tuple[str, LogLine]:
+        _seq, name, line = self.rows[row]
+        return name, line
 
 
 class LogsPage(QWidget):
@@ -147,45 +164,84 @@ class LogsPage(QWidget):
 
         self.chooser = QComboBox()
         self.chooser.setAccessibleName("Whose log")
+        self.chooser.setMinimumContentsLength(8)
+        self.chooser.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.level = QComboBox()
         self.level.addItems(list(LEVELS))
         self.level.setAccessibleName("Level filter")
+        self.level.setMinimumContentsLength(8)
+        self.level.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search")
         self.search.setAccessibleName("Search the log")
         self.search.setClearButtonEnabled(True)
-        self.search.setMinimumWidth(160)
-        self.chooser.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.level.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.search.setMinimumWidth(110)
         self.follow = QCheckBox("&Follow")
         self.follow.setChecked(True)
+        self.follow.setAccessibleDescription("Keep the newest line in view")
         self.pause = QPushButton("&Pause")
         self.pause.setCheckable(True)
-        copy = QPushButton("&Copy")
-        export = QPushButton("E&xport…")
-        clear = QPushButton("C&lear view")
-        copy.clicked.connect(self.copy_selection)
-        export.clicked.connect(self.export)
-        clear.clicked.connect(self.clear)
+        self.pause.setAccessibleDescription("Hold the view still; new lines wait until you resume")
+        self.copy_button = QPushButton("&Copy")
+        self.copy_button.setAccessibleDescription("Copy the selected lines, or every line shown")
+        self.export_button = QPushButton("E&xport…")
+        self.export_button.setAccessibleDescription("Save the lines shown to a text file")
+        self.clear_button = QPushButton("C&lear view")
+        self.clear_button.setAccessibleDescription("Empty the view; the log files keep every line")
+        self.copy_button.clicked.connect(self.copy_selection)
+        # Not `connect(self.export)`: Qt passes the button's `checked` (False) and export() took it for a path.
+        self.export_button.clicked.connect(lambda _checked=False: self.export())
+        self.clear_button.clicked.connect(self.clear)
         self.pause.toggled.connect(self._paused)
-        bar = QHBoxLayout()
-        for widget in (self.chooser, self.level, self.search, self.follow, self.pause, copy, export, clear):
-            bar.addWidget(widget, 1 if widget is self.search else 0)
+        self.bar = FoldingBar(name="Log actions")
+        self.bar.add(self.chooser, foldable=False)
+        self.bar.add(self.level, foldable=False)
+        self.bar.add(self.search, foldable=False, stretch=1)
+        for widget in (self.follow, self.pause, self.copy_button, self.export_button, self.clear_button):
+            self.bar.add(widget)
 
         self.model = LogTableModel()
         self.view = QTableView()
         self.view.setModel(self.model)
         self.view.setAccessibleName("Log lines")
+        self.view.setAccessibleDescription("The newest lines at the bottom; the selected line is shown whole below")
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setWordWrap(False)
-        self.view.verticalHeader().hide()
-        # Fixed row heights let the view skip measuring 20,000 rows on every insert.
-        self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self.view.horizontalHeader().setStretchLastSection(True)
+        self.view.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.view.setShowGrid(False)
+        self.view.setTabKeyNavigation(False)
+        rows = self.view.verticalHeader()
+        rows.hide()
+        # Fixed row heights let the view skip measuring 20,000 rows on every insert; one text line each.
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        rows.setMinimumSectionSize(1)
+        rows.setDefaultSectionSize(self.fontMetrics().height() + ROW_PADDING)
+        columns = self.view.horizontalHeader()
+        columns.setStretchLastSection(True)
+        columns.setMinimumSectionSize(24)
+        for column, sample in enumerate(("00:00:00.000", "connector-name", "launcher", "Warning")):
+            columns.resizeSection(column, self.fontMetrics().horizontalAdvance(sample) + 16)
+        self.detail = QTextBrowser()
+        self.detail.setObjectName("logDetail")
+        self.detail.setAccessibleName("Selected line")
+        self.detail.setAccessibleDescription("The selected log line, whole")
+        self.detail.setOpenExternalLinks(True)
+        self.detail.setPlaceholderText("Select a line to read it whole here.")
+        self.detail.setMinimumHeight(self.fontMetrics().height() * 2 + 12)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(self.view)
+        self.splitter.addWidget(self.detail)
+        self.splitter.setStretchFactor(0, 4)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setChildrenCollapsible(False)
+        self.view.selectionModel().currentRowChanged.connect(lambda current, _previous: self._show_detail(current))
         self.status = QLabel()
+        self.status.setProperty("role", "muted")
+        self.status.setAccessibleName("Lines shown")
         layout = QVBoxLayout(self)
-        layout.addLayout(bar)
-        layout.addWidget(self.view, 1)
+        layout.setContentsMargins(6, 0, 0, 0)
+        layout.addWidget(self.bar)
+        layout.addWidget(self.splitter, 1)
         layout.addWidget(self.status)
 
         self.level.currentTextChanged.connect(self._refilter)
@@ -295,10 +351,20 @@ class LogsPage(QWidget):
             with open(path, "w", encoding="utf-8") as handle:
                 handle.write(self.visible_text() + "\n")
             self.status.setText(f"Exported {len(self.model.rows)} lines to {path}")
+            self.status.setToolTip(path)
 
     def clear(self) -> None:
         self.model.clear()
+        self.detail.clear()
         self._update_status()
+
+    def _show_detail(self, index: QModelIndex) -> None:
+        if not index.isValid() or index.row() >= len(self.model.rows):
+            self.detail.clear()
+            return
+        name, line = self.model.line_at(index.row())
+        head = f"{iso_time(line.time)} · {name} · {line.source} · {line.level.capitalize()}"
+        self.detail.setHtml(f"<div style='opacity:0.7'>{linkify(head)}</div><div>{linkify(line.text)}</div>")
 
     def shutdown(self) -> None:
         self.stop_following()

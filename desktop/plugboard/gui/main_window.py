@@ -35,6 +35,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, Q
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -42,6 +43,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMenu,
     QMessageBox,
+    QScrollArea,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -66,6 +68,9 @@ if TYPE_CHECKING:
 
 # The window's size when it fits: wide enough for the Connectors table's columns side by side.
 DEFAULT_SIZE = QSize(1080, 600)
+# The width every page is laid out for (a 1366×768 screen at 200 % is 683 logical pixels wide): below this plus
+# the page list's titles, the page list shows its icons only.
+PAGE_WIDTH = 640
 # Room left for the window manager's title bar and borders when the default size is clamped to the screen (the
 # frame is unknown until the window is shown; 48 px covers GNOME, KDE, Windows 11 and macOS title bars).
 FRAME_ALLOWANCE = 48
@@ -92,7 +97,8 @@ LATER_MODULES = ("plugboard.gui.logs_page", "plugboard.gui.remote_page", "plugbo
 
 
 class PageList(QListWidget):
-    """The page list: icons and titles, or icons only when the window is too narrow for both."""
+    """The page list: icons and titles, or icons only when the window is too narrow for both (the window
+    decides, from its own width: see `MainWindow.resizeEvent`)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -103,32 +109,24 @@ class PageList(QListWidget):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.titles: list[str] = []
-        self.compact = False
+        self.compact = True
+        self.set_compact(False)
 
     def add_page(self, spec: PageSpec, number: int) -> None:
-        item = QListWidgetItem(icon(spec.icon), spec.title)
-        item.setToolTip(f"{spec.description} (Ctrl+{number})")
+        item = QListWidgetItem(icon(spec.icon), "" if self.compact else spec.title)
+        item.setToolTip(f"{spec.title}: {spec.description} (Ctrl+{number})")
         item.setData(Qt.ItemDataRole.AccessibleTextRole, spec.title)
         item.setData(Qt.ItemDataRole.AccessibleDescriptionRole, spec.description)
         self.addItem(item)
         self.titles.append(spec.title)
+        self.setFixedWidth(self.compact_width() if self.compact else self.full_width())
 
-    def _full_width(self) -> int:
+    def full_width(self) -> int:
         widest = max((self.fontMetrics().horizontalAdvance(t) for t in self.titles), default=0)
         return self.iconSize().width() + widest + 2 * self.frameWidth() + 48
 
-    def _compact_width(self) -> int:
+    def compact_width(self) -> int:
         return self.iconSize().width() + 2 * self.frameWidth() + 28
-
-    def sizeHint(self) -> QSize:
-        return QSize(self._full_width(), super().sizeHint().height())
-
-    def minimumSizeHint(self) -> QSize:
-        return QSize(self._compact_width(), 0)
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        self.set_compact(event.size().width() < self._full_width())
 
     def set_compact(self, compact: bool) -> None:
         if compact == self.compact:
@@ -136,6 +134,7 @@ class PageList(QListWidget):
         self.compact = compact
         for i, title in enumerate(self.titles):
             self.item(i).setText("" if compact else title)
+        self.setFixedWidth(self.compact_width() if compact else self.full_width())
 
 
 class _FirstPaint(QObject):
@@ -172,6 +171,7 @@ class MainWindow(QMainWindow):
         self._quit_when_idle = False
         self._lights: dict[str, str] = {}
         self._pages: dict[str, QWidget] = {}
+        self._scrolls: dict[str, QScrollArea] = {}
         self.workers = Workers(self)
         self.tray: Tray | None = None
         self.watcher: QFileSystemWatcher | None = None
@@ -255,6 +255,11 @@ class MainWindow(QMainWindow):
         frame.moveCenter(area.center())
         self.move(max(area.left(), frame.left()), max(area.top(), frame.top()))
 
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        # Titles in the page list only while the page keeps the width it is designed for.
+        self.nav.set_compact(event.size().width() < self.nav.full_width() + PAGE_WIDTH)
+
     # -- pages, built when first needed -------------------------------------------------------------------------
 
     def _after_first_paint(self) -> None:
@@ -302,7 +307,16 @@ class MainWindow(QMainWindow):
         index = [spec.key for spec in PAGES].index(key)
         placeholder = self.stack.widget(index)
         current = self.stack.currentIndex()
-        self.stack.insertWidget(index, page)
+        # A page that needs more room than the window has scrolls instead of widening the window past the screen
+        # (a stack is as wide as its widest page): every control stays reachable at any scale.
+        scroll = QScrollArea()
+        scroll.setObjectName(f"{key}Scroll")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        scroll.setWidget(page)
+        self._scrolls[key] = scroll
+        self.stack.insertWidget(index, scroll)
         self.stack.removeWidget(placeholder)
         placeholder.deleteLater()
         self.stack.setCurrentIndex(current)
@@ -395,7 +409,7 @@ class MainWindow(QMainWindow):
     def _page_changed(self, row: int) -> None:
         key = PAGES[row].key
         page = self._get(key)
-        self.stack.setCurrentWidget(page)
+        self.stack.setCurrentWidget(self._scrolls[key])
         # Logs are followed only while their page is shown: one tail thread per connector is not free.
         logs = self._pages.get("logs")
         if logs is None:
