@@ -143,7 +143,7 @@ def test_on_a_narrow_window_the_log_buttons_fold_into_more_and_still_work(qtbot,
     assert page.bar.folded() == [] and page.clear_button.isVisible()
 
 
-def Qt_tooltip():  # noqa: N802 - reads as the role's name
+def Qt_tooltip():
     from PySide6.QtCore import Qt
 
     return Qt.ItemDataRole.ToolTipRole

@@ -334,7 +334,8 @@ def test_removing_a_live_tunnel_stops_it_and_names_the_connectors_that_still_use
     tunnel = page.live.get("droplet")
     page.select("droplet")
     click(qtbot, page.remove_button)
-    assert page.note.text() == 'Removed tunnel "droplet". Connectors that still use it: catalyst.'
+    qtbot.waitUntil(lambda: page.note.plain.startswith("Removed"), timeout=5000)
+    assert page.note.plain == 'Removed tunnel "droplet". Connectors that still use it: catalyst.'
     assert load_profiles() == {}
     assert page.model.rowCount() == 0 and page.empty.isVisible()
     qtbot.waitUntil(lambda: tunnel.state.kind == "stopped", timeout=UP_MS)
@@ -349,3 +350,113 @@ def test_the_remote_connector_button_opens_the_wizard_on_the_pages_connectors(qt
     assert wizards[0].connectors is page.connectors
     wizards[0].reject()
     assert page.note.isHidden()  # cancelled: nothing added, nothing to say
+
+
+CATALYST = (
+    '{"mcpServers": {"catalyst": {"command": "/opt/plugboard", '
+    '"args": ["proxy", "catalyst", "http://127.0.0.1:5000/mcp", "--ssh", "droplet"]}}}'
+)
+
+
+def a_profile() -> TunnelProfile:
+    return TunnelProfile(name="droplet", host="203.0.113.7", user="root", remote_port=5000)
+
+
+def test_a_tunnel_a_connector_uses_names_it_and_follows_that_connectors_run(qtbot, make_page, claude_config):
+    import os
+    import time
+
+    import psutil
+
+    from plugboard.core.launch.status import ConnectorStatus, RunState, write_status
+    from plugboard.gui.tunnels_model import USED
+
+    claude_config.write_text(CATALYST)
+    save_profile(a_profile())
+    page = make_page()
+    row = page.model.find("droplet")
+    assert page.model.index(row, USED).data() == "catalyst"
+    assert state_text(page) == "Closed; opens when Claude Desktop starts catalyst"
+    # The connector's proxy (here: this process standing in for it) runs and keeps its status record.
+    me = psutil.Process()
+    write_status(
+        ConnectorStatus(
+            name="catalyst",
+            state=RunState.RUNNING,
+            launcher_pid=os.getpid(),
+            launcher_started=me.create_time(),
+            started=time.time(),
+        )
+    )
+    qtbot.waitUntil(lambda: state_text(page) == "Open for catalyst (Claude Desktop runs it)", timeout=5000)
+    assert page.model.row(row).light() == "up"
+    write_status(
+        ConnectorStatus(name="catalyst", state=RunState.FAILED, reason="tunnel droplet: the server refused the login")
+    )
+    qtbot.waitUntil(lambda: "could not use it" in state_text(page), timeout=5000)
+    assert state_text(page) == "catalyst could not use it: tunnel droplet: the server refused the login"
+    assert page.model.row(row).light() == "bad"
+    assert "Stopped" not in state_text(page) and "By hand" not in str(page.model.index(row, USED).data())
+
+
+def answer(qtbot, label: str) -> list[str]:
+    """Click `label` in the next message box, once it shows (modal: scheduled before it opens); the list returned
+    gets the box's text once it is answered."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    answered: list[str] = []
+
+    def click() -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox) or not box.isVisible():
+            QTimer.singleShot(10, click)
+            return
+        answered.append(box.text())
+        next(b for b in box.buttons() if b.text().replace("&", "") == label).click()
+
+    QTimer.singleShot(0, click)
+    return answered
+
+
+def test_a_tunnel_open_in_another_process_is_not_removed_until_the_user_lets_plugboard_close_it(
+    qtbot, make_page, claude_config
+):
+    import sys
+    import threading
+    import time
+
+    from plugboard.core.tunnel.runfile import read_record, write_record
+    from plugboard.core.tunnel.state import StateKind
+
+    save_profile(a_profile())
+    # `plugboard tunnel up droplet` in a terminal, stood in for by a child process that keeps the run record.
+    other = subprocess.Popen([sys.executable, "-c", "import signal; signal.pause()"])
+    # Reaped as soon as it exits, as its real parent (a terminal's shell) would: a zombie still reads as running.
+    codes: list[int] = []
+    reaper = threading.Thread(target=lambda: codes.append(other.wait()), name="reaper")
+    reaper.start()
+    try:
+        started = time.time()
+        write_record("droplet", TunnelState(StateKind.UP, local_port=5000), started)
+        # The record names this process; rewrite it as the other one's (what its own write_record would say).
+        path = plugboard_dirs().state / "tunnels" / "droplet.json"
+        path.write_text(path.read_text().replace(f'"pid": {__import__("os").getpid()}', f'"pid": {other.pid}'))
+        assert read_record("droplet") is not None
+        page = make_page()
+        page.select("droplet")
+        asked = answer(qtbot, "Cancel")
+        click(qtbot, page.remove_button)
+        qtbot.waitUntil(lambda: bool(asked), timeout=5000)
+        assert asked == ["The tunnel “droplet” is open in another Plugboard window or a terminal."]
+        assert "droplet" in load_profiles()  # kept: the other process still runs it
+        asked = answer(qtbot, "Close it and remove")
+        click(qtbot, page.remove_button)
+        qtbot.waitUntil(lambda: page.note.text().startswith("Removed"), timeout=30_000)
+        assert load_profiles() == {}
+        reaper.join(10)
+        assert codes == [-15]  # it was asked to stop (SIGTERM)
+    finally:
+        if other.poll() is None:
+            other.kill()
+        reaper.join(10)

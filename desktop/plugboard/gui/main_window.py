@@ -372,7 +372,7 @@ class MainWindow(QMainWindow):
         page.claude_progress.connect(
             lambda waited: self.header.set_restarting(f"Waiting for Claude Desktop to quit… {waited:.0f} s")
         )
-        page.remote_requested.connect(lambda: self.remote_page.open_wizard())
+        page.remote_requested.connect(self._open_remote_wizard)
         self._start_tray(page)
         self._rows_changed([page.model.row(i) for i in range(page.model.rowCount())])
         self.watcher = QFileSystemWatcher(self)
@@ -383,6 +383,9 @@ class MainWindow(QMainWindow):
         self.header.claude = self.claude()
         self.header.start()
         return page
+
+    def _open_remote_wizard(self) -> None:
+        self.remote_page.open_wizard()  # the Remote page is built on first use
 
     def _build_logs(self) -> LogsPage:
         from plugboard.gui.logs_page import LogsPage

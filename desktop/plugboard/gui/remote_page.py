@@ -12,7 +12,12 @@ Shape, and why:
   an idle app costs nothing.
 - These tunnels are the app's own (for checking a server, or for other programs on this machine); Claude's
   connectors do not depend on them: `plugboard proxy --ssh` opens its own tunnel, so it works with the app
-  closed.
+  closed. So a tunnel a connector uses shows that connector ("Used by") and how the connector's run stands (from
+  the status record its proxy keeps, followed by a `LaunchWatcher` on its own thread), not "Stopped".
+- Removing a tunnel applies the command line's guard (`core/tunnel/control.remove_profile`): a tunnel another
+  Plugboard process runs (`plugboard tunnel up` in a terminal) is not removed from under it; the page says so in
+  words and offers to stop it first. The check looks at the process table, so it runs on a worker.
+- The toolbar folds into a "More" menu on a narrow window (`gui/toolbar.py`).
 """
 
 from __future__ import annotations
@@ -20,31 +25,46 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QDialog,
-    QHBoxLayout,
     QHeaderView,
-    QLabel,
+    QMessageBox,
     QPushButton,
     QTableView,
     QVBoxLayout,
     QWidget,
 )
 
-from plugboard.core.config.connectors import Connectors
+from plugboard.core.config.connectors import Connector, Connectors
+from plugboard.core.entries import ProxyEntry
+from plugboard.core.entries import parse as parse_entry
 from plugboard.core.errors import PlugboardError
+from plugboard.core.launch.watch import LaunchChanged, LaunchWatcher
 from plugboard.core.secrets import keyring as secrets
+from plugboard.core.tunnel import control
 from plugboard.core.tunnel.consent import HostKeyConsent
 from plugboard.core.tunnel.live import CLOSE_JOIN_S, TunnelSet
-from plugboard.core.tunnel.profile import PASSPHRASE_KEY, PASSWORD_KEY, TunnelProfile, delete_profile, load_profiles
+from plugboard.core.tunnel.profile import PASSPHRASE_KEY, PASSWORD_KEY, TunnelProfile, load_profiles
+from plugboard.core.tunnel.runfile import read_record
 from plugboard.core.tunnel.state import TunnelState
 from plugboard.core.tunnel.tunnel import Tunnel
 from plugboard.gui.host_key_dialog import ConsentDialogs
+from plugboard.gui.toolbar import FoldingBar
 from plugboard.gui.tunnel_dialog import TunnelDialog
-from plugboard.gui.tunnels_model import AUTO, NAME, ROUTE, STATE, TRAFFIC, TunnelRow, TunnelsModel, tunnel_notice
+from plugboard.gui.tunnels_model import (
+    NAME,
+    ROUTE,
+    STATE,
+    TRAFFIC,
+    USED,
+    TunnelRow,
+    TunnelsModel,
+    Usage,
+    tunnel_notice,
+)
+from plugboard.gui.widgets import MessageLabel
 from plugboard.gui.worker import Workers
 
 # Repaint countdowns ("next try in 4 s") and read traffic counters this often while a tunnel is live: a
@@ -60,6 +80,7 @@ class RemotePage(QWidget):
     notice = Signal(str, str, bool)
     """(title, text, bad): a tunnel dropped or came back — for the tray's notifications."""
     _state_arrived = Signal(str, object, object)
+    _launch_arrived = Signal(object)
 
     def __init__(
         self,
@@ -80,38 +101,46 @@ class RemotePage(QWidget):
         self.live = TunnelSet(consent=self.consent)
         self._state_arrived.connect(self._show_state)
         self._unsubscribe = self.live.subscribe(self._state_arrived.emit)
+        self._usage: dict[str, Usage] = {}
+        """How each connector that uses a tunnel last ran, by connector name (from the launch watcher)."""
+        self._launch_arrived.connect(self._launch_changed)
+        self.launches = LaunchWatcher(())
+        self.launches.subscribe(self._launch_arrived.emit)
 
         self.add_button = QPushButton("&Add tunnel…")
+        self.add_button.setAccessibleDescription("Add an SSH tunnel to a service on your server")
         self.edit_button = QPushButton("&Edit…")
+        self.edit_button.setAccessibleDescription("Change the selected tunnel")
         self.remove_button = QPushButton("&Remove")
+        self.remove_button.setAccessibleDescription("Delete the selected tunnel")
         self.connect_button = QPushButton("&Connect")
+        self.connect_button.setAccessibleDescription("Open the selected tunnel from this app")
         self.disconnect_button = QPushButton("&Disconnect")
+        self.disconnect_button.setAccessibleDescription("Close the tunnel this app opened")
         self.wizard_button = QPushButton("Remote &connector…")
         self.wizard_button.setToolTip("Set up a connector for an MCP server on your own server, over SSH")
+        self.wizard_button.setAccessibleDescription(self.wizard_button.toolTip())
         self.add_button.clicked.connect(self.add_tunnel)
         self.edit_button.clicked.connect(self.edit_tunnel)
         self.remove_button.clicked.connect(self.remove_tunnel)
         self.connect_button.clicked.connect(lambda: self._on_selected(self.connect_tunnel))
         self.disconnect_button.clicked.connect(lambda: self._on_selected(self.disconnect_tunnel))
         self.wizard_button.clicked.connect(self.open_wizard)
-        tools = QHBoxLayout()
-        for button in (self.add_button, self.edit_button, self.remove_button):
-            tools.addWidget(button)
-        tools.addSpacing(16)
-        tools.addWidget(self.connect_button)
-        tools.addWidget(self.disconnect_button)
-        tools.addStretch(1)
-        tools.addWidget(self.wizard_button)
+        self.bar = FoldingBar(name="Tunnel actions")
+        self.bar.add(self.wizard_button, foldable=False)
+        for button in (self.add_button, self.edit_button, self.remove_button, self.connect_button):
+            self.bar.add(button)
+        self.bar.add(self.disconnect_button)
+        self.bar.add_stretch()
 
-        self.note = QLabel()
-        self.note.setObjectName("note")
-        self.note.setWordWrap(True)
+        self.note = MessageLabel(object_name="note")
+        self.note.setAccessibleName("Message")
         self.note.hide()
-        self.empty = QLabel(
+        self.empty = MessageLabel(
             "No tunnels yet. A tunnel reaches a service on your server (an MCP server on a droplet, say) through "
             "SSH. Add one, or use Remote connector… to set up a connector for Claude in one go."
         )
-        self.empty.setWordWrap(True)
+        self.empty.setAccessibleName("No tunnels yet")
 
         self.model = TunnelsModel()
         self.table = QTableView()
@@ -124,19 +153,26 @@ class RemotePage(QWidget):
         self.table.setWordWrap(False)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(STATE, QHeaderView.ResizeMode.Stretch)
-        for column in (NAME, ROUTE, TRAFFIC, AUTO):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        for column in (NAME, ROUTE, TRAFFIC, USED):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+        header.setMinimumSectionSize(40)
+        for column, sample in (
+            (NAME, "droplet-name"),
+            (ROUTE, "root@203.0.113.7 → 5000"),
+            (TRAFFIC, "↑ 10.0 kB"),
+            (USED, "catalyst"),
+        ):
+            header.resizeSection(column, self.fontMetrics().horizontalAdvance(sample) + 24)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.table.doubleClicked.connect(lambda _index: self.edit_tunnel())
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
         # The state column is elided when a reason is long; the selected tunnel's whole story is shown here.
-        self.details = QLabel()
-        self.details.setObjectName("details")
-        self.details.setWordWrap(True)
+        self.details = MessageLabel(object_name="details")
         self.details.setAccessibleName("Selected tunnel")
-        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         layout = QVBoxLayout(self)
-        layout.addLayout(tools)
+        layout.setContentsMargins(6, 0, 0, 0)
+        layout.addWidget(self.bar)
         layout.addWidget(self.note)
         layout.addWidget(self.empty)
         layout.addWidget(self.table, 1)
@@ -147,6 +183,7 @@ class RemotePage(QWidget):
         self.timer.timeout.connect(self._tick)
 
         self.reload()
+        self.launches.start()
         for row in self.model.rows():
             if row.profile.auto_start:
                 self.connect_tunnel(row.name)
@@ -162,13 +199,16 @@ class RemotePage(QWidget):
             note = str(exc)
         old = {row.name: row for row in self.model.rows()}
         selected = self.selected_name()
+        using = self._tunnel_users()
+        self.launches.watch(name for names in using.values() for name in names)
         rows = []
         for name, profile in profiles.items():
             before = old.get(name)
+            users = tuple(self._usage.get(c, Usage(c)) for c in using.get(name, ()))
             rows.append(
-                TunnelRow(profile, before.state, before.since, before.traffic)
+                TunnelRow(profile, before.state, before.since, before.traffic, users)
                 if before is not None
-                else TunnelRow(profile)
+                else TunnelRow(profile, users=users)
             )
         self.model.set_rows(rows)
         if selected is not None and (index := self.model.find(selected)) is not None:
@@ -180,7 +220,7 @@ class RemotePage(QWidget):
         self._update_buttons()
 
     def show_note(self, text: str) -> None:
-        self.note.setText(text)
+        self.note.set_message(text)
         self.note.show()
 
     def selected_name(self) -> str | None:
@@ -212,7 +252,9 @@ class RemotePage(QWidget):
             self.details.setText("")
             return
         row = self.model.row(index)
-        self.details.setText(f"{row.name}: {row.phrase()}\n{row.profile.describe()}")
+        starts = "Opens with Plugboard." if row.profile.auto_start else "Opens when you click Connect."
+        used = f" Used by {', '.join(u.connector for u in row.users)}." if row.users else ""
+        self.details.set_message(f"{row.name}: {row.phrase()}\n{row.profile.describe()}. {starts}{used}")
 
     def _on_selected(self, action: Callable[[str], None]) -> None:
         name = self.selected_name()
@@ -303,17 +345,45 @@ class RemotePage(QWidget):
         return self._dialog(self.model.row(index).profile)
 
     def remove_tunnel(self) -> None:
+        """Remove the selected tunnel, unless another Plugboard process runs it (asked on a worker)."""
         name = self.selected_name()
         if name is None:
             return
+        self.workers.start(f"remove-{name}", lambda: read_record(name), lambda record: self._remove(name, record))
+
+    def _remove(self, name: str, running: object, *, stopped: bool = False) -> None:
+        if running is not None and not stopped:
+            box = QMessageBox(self)
+            box.setIcon(QMessageBox.Icon.Question)
+            box.setWindowTitle("Remove tunnel")
+            box.setText(f"The tunnel “{name}” is open in another Plugboard window or a terminal.")
+            box.setInformativeText("Close it there first, or let Plugboard close it and then remove it.")
+            stop = box.addButton("Close it and remove", QMessageBox.ButtonRole.DestructiveRole)
+            box.addButton(QMessageBox.StandardButton.Cancel)
+            box.exec()
+            if box.clickedButton() is not stop:
+                return
+
+            def stop_it() -> None:
+                control.stop_running(name)
+
+            self.workers.start(
+                f"stop-{name}",
+                stop_it,
+                lambda _r: self._remove(name, None, stopped=True),
+                lambda message: self.show_note(f"Could not close the tunnel “{name}”: {message}"),
+            )
+            return
         users = [c.name for c in self._connectors_using(name)]
         index = self.model.find(name)
-        assert index is not None
+        if index is None:
+            return
         connector = self.model.row(index).profile.secret_connector
         try:
-            delete_profile(name)
-        except PlugboardError as exc:
-            self.show_note(str(exc))
+            control.remove_profile(name)
+        except PlugboardError:
+            # Started elsewhere between the check and now: ask again, in words.
+            self.workers.start(f"remove-{name}", lambda: read_record(name), lambda r: self._remove(name, r))
             return
         self.disconnect_tunnel(name)
 
@@ -325,19 +395,36 @@ class RemotePage(QWidget):
         warning = f" Connectors that still use it: {', '.join(users)}." if users else ""
         self.reload(f'Removed tunnel "{name}".{warning}')
 
-    def _connectors_using(self, name: str) -> list[Any]:
+    def _tunnel_users(self) -> dict[str, list[str]]:
+        """Connector names by the tunnel their entries go through (`--ssh`)."""
+        using: dict[str, list[str]] = {}
         try:
             everything = self.connectors.all()
         except PlugboardError:
-            return []
-        found = []
+            return using
         for connector in everything:
-            args = connector.args
-            if connector.via_plugboard == "proxy" and any(
-                a == "--ssh" and i + 1 < len(args) and args[i + 1] == name for i, a in enumerate(args)
-            ):
-                found.append(connector)
-        return found
+            entry = parse_entry(connector.entry)
+            if isinstance(entry, ProxyEntry) and entry.ssh:
+                using.setdefault(entry.ssh, []).append(connector.name)
+        return using
+
+    def _connectors_using(self, name: str) -> list[Connector]:
+        users = set(self._tunnel_users().get(name, ()))
+        try:
+            return [c for c in self.connectors.all() if c.name in users]
+        except PlugboardError:
+            return []
+
+    def _launch_changed(self, event: LaunchChanged) -> None:
+        """A connector that uses a tunnel started, failed or stopped: its tunnel's row says so."""
+        reason = event.record.reason if event.record is not None and event.record.reason else ""
+        usage = Usage(event.name, event.state, reason)
+        self._usage[event.name] = usage
+        for row in self.model.rows():
+            if any(u.connector == event.name for u in row.users):
+                users = tuple(usage if u.connector == event.name else u for u in row.users)
+                self.model.update(row.name, users=users)
+        self._update_details()
 
     # -- the wizard ---------------------------------------------------------------------------------------------
 
@@ -364,4 +451,6 @@ class RemotePage(QWidget):
         self.consent_dialogs.close()
         self.live.close(CLOSE_JOIN_S)
         self._unsubscribe()
+        self.launches.unsubscribe(self._launch_arrived.emit)
+        self.launches.close()
         self.workers.join(CLOSE_JOIN_S)

@@ -44,7 +44,8 @@ class SettingsPage(QWidget):
     def __init__(self, settings: Settings, discovery: Discovery, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.settings = settings
-        self.workers = Workers(self, on_failed=lambda message: self.message.set_message(message))
+        self.message = MessageLabel()
+        self.workers = Workers(self, on_failed=self.message.set_message)
         self._saving = False
         self._dirty = False
         self.config_label = ElidedLabel()
@@ -88,7 +89,6 @@ class SettingsPage(QWidget):
         self.close_to_tray.setAccessibleDescription("When off, closing the window quits Plugboard")
         self.start_at_login.setAccessibleDescription("Plugboard opens in the tray when you log in")
         self.retention.setAccessibleDescription("Older connector logs are deleted")
-        self.message = MessageLabel()
         self.message.setAccessibleName("Settings message")
 
         form = QFormLayout()

@@ -4,6 +4,10 @@ No rules here: the page hands it profiles and the latest `TunnelState` per tunne
 and the model only phrases them. The phrases are plain functions (`state_phrase`, `traffic_phrase`) so the
 tests and the tray can use the same words.
 
+A tunnel that a connector uses (`plugboard proxy … --ssh NAME`) is opened by that connector's own process when
+Claude Desktop starts it, not by the app; its row says which connector uses it and how that connector's run
+stands (`usage_phrase`, from the launcher's status record the proxy keeps), instead of "Stopped".
+
 The countdown in "reconnecting (attempt n, next try in s)" is computed from when the state arrived, so the page
 only has to ask the model to repaint once a second while a tunnel is live; nothing polls the tunnel for it.
 """
@@ -16,12 +20,13 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
+from plugboard.core.launch.status import RunState
 from plugboard.core.tunnel.profile import TunnelProfile
 from plugboard.core.tunnel.state import ProblemKind, StateKind, TunnelState
 from plugboard.gui.icons import status_dot
 
-COLUMNS = ("Name", "State", "Route", "Traffic", "Starts")
-NAME, STATE, ROUTE, TRAFFIC, AUTO = range(len(COLUMNS))
+COLUMNS = ("Name", "State", "Route", "Traffic", "Used by")
+NAME, STATE, ROUTE, TRAFFIC, USED = range(len(COLUMNS))
 Index = QModelIndex | QPersistentModelIndex
 
 # Lights: green up, amber on its way (connecting, reconnecting), red failed, grey stopped.
@@ -51,6 +56,39 @@ def state_phrase(state: TunnelState | None, waited_s: float = 0.0) -> str:
     if state.problem is None:
         return "Failed"
     return f"Failed ({PROBLEM_LABELS[state.problem.kind]}): {state.problem.message}"
+
+
+@dataclass(frozen=True)
+class Usage:
+    """A connector that goes through this tunnel, and how its last run stands (its proxy opens the tunnel)."""
+
+    connector: str
+    state: RunState | None = None
+    reason: str = ""
+
+
+def usage_phrase(users: tuple[Usage, ...]) -> str | None:
+    """What the state column says for a tunnel the app does not run itself but connectors use; None if unused."""
+    if not users:
+        return None
+    running = [u.connector for u in users if u.state is RunState.RUNNING]
+    failed = [u for u in users if u.state in (RunState.FAILED, RunState.CRASHED)]
+    if running:
+        return f"Open for {', '.join(running)} (Claude Desktop runs it)"
+    if failed:
+        first = failed[0]
+        why = f": {first.reason}" if first.reason else ""
+        return f"{first.connector} could not use it{why}"
+    names = ", ".join(u.connector for u in users)
+    return f"Closed; opens when Claude Desktop starts {names}"
+
+
+def usage_light(users: tuple[Usage, ...]) -> str:
+    if any(u.state is RunState.RUNNING for u in users):
+        return "up"
+    if any(u.state in (RunState.FAILED, RunState.CRASHED) for u in users):
+        return "bad"
+    return "off"
 
 
 def tunnel_notice(
@@ -105,13 +143,27 @@ class TunnelRow:
     since: float = 0.0
     """time.monotonic() when `state` arrived."""
     traffic: tuple[int, int] | None = None
+    users: tuple[Usage, ...] = ()
+    """Connectors whose entries go through this tunnel."""
 
     @property
     def name(self) -> str:
         return self.profile.name
 
+    @property
+    def app_live(self) -> bool:
+        """The app itself runs this tunnel now (any state but stopped)."""
+        return self.state is not None and self.state.kind not in (StateKind.IDLE, StateKind.STOPPED)
+
     def phrase(self, now: float | None = None) -> str:
+        if not self.app_live and (used := usage_phrase(self.users)) is not None:
+            return used
         return state_phrase(self.state, (now if now is not None else time.monotonic()) - self.since)
+
+    def light(self) -> str:
+        if not self.app_live and self.users:
+            return usage_light(self.users)
+        return light(self.state)
 
 
 class TunnelsModel(QAbstractTableModel):
@@ -142,7 +194,7 @@ class TunnelsModel(QAbstractTableModel):
         if i is None:
             return None
         self._rows[i] = replace(self._rows[i], **changes)
-        self.dataChanged.emit(self.index(i, NAME), self.index(i, TRAFFIC))
+        self.dataChanged.emit(self.index(i, NAME), self.index(i, USED))
         return self._rows[i]
 
     def tick(self) -> None:
@@ -177,8 +229,10 @@ class TunnelsModel(QAbstractTableModel):
                 if role == Qt.ItemDataRole.DisplayRole:
                     return traffic_phrase(row.traffic)
                 return "Bytes sent and received through the tunnel" if row.traffic else None
-            if column == AUTO:
-                return "With Plugboard" if row.profile.auto_start else "By hand"
+            if column == USED:
+                return ", ".join(u.connector for u in row.users) or (
+                    "" if role == Qt.ItemDataRole.DisplayRole else "No connector uses it"
+                )
         if role == Qt.ItemDataRole.DecorationRole and column == NAME:
-            return status_dot(LIGHTS[light(row.state)])
+            return status_dot(LIGHTS[row.light()])
         return None

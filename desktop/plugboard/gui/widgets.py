@@ -19,13 +19,15 @@ class ElidedLabel(QLabel):
     """One line, cut with "…" in the middle when narrower than its text; the whole text is its tooltip and its
     accessible description, and it can be selected and copied (Ctrl+C) like any label."""
 
-    def __init__(self, text: str = "", parent: QWidget | None = None, mode: Qt.TextElideMode = Qt.TextElideMode.ElideMiddle) -> None:
+    def __init__(
+        self, text: str = "", parent: QWidget | None = None, mode: Qt.TextElideMode = Qt.TextElideMode.ElideMiddle
+    ) -> None:
         super().__init__(parent)
         self._mode = mode
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.setText(text)
 
-    def setText(self, text: str) -> None:  # noqa: N802 - Qt's name
+    def setText(self, text: str) -> None:
         super().setText(text)
         self.setToolTip(text)
         self.setAccessibleDescription(text)
@@ -82,5 +84,9 @@ class MessageLabel(QLabel):
         super().setText(linkify(text))
         self.setAccessibleDescription(text)
 
-    def text_plain(self) -> str:
+    def text(self) -> str:
+        """The message as plain text (what was set), not its rich-text form with links."""
         return self.plain
+
+    def setText(self, text: str) -> None:
+        self.set_message(text)
