@@ -20,7 +20,7 @@ from plugboard.core.claude.discovery import discover
 from plugboard.core.config.connectors import Connectors
 from plugboard.core.install import entry_command
 from plugboard.core.secrets import keyring as secrets
-from plugboard.core.tunnel.profile import TunnelProfile, load_profiles
+from plugboard.core.tunnel.profile import TunnelProfile, load_profiles, save_profile
 from plugboard.gui.host_key_dialog import HostKeyDialog
 from plugboard.gui.remote_wizard import DEFAULT_URL, RemoteWizard
 
@@ -160,3 +160,71 @@ def test_the_service_page_refuses_a_name_already_used_and_an_https_address(qtbot
     assert wizard.service_page.problem.text().startswith("The address starts with http://")
     wizard.url.setText(DEFAULT_URL)
     assert wizard.button(QWizard.WizardButton.NextButton).isEnabled()
+
+
+@pytest.fixture
+def bearer_backend() -> Iterator[tuple[int, str]]:
+    """tests/servers/http_mcp.py answering only `Authorization: Bearer <token>` (401 otherwise): (port, token)."""
+    import subprocess
+    import sys
+
+    token = "backend-api-key-7f3a"
+    script = Path(__file__).parents[1] / "servers" / "http_mcp.py"
+    proc = subprocess.Popen(
+        [sys.executable, str(script), "--bearer", token], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    try:
+        assert proc.stdout is not None
+        port = int(proc.stdout.readline())
+        yield port, token
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
+def test_the_wizard_offers_the_tunnel_just_made_takes_its_name_and_keeps_the_api_key_in_the_keychain(
+    qtbot, sshd, bearer_backend, claude_config, isolated_home
+):
+    port, token = bearer_backend
+    claude_config.write_text('{\n  "mcpServers": {}\n}')
+    mine = TunnelProfile(
+        name="droplet",
+        host="127.0.0.1",
+        port=sshd.port,
+        user="root",
+        auth="key",
+        key_file=str(sshd.keys.ed25519),
+        remote_port=5000,
+    )
+    save_profile(mine)  # made on the Remote page a moment ago
+    wizard = RemoteWizard(Connectors(discover(str(claude_config))), tunnel="droplet")
+    qtbot.addWidget(wizard)
+    wizard.show()
+    qtbot.waitExposed(wizard)
+    assert wizard.through.currentData() == "droplet"
+    assert not wizard.host.isEnabled()  # its own profile says where and how
+    click(qtbot, wizard, QWizard.WizardButton.NextButton)
+    url = f"http://127.0.0.1:{port}/mcp"
+    wizard.url.setText(url)
+    qtbot.keyClicks(wizard.name, "droplet")  # the tunnel's own name is fine for its connector
+    qtbot.keyClicks(wizard.api_key, token)
+    with qtbot.waitSignal(wizard.consent_dialogs.shown, timeout=CONSENT_MS) as shown:
+        click(qtbot, wizard, QWizard.WizardButton.NextButton)
+    qtbot.mouseClick(shown.args[0].trust_button, Qt.MouseButton.LeftButton)
+    output = wait_tested(qtbot, wizard)
+    assert wizard.outcome is not None and wizard.outcome.ok, output
+    assert "Using your tunnel droplet" in output
+    click(qtbot, wizard, QWizard.WizardButton.FinishButton)
+    assert json.loads(claude_config.read_text())["mcpServers"] == {
+        "droplet": {
+            "command": plugboard_executable(),
+            "args": ["proxy", "droplet", url, "--ssh", "droplet", "--bearer-secret", "API_KEY"],
+        }
+    }
+    assert load_profiles() == {"droplet": mine}  # the user's tunnel is used, not rewritten
+    assert secrets.get_secret("droplet", "API_KEY") == token
+    for path in [claude_config, *isolated_home.rglob("*")]:
+        if path.is_file():
+            assert token.encode() not in path.read_bytes(), path

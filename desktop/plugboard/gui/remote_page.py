@@ -431,7 +431,7 @@ class RemotePage(QWidget):
     def open_wizard(self) -> QDialog:
         from plugboard.gui.remote_wizard import RemoteWizard
 
-        wizard = RemoteWizard(self.connectors, self)
+        wizard = RemoteWizard(self.connectors, self, tunnel=self.selected_name())
 
         def finished(_result: int) -> None:
             self.reload(f'Added connector "{wizard.added}".' if wizard.added else None)

@@ -15,25 +15,33 @@ Why the doctor runs the proxy rather than talking to the tunnel directly: the en
 the proxy's own tunnel in its own process; testing it end to end catches what a shortcut would miss (the
 keyring seen from a child process, the host key in Plugboard's known_hosts, the proxy's Host header).
 
-Cancel removes the tunnel profile (and passphrase) the wizard's test saved: nothing half-made stays behind.
+Step 1 also offers the tunnels the user already has (the one just made on the Remote page is chosen first):
+picking one skips the server fields, and the entry goes through it (`--ssh THAT-NAME`); its profile is not
+touched, and the connector may take the tunnel's own name. Step 2 takes the backend's API key, if it wants one:
+kept in the keychain as `<connector>/API_KEY`, and the entry carries `--bearer-secret API_KEY`.
+
+Cancel removes the tunnel profile (and passphrase) the wizard's test saved: nothing half-made stays behind (a
+tunnel the user already had is never removed).
 The rules (what is checked, what is written) are `core.remote`'s; this module only asks and shows.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
+    QComboBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPlainTextEdit,
     QPushButton,
     QSpinBox,
+    QTextBrowser,
     QVBoxLayout,
     QWidget,
     QWizard,
@@ -43,12 +51,20 @@ from PySide6.QtWidgets import (
 from plugboard.core.config.adding import name_problems
 from plugboard.core.config.connectors import Connectors
 from plugboard.core.errors import PlugboardError
-from plugboard.core.probe.remote import DEFAULT_URL, CheckOutcome, RemotePlan, check_remote, url_problem
+from plugboard.core.probe.remote import (
+    DEFAULT_BEARER_KEY,
+    DEFAULT_URL,
+    CheckOutcome,
+    RemotePlan,
+    check_remote,
+    url_problem,
+)
 from plugboard.core.secrets import keyring as secrets
 from plugboard.core.tunnel.consent import HostKeyConsent
 from plugboard.core.tunnel.profile import PASSPHRASE_KEY, TunnelProfile, delete_profile, load_profiles
 from plugboard.gui.host_key_dialog import ConsentDialogs
 from plugboard.gui.tunnel_dialog import buddy_label
+from plugboard.gui.widgets import linkify
 from plugboard.gui.worker import Workers
 
 # Closing the wizard waits this long for a running test; a test always ends within its own deadlines.
@@ -91,7 +107,8 @@ class _Page(QWizardPage):
 class RemoteWizard(QWizard):
     progress = Signal(str)
 
-    def __init__(self, connectors: Connectors, parent: QWidget | None = None) -> None:
+    def __init__(self, connectors: Connectors, parent: QWidget | None = None, *, tunnel: str | None = None) -> None:
+        """`tunnel`: an existing tunnel to offer first (the one the user selected or just made)."""
         super().__init__(parent)
         self.connectors = connectors
         self.setWindowTitle("Remote connector")
@@ -101,6 +118,8 @@ class RemoteWizard(QWizard):
         self.saved_profile: str | None = None
         """The tunnel profile this wizard's test saved (replaced on a re-test, removed on Cancel)."""
         self.testing = False
+        self.stored_key: tuple[str, str] | None = None
+        """(connector, KEY) of the API key this wizard's test put in the keychain (removed on Cancel)."""
         self.workers = Workers(self)
         self.consent = HostKeyConsent()
         self.consent_dialogs = ConsentDialogs(self.consent, self)
@@ -108,6 +127,20 @@ class RemoteWizard(QWizard):
         self.progress.connect(self._progress)
 
         # -- 1. the server -----------------------------------------------------------------------------------------
+        self.through = QComboBox()
+        self.through.setAccessibleName("Reach the server through")
+        self.through.setAccessibleDescription("A tunnel you already have, or a new one made from the fields below")
+        self.through.addItem("A new tunnel to this server", None)
+        try:
+            existing = sorted(load_profiles())
+        except PlugboardError:
+            existing = []
+        for name in existing:
+            self.through.addItem(f"My tunnel “{name}”", name)
+        if tunnel in existing:
+            self.through.setCurrentIndex(self.through.findData(tunnel))
+        elif existing:
+            self.through.setCurrentIndex(1)
         self.host = QLineEdit()
         self.host.setAccessibleName("Server address")
         self.host.setPlaceholderText("203.0.113.7 or droplet.example.com")
@@ -139,6 +172,7 @@ class RemoteWizard(QWizard):
         key_row.addWidget(self.key_file, 1)
         key_row.addWidget(browse)
         server_form = QFormLayout(self.server_page)
+        server_form.addRow(buddy_label("&Through", self.through), self.through)
         server_form.addRow(buddy_label("Server &address", self.host), host_row)
         server_form.addRow("&User", self.user)
         server_form.addRow(buddy_label("&Key file", self.key_file), key_row)
@@ -146,6 +180,8 @@ class RemoteWizard(QWizard):
         server_form.addRow(self.server_page.problem)
         for widget in (self.host, self.user, self.key_file):
             widget.textChanged.connect(self.server_page.changed)
+        self._server_fields = (self.host, self.ssh_port, self.user, self.key_file, browse, self.passphrase)
+        self.through.currentIndexChanged.connect(self._through_changed)
 
         # -- 2. the service ----------------------------------------------------------------------------------------
         self.url = QLineEdit(DEFAULT_URL)
@@ -153,6 +189,11 @@ class RemoteWizard(QWizard):
         self.name = QLineEdit()
         self.name.setAccessibleName("Connector name")
         self.name.setPlaceholderText("the name Claude shows, e.g. catalyst")
+        self.api_key = QLineEdit()
+        self.api_key.setEchoMode(QLineEdit.EchoMode.Password)
+        self.api_key.setAccessibleName("API key")
+        self.api_key.setAccessibleDescription("The key your MCP server asks for, if any; kept in the keychain")
+        self.api_key.setPlaceholderText("only if your server asks for one; kept in the keychain")
         self.service_page = _Page(
             "The MCP server",
             "Its address as the server itself sees it; Plugboard reaches it through an SSH tunnel.",
@@ -161,6 +202,7 @@ class RemoteWizard(QWizard):
         service_form = QFormLayout(self.service_page)
         service_form.addRow("MCP &address", self.url)
         service_form.addRow("Connector &name", self.name)
+        service_form.addRow(buddy_label("API &key", self.api_key), self.api_key)
         service_form.addRow(self.service_page.problem)
         for widget in (self.url, self.name):
             widget.textChanged.connect(self.service_page.changed)
@@ -172,8 +214,8 @@ class RemoteWizard(QWizard):
             self._test_problem,
             on_enter=self.run_test,
         )
-        self.test_output = QPlainTextEdit()
-        self.test_output.setReadOnly(True)
+        self.test_output = QTextBrowser()  # read-only; addresses in the result are links
+        self.test_output.setOpenExternalLinks(True)
         self.test_output.setAccessibleName("Test result")
         self.test_button = QPushButton("&Test again")
         self.test_button.clicked.connect(self.run_test)
@@ -190,12 +232,27 @@ class RemoteWizard(QWizard):
         for page in (self.server_page, self.service_page, self.test_page):
             self.addPage(page)
         self.setButtonText(QWizard.WizardButton.FinishButton, "Add connector")
+        self._through_changed()
         self.resize(640, 480)
 
     # -- reading ---------------------------------------------------------------------------------------------------
 
+    def chosen_tunnel(self) -> str | None:
+        data = self.through.currentData()
+        return str(data) if data is not None else None
+
+    def _through_changed(self, _index: int = 0) -> None:
+        new = self.chosen_tunnel() is None
+        for widget in self._server_fields:
+            widget.setEnabled(new)
+        self.server_page.changed()
+        self.service_page.changed()
+
     def plan(self) -> RemotePlan:
         return RemotePlan(
+            tunnel=self.chosen_tunnel(),
+            bearer_key=DEFAULT_BEARER_KEY,
+            bearer_value=self.api_key.text().strip(),
             name=self.name.text().strip(),
             host=self.host.text().strip(),
             port=self.ssh_port.value(),
@@ -206,6 +263,8 @@ class RemoteWizard(QWizard):
         )
 
     def _server_problem(self) -> str | None:
+        if self.chosen_tunnel() is not None:
+            return None  # the tunnel's own profile says where and how
         plan = self.plan()
         if not plan.host:
             return "Enter the server's address."
@@ -233,7 +292,7 @@ class RemoteWizard(QWizard):
             return str(exc)
         if plan.name in names:
             return f'A connector called "{plan.name}" already exists; pick another name.'
-        if plan.name != self.saved_profile:
+        if plan.tunnel is None and plan.name != self.saved_profile:
             try:
                 if plan.name in load_profiles():
                     return f'A tunnel called "{plan.name}" already exists; pick another name.'
@@ -260,8 +319,8 @@ class RemoteWizard(QWizard):
         if self.testing:
             return
         plan = self.plan()
-        if self.saved_profile is not None and self.saved_profile != plan.name:
-            self._forget_profile()  # the name changed since the last test: do not leave the old one behind
+        if self.saved_profile is not None and (plan.tunnel is not None or self.saved_profile != plan.name):
+            self._forget_profile()  # the name or the way changed since the last test: leave nothing behind
         replace = self.saved_profile == plan.name
         self.testing = True
         self.outcome = None
@@ -281,19 +340,22 @@ class RemoteWizard(QWizard):
                 replace_profile=replace,
             )
 
-        self.saved_profile = plan.name
+        if plan.tunnel is None:
+            self.saved_profile = plan.name
+        if plan.bearer_value:
+            self.stored_key = (plan.name, plan.bearer_key)
         self.workers.start(
             "remote-test", work, self._tested, lambda message: self._tested(CheckOutcome(False, message))
         )
 
     def _progress(self, line: str) -> None:
-        self.test_output.appendPlainText(line)
+        self.test_output.append(linkify(line))
 
     def _tested(self, outcome: CheckOutcome) -> None:
         self.testing = False
         self.outcome = outcome
-        self.test_output.appendPlainText("")
-        self.test_output.appendPlainText(outcome.text)
+        self.test_output.append("")
+        self.test_output.append(linkify(outcome.text))
         self.test_button.setEnabled(True)
         self.test_page.changed()
 
@@ -327,4 +389,7 @@ class RemoteWizard(QWizard):
         self.workers.join(WORKER_JOIN_S)
         if self.added is None:
             self._forget_profile()
+            if self.stored_key is not None:
+                with contextlib.suppress(PlugboardError):
+                    secrets.delete_secret(*self.stored_key)
         super().done(result)

@@ -6,6 +6,11 @@ caller's `confirm_host_key`), then run the doctor on exactly the entry that will
 `plugboard proxy NAME URL --ssh NAME`, started the way Claude Desktop starts it — and say what it offers, or what
 is wrong, in plain words.
 
+Two ways to the server: a new tunnel made from the plan (saved under the connector's name, as before), or a
+tunnel the user already has (`RemotePlan.tunnel`: its profile is used as it is, never rewritten, and the entry
+says `--ssh THAT-NAME`). A backend that wants an API key gets it through the keychain: the value is stored under
+`<connector>/<bearer_key>` and the entry carries `--bearer-secret <bearer_key>` (DESIGN.md's droplet example).
+
 Why the doctor runs the proxy rather than talking to the tunnel directly: the entry is what Claude runs, with the
 proxy's own tunnel in its own process; testing it end to end catches what a shortcut would miss (the keyring seen
 from a child process, the host key in Plugboard's known_hosts, the proxy's Host header).
@@ -24,11 +29,13 @@ from plugboard.core.bridge.run import proxy_entry
 from plugboard.core.config.connectors import Connector
 from plugboard.core.secrets import keyring as secrets
 from plugboard.core.tunnel.hostkeys import KnownHosts, UnknownHostKeyError
-from plugboard.core.tunnel.profile import PASSPHRASE_KEY, TunnelProfile, save_profile
+from plugboard.core.tunnel.profile import PASSPHRASE_KEY, TunnelProfile, load_profile, save_profile
 from plugboard.core.tunnel.state import ProblemKind, StateKind, TunnelState
 from plugboard.core.tunnel.tunnel import Tunnel, keyring_secret
 
 DEFAULT_URL = "http://127.0.0.1:5000/mcp"
+# The keychain key a backend's API key is kept under when the user gives one (`--bearer-secret API_KEY`).
+DEFAULT_BEARER_KEY = "API_KEY"
 # Bringing the test tunnel up: TCP connect + SSH handshake + login to a droplet across an ocean takes a few
 # seconds; 30 s also covers one quick retry after a dropped first attempt. Time spent in the host-key dialog
 # does not count.
@@ -59,9 +66,23 @@ class RemotePlan:
     key_file: str
     url: str
     passphrase: str = field(default="", repr=False)
+    tunnel: str | None = None
+    """An existing tunnel profile to go through (host, user and key then come from it); None = a new one."""
+    bearer_key: str = DEFAULT_BEARER_KEY
+    bearer_value: str = field(default="", repr=False)
+    """The backend's API key, if it wants one: kept in the keychain, sent as `Authorization: Bearer …`."""
+
+    @property
+    def ssh(self) -> str:
+        return self.tunnel or self.name
 
     def profile(self) -> TunnelProfile:
         parts = urlsplit(self.url)
+        if self.tunnel is not None:
+            # Tested through the user's own tunnel, forwarding to the plan's port (as the proxy will), unsaved.
+            return load_profile(self.tunnel).with_changes(
+                local_port=0, remote_host=parts.hostname or "127.0.0.1", remote_port=parts.port or 80
+            )
         return TunnelProfile(
             name=self.name,
             host=self.host,
@@ -74,7 +95,9 @@ class RemotePlan:
         )
 
     def entry(self) -> dict[str, Any]:
-        return proxy_entry(self.name, self.url, ssh=self.name)
+        return proxy_entry(
+            self.name, self.url, ssh=self.ssh, bearer_secret=self.bearer_key if self.bearer_value else None
+        )
 
 
 @dataclass
@@ -85,9 +108,9 @@ class CheckOutcome:
     entry: dict[str, Any] | None = None
 
 
-def _tunnel_trouble(plan: RemotePlan, state: TunnelState) -> str:
+def _tunnel_trouble(plan: RemotePlan, profile: TunnelProfile, state: TunnelState) -> str:
     problem = state.problem
-    where = f"{plan.user}@{plan.host}:{plan.port}"
+    where = f"{profile.user}@{profile.host}:{profile.port}"
     if problem is None:
         return f"The tunnel did not come up within {TUNNEL_UP_S:.0f} s ({state.describe()})."
     if problem.kind is ProblemKind.AUTH:
@@ -108,7 +131,7 @@ def _tunnel_trouble(plan: RemotePlan, state: TunnelState) -> str:
     if problem.kind is ProblemKind.PORT:
         return f"A local port problem stopped the tunnel: {problem.message}"
     return (
-        f"Plugboard cannot reach {plan.host}:{plan.port}: {problem.message}\n"
+        f"Plugboard cannot reach {profile.host}:{profile.port}: {problem.message}\n"
         "Check the address and the SSH port, and that the server is running."
     )
 
@@ -127,12 +150,18 @@ def check_remote(
     from plugboard.core.probe.doctor import examine_connector
 
     profile = plan.profile()
-    if plan.passphrase:
-        progress("Keeping the key's passphrase in the keychain…")
-        secrets.set_secret(profile.secret_connector, PASSPHRASE_KEY, plan.passphrase)
-    save_profile(profile, replace_existing=replace_profile)
-    progress(f"Saved tunnel {profile.name}: {profile.describe()}")
-    progress(f"Connecting to {plan.user}@{plan.host}:{plan.port}…")
+    if plan.tunnel is None:
+        if plan.passphrase:
+            progress("Keeping the key's passphrase in the keychain…")
+            secrets.set_secret(profile.secret_connector, PASSPHRASE_KEY, plan.passphrase)
+        save_profile(profile, replace_existing=replace_profile)
+        progress(f"Saved tunnel {profile.name}: {profile.describe()}")
+    else:
+        progress(f"Using your tunnel {plan.tunnel}: {profile.describe()}")
+    if plan.bearer_value:
+        progress("Keeping the server's API key in the keychain…")
+        secrets.set_secret(plan.name, plan.bearer_key, plan.bearer_value)
+    progress(f"Connecting to {profile.user}@{profile.host}:{profile.port}…")
     tunnel = Tunnel(profile, get_secret=keyring_secret, confirm_host_key=confirm_host_key, known_hosts=known_hosts)
     try:
         tunnel.start()
@@ -148,7 +177,7 @@ def check_remote(
     finally:
         tunnel.close()
     if state.kind is not StateKind.UP:
-        return CheckOutcome(False, _tunnel_trouble(plan, state))
+        return CheckOutcome(False, _tunnel_trouble(plan, profile, state))
     progress("The tunnel works.")
     entry = plan.entry()
     progress(f"Starting the connector as Claude Desktop will ({' '.join(entry['args'])}) and asking what it offers…")
