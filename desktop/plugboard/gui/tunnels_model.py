@@ -233,6 +233,8 @@ class TunnelsModel(QAbstractTableModel):
                 return ", ".join(u.connector for u in row.users) or (
                     "" if role == Qt.ItemDataRole.DisplayRole else "No connector uses it"
                 )
+        if role == Qt.ItemDataRole.AccessibleDescriptionRole and column == NAME:
+            return f"Light: {row.phrase()}"  # what the coloured dot says, for a screen reader
         if role == Qt.ItemDataRole.DecorationRole and column == NAME:
             return status_dot(LIGHTS[row.light()])
         return None
