@@ -72,9 +72,9 @@ def unnamed_and_undescribed(window, title: str, skip: QObject | None) -> tuple[l
         if iface.role() in INTERACTIVE and not name.strip():
             unnamed.append(describe(iface))
         obj = iface.object()
-        if isinstance(obj, QWidget) and "light" in obj.accessibleName().lower():
-            if not iface.text(QAccessible.Text.Description).strip():
-                dark_lights.append(describe(iface))
+        is_light = isinstance(obj, QWidget) and "light" in obj.accessibleName().lower()
+        if is_light and not iface.text(QAccessible.Text.Description).strip():
+            dark_lights.append(describe(iface))
     return unnamed, dark_lights, seen
 
 
