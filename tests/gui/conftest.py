@@ -1,7 +1,13 @@
-"""What the app's tests share: a stand-in for Claude Desktop that is not running, and the real main window."""
+"""What the app's tests share: a stand-in for Claude Desktop that is not running, the real main window, and a
+private X server (Xvfb) for the tests that need a real display."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import select
+import shutil
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -38,3 +44,43 @@ def open_window(qtbot: Any, claude_config: Path) -> Iterator[Callable[..., MainW
     yield open_
     for window in opened:
         window.close()
+
+
+# Xvfb is up in well under a second; generous for a loaded 2-core machine.
+XVFB_START_S = 20
+
+
+@contextlib.contextmanager
+def xvfb(screen: str) -> Iterator[str]:
+    """A private Xvfb with one screen of `screen` ("WxHxDEPTH"); yields its DISPLAY."""
+    if shutil.which("Xvfb") is None:
+        pytest.fail("Xvfb is missing: run `bash scripts/setup.sh check`", pytrace=False)
+    read_fd, write_fd = os.pipe()
+    # -displayfd: Xvfb picks a free display and writes its number when it is ready to accept clients.
+    proc = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", screen, "-nolisten", "tcp"],
+        pass_fds=(write_fd,),
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write_fd)
+    try:
+        with os.fdopen(read_fd) as ready:
+            assert select.select([ready], [], [], XVFB_START_S)[0], "Xvfb did not start"
+            display = ready.readline().strip()
+        yield f":{display}"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+@pytest.fixture
+def xvfb_display() -> Iterator[str]:
+    with xvfb("1280x800x24") as display:
+        yield display
+
+
+@pytest.fixture
+def laptop_display() -> Iterator[str]:
+    """A 1366×768 screen: the most common laptop screen, the one issue 14 tried at 150 % and 200 %."""
+    with xvfb("1366x768x24") as display:
+        yield display

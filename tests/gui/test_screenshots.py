@@ -1,42 +1,15 @@
 """Screenshots of every page, taken from the real app on a real X server (Xvfb, xcb platform)."""
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from PySide6.QtGui import QImage
 
 SCRIPT = Path(__file__).with_name("screenshot_app.py")
-# Xvfb is up in well under a second; the app in a few. Generous bounds for a loaded 2-core machine.
-XVFB_START_S = 20
+# The app runs in a few seconds. A generous bound for a loaded 2-core machine.
 APP_RUN_S = 120
-
-
-@pytest.fixture
-def xvfb_display(tmp_path):
-    if shutil.which("Xvfb") is None:
-        pytest.fail("Xvfb is missing: run `bash scripts/setup.sh check`", pytrace=False)
-    read_fd, write_fd = os.pipe()
-    # -displayfd: Xvfb picks a free display and writes its number when it is ready to accept clients.
-    proc = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
-        pass_fds=(write_fd,),
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write_fd)
-    try:
-        with os.fdopen(read_fd) as ready:
-            import select
-
-            assert select.select([ready], [], [], XVFB_START_S)[0], "Xvfb did not start"
-            display = ready.readline().strip()
-        yield f":{display}"
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 def test_every_page_renders_on_a_real_x_server(xvfb_display, tmp_path):
