@@ -39,10 +39,10 @@ def test_add_brave_search_with_its_key_in_three_clicks_and_one_paste(qtbot, wind
     qtbot.waitUntil(lambda: any(isinstance(w, CatalogDialog) and w.isVisible() for w in QApplication.topLevelWidgets()))
     dialog = next(w for w in QApplication.topLevelWidgets() if isinstance(w, CatalogDialog))
     qtbot.waitExposed(dialog)
-    row = next(
-        dialog.list.item(i) for i in range(dialog.list.count()) if dialog.list.item(i).text().startswith("Brave")
-    )
-    click(dialog.list.viewport(), dialog.list.visualItemRect(row).center())
+    dialog.search.setText("search")  # the cards narrow to those that match
+    assert "brave-search" in dialog.visible_cards() and "time" not in dialog.visible_cards()
+    card = dialog.cards["brave-search"]
+    click(card, card.rect().center())
     assert dialog.title.text() == "<b>Brave web search</b>"
     assert "Node.js is installed" in dialog.runtime.text()
 
@@ -80,3 +80,34 @@ def test_a_missing_runtime_is_named_with_where_to_get_it(qtbot, window, monkeypa
     assert "needs uv" in dialog.runtime.text() and "https://" in dialog.runtime.text()
     assert not dialog.add_button.isEnabled()
     dialog.reject()
+
+
+def test_the_catalog_shows_cards_by_category_and_says_which_are_already_added_and_offers_to_open_them(
+    qtbot, claude_config
+):
+    from plugboard.core.claude.discovery import discover
+    from plugboard.core.config.connectors import Connectors
+
+    claude_config.write_text(
+        '{"mcpServers": {"my-files": {"command": "npx", '
+        '"args": ["-y", "@modelcontextprotocol/server-filesystem", "/tmp"]}}}'
+    )
+    dialog = CatalogDialog(Connectors(discover(str(claude_config))))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert len(dialog.visible_cards()) == len(dialog.catalog.items)
+    dialog.category.setCurrentText("Web")
+    assert sorted(dialog.visible_cards()) == ["brave-search", "fetch", "playwright"]
+    dialog.category.setCurrentText("All categories")
+    card = dialog.cards["filesystem"]
+    assert "Already added as my-files" in card.accessibleDescription()
+    card.setFocus()
+    qtbot.keyClick(card, Qt.Key.Key_Return)  # the keyboard picks a card too
+    assert dialog.steps.currentWidget() is dialog.form_page
+    assert dialog.already.text().startswith("Already added as “my-files”")
+    assert dialog.open_button.isVisible() and dialog.add_button.text() == "Add another"
+    with qtbot.waitSignal(dialog.open_requested) as opened:
+        qtbot.mouseClick(dialog.open_button, Qt.MouseButton.LeftButton)
+    assert opened.args == ["my-files"]
+    assert not dialog.isVisible()
