@@ -1,7 +1,13 @@
-"""Open the real main window on a populated config and save a PNG of each page.
+"""Open the real main window on a populated config and save a PNG of each page, in light and in dark.
 
 Run by tests/gui/test_screenshots.py on a real X server (Xvfb) with the xcb platform, and by hand to refresh the
-README's pictures: `python tests/gui/screenshot_app.py resources/screenshots` (under Xvfb or a desktop).
+README's pictures (under Xvfb or a desktop), once per scale:
+
+    python tests/gui/screenshot_app.py resources/screenshots                 # 100 %: PAGE-light.png, PAGE-dark.png
+    QT_SCALE_FACTOR=2 python tests/gui/screenshot_app.py resources/screenshots --suffix @200
+                                                                             # 200 % on a 1366×768 screen
+
+The window opens as a user's would (clamped to the screen), so the 200 % pictures show the narrow layout.
 """
 
 from __future__ import annotations
@@ -47,7 +53,7 @@ CONFIG = {
 }
 
 
-def main(out: Path) -> int:
+def main(out: Path, suffix: str = "") -> int:
     home = Path(tempfile.mkdtemp(prefix="plugboard-shots-"))
     os.environ["PLUGBOARD_HOME"] = str(home / "plugboard")
     config = home / "Claude" / "claude_desktop_config.json"
@@ -76,19 +82,24 @@ def main(out: Path) -> int:
 
     app = QApplication(sys.argv[:1])
     window = MainWindow(str(config), claude=NotRunning())  # type: ignore[arg-type]
-    window.resize(1080, 540)
     window.show()
     out.mkdir(parents=True, exist_ok=True)
-    for i in range(window.nav.count()):
-        title = window.nav.item(i).text()
-        window.show_page(title)
-        for _ in range(5):
-            app.processEvents()
-        window.grab().save(str(out / f"{title.lower()}.png"))
+    saved = []
+    for theme in ("light", "dark"):
+        window.theme.set_choice(theme)
+        for title in window.nav.titles:
+            window.show_page(title)
+            for _ in range(10):
+                app.processEvents()
+            name = f"{title.lower()}-{theme}{suffix}.png"
+            window.grab().save(str(out / name))
+            saved.append(name)
     window.quit()
-    print("\n".join(sorted(p.name for p in out.glob("*.png"))))
+    print("\n".join(sorted(saved)))
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main(Path(sys.argv[1])))
+    args = sys.argv[1:]
+    suffix = args[args.index("--suffix") + 1] if "--suffix" in args else ""
+    raise SystemExit(main(Path(args[0]), suffix))

@@ -23,10 +23,14 @@ def test_every_page_renders_on_a_real_x_server(xvfb_display, tmp_path):
         timeout=APP_RUN_S,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["connectors.png", "logs.png", "remote.png", "settings.png"]
+    pages = ["connectors", "logs", "remote", "settings"]
+    assert done.stdout.split() == sorted(f"{page}-{theme}.png" for page in pages for theme in ("dark", "light"))
     for name in done.stdout.split():
         image = QImage(str(tmp_path / "shots" / name))
-        assert (image.width(), image.height()) == (1080, 540)
+        assert (image.width(), image.height()) == (1080, 600)
         # Not a blank window: many distinct colours (text, table, icons).
-        colours = {image.pixel(x, y) for x in range(0, 1080, 7) for y in range(0, 540, 7)}
+        colours = {image.pixel(x, y) for x in range(0, 1080, 7) for y in range(0, 600, 7)}
         assert len(colours) > 20, name
+    for page in pages:  # the dark picture is darker than the light one
+        light, dark = (QImage(str(tmp_path / "shots" / f"{page}-{t}.png")) for t in ("light", "dark"))
+        assert dark.pixelColor(540, 300).lightness() < light.pixelColor(540, 300).lightness(), page

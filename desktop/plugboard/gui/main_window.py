@@ -54,6 +54,7 @@ from plugboard.gui.header import Header
 from plugboard.gui.icons import app_icon
 from plugboard.gui.relink_banner import RelinkBanner
 from plugboard.gui.theme import Theme, icon
+from plugboard.gui.toolbar import FoldingBar
 from plugboard.gui.worker import Workers
 
 if TYPE_CHECKING:
@@ -161,7 +162,8 @@ class MainWindow(QMainWindow):
         self.settings = Settings.load()
         app = QApplication.instance()
         assert isinstance(app, QApplication), "the main window needs a QApplication"
-        self.theme = Theme(app, self.settings.theme)
+        self.theme = Theme(app, self.settings.theme, self)
+        self.theme.changed.connect(self._retint)
         self.config_override = config_override
         self.chosen = config_override or self.settings.claude_config
         self._claude = claude
@@ -254,6 +256,17 @@ class MainWindow(QMainWindow):
         frame = QRect(0, 0, size.width(), size.height() + FRAME_ALLOWANCE)
         frame.moveCenter(area.center())
         self.move(max(area.left(), frame.left()), max(area.top(), frame.top()))
+
+    def _retint(self, _dark: bool) -> None:
+        """Icons are drawn in the text colour: draw them again in the new one."""
+        for i, spec in enumerate(PAGES):
+            self.nav.item(i).setIcon(icon(spec.icon))
+        for number, spec in enumerate(PAGES):
+            self.page_actions[number].setIcon(icon(spec.icon))
+        if self.header.menu_button is not None:
+            self.header.menu_button.setIcon(icon("menu"))
+        for bar in self.findChildren(FoldingBar):
+            bar.more.setIcon(icon("more"))
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)

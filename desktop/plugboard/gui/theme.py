@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 from importlib import resources
 
-from PySide6.QtCore import QByteArray, QRectF, Qt
+from PySide6.QtCore import QByteArray, QObject, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QGuiApplication, QIcon, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QApplication
 
@@ -175,16 +175,23 @@ def style_sheet(dark: bool, base_pt: float, fusion: bool) -> str:
     return own + controls
 
 
-class Theme:
+class Theme(QObject):
     """Applies a choice (system / light / dark) to the app and follows the system while the choice is "system"."""
 
-    def __init__(self, app: QApplication, choice: str = SYSTEM) -> None:
+    changed = Signal(bool)
+    """Applied again (dark or not): icons drawn in the text colour are drawn anew."""
+
+    def __init__(self, app: QApplication, choice: str = SYSTEM, parent: QObject | None = None) -> None:
+        super().__init__(parent)
         self.app = app
         self.choice = choice if choice in THEMES else SYSTEM
         self.fusion = is_fusion(app)
         self.base_pt = app.font().pointSizeF() if app.font().pointSizeF() > 0 else 10.0
         self.dark = False
-        app.styleHints().colorSchemeChanged.connect(lambda _scheme: self.apply())
+        app.styleHints().colorSchemeChanged.connect(self._system_changed)
+        self.apply()
+
+    def _system_changed(self, _scheme: Qt.ColorScheme) -> None:
         self.apply()
 
     def set_choice(self, choice: str) -> None:
@@ -200,7 +207,7 @@ class Theme:
         if self.fusion:
             self.app.setPalette(palette(self.dark))
         self.app.setStyleSheet(style_sheet(self.dark, self.base_pt, self.fusion))
-        _tinted.cache_clear()
+        self.changed.emit(self.dark)
 
 
 def title_font(base: QFont, scale: float = 1.45) -> QFont:
