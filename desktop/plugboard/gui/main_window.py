@@ -330,8 +330,9 @@ class MainWindow(QMainWindow):
         scroll.setWidget(page)
         self._scrolls[key] = scroll
         self.stack.insertWidget(index, scroll)
-        self.stack.removeWidget(placeholder)
-        placeholder.deleteLater()
+        if placeholder is not None:
+            self.stack.removeWidget(placeholder)
+            placeholder.deleteLater()
         self.stack.setCurrentIndex(current)
         # Tab leaves a table or list for the next control instead of walking its cells (arrows move inside).
         for view in page.findChildren(QAbstractItemView):
