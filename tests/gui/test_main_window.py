@@ -183,3 +183,47 @@ def test_quitting_and_discarding_staged_switches_leaves_the_file_alone(qtbot, wi
     window.quit()
     assert not window.isVisible()
     assert claude_config.read_text() == CONFIG
+
+
+def test_the_header_counts_the_changes_that_wait_and_restart_applies_them(qtbot, claude_config):
+    claude_config.write_text(CONFIG)
+    claude = FakeClaude(running=True)
+    window = MainWindow(str(claude_config), claude=claude)
+    qtbot.addWidget(window)
+    window.show()
+    page = window.page
+    page.guard_seconds = 0.2
+    window.header.start()
+    qtbot.waitUntil(lambda: page.claude_known and window.header.running is True, timeout=5000)
+    assert window.header.state.text() == "Claude Desktop is running"
+    assert window.header.restart_button.isHidden()
+    click_switch(qtbot, window, 0)
+    assert window.header.pending == 1
+    assert window.header.pending_text.text() == "· 1 change waits for a restart"
+    assert not window.header.restart_button.isHidden()
+    qtbot.mouseClick(window.header.restart_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.header.pending == 0, timeout=30_000)
+    assert claude.restarts == 1
+    assert list(json.loads(claude_config.read_text())["mcpServers"]) == ["time"]
+    window.close()
+
+
+def test_open_it_on_a_catalog_server_already_added_opens_that_connector(qtbot, window):
+    from PySide6.QtWidgets import QApplication
+
+    from plugboard.gui.catalog_dialog import CatalogDialog
+    from plugboard.gui.connector_dialog import ConnectorDialog
+
+    dialog = window.page.add_from_catalog()
+    assert isinstance(dialog, CatalogDialog)
+    qtbot.waitExposed(dialog)
+    assert "Already added as files" in dialog.cards["filesystem"].accessibleDescription()
+    dialog.select("filesystem")
+    qtbot.mouseClick(dialog.open_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(
+        lambda: any(isinstance(w, ConnectorDialog) and w.isVisible() for w in QApplication.topLevelWidgets()),
+        timeout=5000,
+    )
+    opened = next(w for w in QApplication.topLevelWidgets() if isinstance(w, ConnectorDialog) and w.isVisible())
+    assert opened.form().name == "files"
+    opened.reject()

@@ -153,6 +153,28 @@ class _FirstPaint(QObject):
         return False
 
 
+class _CatalogHook(QObject):
+    """Connects each catalog dialog the Connectors page opens to the page's `open_connector` ("Open it" on a
+    server already added). The page creates the dialog; the window only sees it arrive as the page's child."""
+
+    def __init__(self, page: ConnectorsPage) -> None:
+        super().__init__(page)
+        self._page = page
+        self._hooked: set[int] = set()
+        page.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ChildPolished:
+            from plugboard.gui.catalog_dialog import CatalogDialog
+
+            child = event.child()  # type: ignore[attr-defined]
+            if isinstance(child, CatalogDialog) and id(child) not in self._hooked:
+                self._hooked.add(id(child))
+                child.open_requested.connect(self._page.open_connector)
+                child.destroyed.connect(lambda _obj=None, key=id(child): self._hooked.discard(key))
+        return False
+
+
 class MainWindow(QMainWindow):
     def __init__(self, config_override: str | None = None, claude: ClaudeApp | Any | None = None) -> None:
         super().__init__()
@@ -380,9 +402,12 @@ class MainWindow(QMainWindow):
         page = ConnectorsPage(self.connectors, self.claude(), self)
         page.wrote.connect(self._own_write)
         page.rows_changed.connect(self._rows_changed)
-        page.rows_changed.connect(lambda _rows: self._pending_changed())
-        page.wrote.connect(self._pending_changed)
+        page.pending_changed.connect(self.header.set_pending)
         page.applied.connect(self._applied)
+        page.log_requested.connect(self.show_log)
+        page.remote_page_requested.connect(lambda: self.show_page("Remote"))
+        # The catalog is opened by the page; its "already added — Open it" goes back to the page.
+        self._catalog_hook = _CatalogHook(page)
         page.claude_progress.connect(
             lambda waited: self.header.set_restarting(f"Waiting for Claude Desktop to quit… {waited:.0f} s")
         )
@@ -411,6 +436,8 @@ class MainWindow(QMainWindow):
 
         page = RemotePage(self.connectors, self)
         page.connector_added.connect(self._remote_added)
+        # The app's own tunnels' states reach the connectors that go through them (their health).
+        page.state_shown.connect(self.page.tunnel_changed)
         if self.tray is not None:
             page.notice.connect(self.tray.notify)
         return page
@@ -441,24 +468,18 @@ class MainWindow(QMainWindow):
 
     # -- the header ----------------------------------------------------------------------------------------------
 
-    def _pending_count(self) -> int:
-        """Changes written or staged that Claude Desktop has not loaded yet (the Connectors page's count)."""
-        page = self._pages.get("connectors")
-        if page is None:
-            return 0
-        return len(self.page.pending) + self.page.unloaded
-
-    def _pending_changed(self) -> None:
-        self.header.set_pending(self._pending_count())
-
     def _restart_claude(self) -> None:
         self.header.set_restarting("Restarting Claude Desktop…")
         self.page.apply_now()
 
     def _applied(self) -> None:
         self.header.set_restarting(None)
-        self._pending_changed()
         self.header.scan()
+
+    def show_log(self, name: str) -> None:
+        """Open the Logs page on one connector's log (a result card's "Open the log")."""
+        self.show_page("Logs")
+        self.logs_page.show_log(name)
 
     # -- Claude's config file ------------------------------------------------------------------------------------
 

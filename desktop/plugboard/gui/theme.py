@@ -62,8 +62,16 @@ DARK_COLOURS = {
 }
 
 
+_fusion: dict[int, bool] = {}
+
+
 def is_fusion(app: QApplication) -> bool:
-    return app.style().name().lower() == "fusion"
+    """Whether the app's own style is Fusion. Read once per app, before Plugboard's style sheet is set: with a
+    style sheet, `app.style()` is Qt's style-sheet proxy, whose name is not the platform style's."""
+    key = id(app)
+    if key not in _fusion:
+        _fusion[key] = app.style().name().lower() == "fusion"
+    return _fusion[key]
 
 
 def system_scheme() -> Qt.ColorScheme:
