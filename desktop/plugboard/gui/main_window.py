@@ -169,9 +169,10 @@ class _CatalogHook(QObject):
 
             child = event.child()  # type: ignore[attr-defined]
             if isinstance(child, CatalogDialog) and id(child) not in self._hooked:
-                self._hooked.add(id(child))
+                key = id(child)
+                self._hooked.add(key)
                 child.open_requested.connect(self._page.open_connector)
-                child.destroyed.connect(lambda _obj=None, key=id(child): self._hooked.discard(key))
+                child.destroyed.connect(lambda _obj=None: self._hooked.discard(key))
         return False
 
 
