@@ -250,11 +250,13 @@ class RemotePage(QWidget):
         index = self.model.find(name) if name is not None else None
         if index is None:
             self.details.setText("")
+            self.details.hide()  # an empty box says nothing
             return
         row = self.model.row(index)
         starts = "Opens with Plugboard." if row.profile.auto_start else "Opens when you click Connect."
         used = f" Used by {', '.join(u.connector for u in row.users)}." if row.users else ""
         self.details.set_message(f"{row.name}: {row.phrase()}\n{row.profile.describe()}. {starts}{used}")
+        self.details.show()
 
     def _on_selected(self, action: Callable[[str], None]) -> None:
         name = self.selected_name()
