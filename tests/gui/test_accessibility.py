@@ -148,6 +148,8 @@ def focus_chain(window: QWidget, start: QWidget, steps: int) -> list[QWidget]:
 def test_tab_moves_from_the_page_list_through_the_page_and_out_of_its_table(qtbot, window):
     window.show_page("Logs")
     page = window.logs_page
+    window.activateWindow()  # focus follows the active window; an earlier test's window may have had it
+    qtbot.waitUntil(window.isActiveWindow, timeout=2000)
     window.nav.setFocus()
     qtbot.waitUntil(window.nav.hasFocus, timeout=2000)
     qtbot.keyClick(window.nav, Qt.Key.Key_Tab)

@@ -219,7 +219,7 @@ def test_the_wizard_offers_the_tunnel_just_made_takes_its_name_and_keeps_the_api
     click(qtbot, wizard, QWizard.WizardButton.FinishButton)
     assert json.loads(claude_config.read_text())["mcpServers"] == {
         "droplet": {
-            "command": plugboard_executable(),
+            "command": entry_command(),
             "args": ["proxy", "droplet", url, "--ssh", "droplet", "--bearer-secret", "API_KEY"],
         }
     }

@@ -255,7 +255,7 @@ class MainWindow(QMainWindow):
         # looks on a worker, once the window has painted.
         self.relink_banner = RelinkBanner(lambda: self.connectors, self)
         self.relink_banner.relinked.connect(lambda _note: self._own_write())
-        self.relink_banner.relinked.connect(lambda note: self.page.reload(note))
+        self.relink_banner.relinked.connect(lambda note: self.page.reload(note))  # noqa: PLW0108 - the page is built later
         self.banners.addWidget(self.relink_banner)
         self.nav.setCurrentRow(0)
         self.nav.setFocus()  # the first Tab stop a keyboard user meets is where the pages are
