@@ -226,6 +226,13 @@ class MainWindow(QMainWindow):
         self.header = Header(claude, menu, self)
         self.header.restart_requested.connect(self._restart_claude)
 
+        # Connectors that start another copy of Plugboard: a banner above every page (gui/relink_banner.py); it
+        # looks on a worker, once the window has painted. Made before the page list, so Tab meets it first
+        # (the focus chain follows creation: header, banner, page list, then each page as it is built).
+        self.relink_banner = RelinkBanner(lambda: self.connectors, self)
+        self.relink_banner.relinked.connect(lambda _note: self._own_write())
+        self.relink_banner.relinked.connect(lambda note: self.page.reload(note))  # noqa: PLW0108 - the page is built later
+
         self.nav = PageList()
         self.stack = QStackedWidget()
         for number, spec in enumerate(PAGES, start=1):
@@ -251,11 +258,6 @@ class MainWindow(QMainWindow):
         column.addLayout(self.banners)
         column.addWidget(body, 1)
         self.setCentralWidget(central)
-        # Connectors that start another copy of Plugboard: a banner above every page (gui/relink_banner.py); it
-        # looks on a worker, once the window has painted.
-        self.relink_banner = RelinkBanner(lambda: self.connectors, self)
-        self.relink_banner.relinked.connect(lambda _note: self._own_write())
-        self.relink_banner.relinked.connect(lambda note: self.page.reload(note))  # noqa: PLW0108 - the page is built later
         self.banners.addWidget(self.relink_banner)
         self.nav.setCurrentRow(0)
         self.nav.setFocus()  # the first Tab stop a keyboard user meets is where the pages are
