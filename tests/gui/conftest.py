@@ -27,7 +27,8 @@ class NotRunning:
 @pytest.fixture
 def open_window(qtbot: Any, claude_config: Path) -> Iterator[Callable[..., MainWindow]]:
     """`open_window(config_text=None, claude=None)`: the main window on the test's Claude config, shown, with its
-    first look at Claude done; closed after the test."""
+    start-up done (every page built after the first paint) and its first look at Claude done; closed after the
+    test."""
     opened: list[MainWindow] = []
 
     def open_(config_text: str | None = None, claude: Any = None) -> MainWindow:
@@ -37,6 +38,8 @@ def open_window(qtbot: Any, claude_config: Path) -> Iterator[Callable[..., MainW
         qtbot.addWidget(window)
         window.show()
         qtbot.waitExposed(window)
+        # The pages after the first are built once the window has painted; a test starts when they are.
+        qtbot.waitUntil(lambda: window.started, timeout=20_000)
         qtbot.waitUntil(lambda: window.page.claude_known, timeout=5000)
         opened.append(window)
         return window

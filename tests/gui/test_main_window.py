@@ -227,3 +227,15 @@ def test_open_it_on_a_catalog_server_already_added_opens_that_connector(qtbot, w
     opened = next(w for w in QApplication.topLevelWidgets() if isinstance(w, ConnectorDialog) and w.isVisible())
     assert opened.form().name == "files"
     opened.reject()
+
+
+def test_the_window_paints_the_connectors_first_and_builds_the_other_pages_after(qtbot, claude_config):
+    claude_config.write_text(CONFIG)
+    window = MainWindow(str(claude_config), claude=FakeClaude(False))
+    qtbot.addWidget(window)
+    assert set(window._pages) == {"connectors"}  # the other pages wait for the first paint
+    window.show()
+    qtbot.waitUntil(lambda: window.started, timeout=20_000)
+    assert set(window._pages) == {"connectors", "logs", "remote", "settings"}
+    assert [window.page.model.row(i).connector.name for i in range(window.page.model.rowCount())] == ["files", "time"]
+    window.close()

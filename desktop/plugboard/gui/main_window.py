@@ -1,12 +1,12 @@
 """The main window, titled "Plugboard": a header (is Claude Desktop running, do changes wait for its restart), the
 page list, the pages, the tray icon, and app-wide behaviour.
 
-- Start-up paints first and works after. Before the first paint only the shell is built (header, page list, an
-  empty stack): no config read, no process scan, no keyring, none of the pages' imports (the Remote page alone
-  pulls in paramiko, ~0.3 s). Once the window has painted, the Connectors page is built, then the other pages'
-  modules are imported on a worker thread and each page is built in its own event-loop turn. A page asked for
-  earlier (a test, Ctrl+3 before the start-up is done) is built on the spot. Figures in
-  tests/benchmarks/README.md (`bench_gui.py`).
+- Start-up paints the connectors first and the rest after. Before the first paint the window builds its shell
+  (header, page list) and the Connectors page, so the first frame already lists the connectors; none of the other
+  pages' imports (the Remote page alone pulls in paramiko, ~0.3 s), no log pruning, no relink check, no header
+  scan. Once the window has painted, the other pages' modules are imported on a worker thread and each page is
+  built in its own event-loop turn (`started` is then True). A page asked for earlier (a test, Ctrl+3 before the
+  start-up is done) is built on the spot. Figures in tests/benchmarks/README.md (`bench_gui.py`).
 - Fits the screen: the window opens inside the screen's available geometry (the default size is clamped, and the
   window centred), the page list shrinks to its icons when the window is narrow, and the pages fold their
   toolbars into a "More" menu (`gui/toolbar.py`), so a 1366×768 laptop at 200 % (683×384 logical pixels) shows
@@ -193,6 +193,8 @@ class MainWindow(QMainWindow):
         self._connectors: Connectors | None = None
         self.quitting = False
         self._closed = False
+        self.started = False
+        """The start-up after the first paint is done: every page is built."""
         self._quit_when_idle = False
         self._lights: dict[str, str] = {}
         self._pages: dict[str, QWidget] = {}
@@ -301,7 +303,8 @@ class MainWindow(QMainWindow):
     # -- pages, built when first needed -------------------------------------------------------------------------
 
     def _after_first_paint(self) -> None:
-        """The start-up work the first paint did not wait for: the Connectors page, then the rest off-thread."""
+        """The start-up work the first paint did not wait for: the other pages (imported off-thread), the relink
+        check, the header's look at Claude."""
         if self._closed:
             return
         self.page  # noqa: B018 - building it is the point
@@ -323,7 +326,10 @@ class MainWindow(QMainWindow):
 
     def _build_later(self, keys: list[str]) -> None:
         """Build one page per event-loop turn, so the window keeps answering between them."""
-        if self._closed or not keys:
+        if self._closed:
+            return
+        if not keys:
+            self.started = True
             return
         self._get(keys[0])
         QTimer.singleShot(0, self, lambda: self._build_later(keys[1:]))
