@@ -508,9 +508,14 @@ class MainWindow(QMainWindow):
         self.page.reload(f"Now using {self.connectors.path}.")
 
     def _read(self) -> bytes | None:
+        """Claude's file as it is now, read the config engine's bounded way (a named pipe or a device in its place
+        is refused, never waited on)."""
+        from plugboard.core.config.claude_file import read_raw
+        from plugboard.core.errors import PlugboardError
+
         try:
-            return self.connectors.path.read_bytes()
-        except OSError:
+            return read_raw(self.connectors.path)
+        except (OSError, PlugboardError):
             return None
 
     def _watch(self) -> None:
