@@ -45,6 +45,7 @@ from plugboard.core.clients.formats import (
     client,
     default_path,
     parse_json_text,
+    read_client_bytes,
 )
 from plugboard.core.errors import PlugboardError
 from plugboard.core.secrets.detect import key_name, looks_secret, value_looks_secret
@@ -232,7 +233,7 @@ def write_export(
             f"the folder {target.parent} does not exist; is {fmt.label} installed? Give another PATH to export to"
         )
     exported = export_connectors(connectors, client_id)
-    original = _read_bytes(target)
+    original = read_client_bytes(target)
     base: dict[str, Any] = {}
     if original is not None:
         from plugboard.core.config.repair import strip_comments_and_trailing_commas
@@ -251,20 +252,10 @@ def write_export(
         del exported.servers[name]
     doc, written = export_document(exported, client_id, base)
     data = (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-    if _read_bytes(target) != original:
+    if read_client_bytes(target) != original:
         raise PlugboardError(
             f"{target} changed while Plugboard was exporting (did {fmt.label} save it?); nothing was written. "
             "Run the export again"
         )
     write_atomic(target, data)
     return ExportOutcome(target, written, kept, exported)
-
-
-def _read_bytes(path: Path) -> bytes | None:
-    """The file's bytes, None if there is none."""
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise PlugboardError(f"cannot read {path}: {exc.strerror or exc}") from exc

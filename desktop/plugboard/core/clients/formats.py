@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from plugboard.core.errors import NotFoundError, PlugboardError
+from plugboard.core.fd_io import NotPlainFile, TooLarge, read_plain_file
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,11 @@ def default_path(
     raise AssertionError(client_id)
 
 
+# A client's config is usually a few kB, but Claude Code's ~/.claude.json keeps every project's state beside its
+# servers and grows to tens of MB; far beyond that is not a config (a link to /dev/zero, a disk image).
+MAX_CLIENT_FILE_BYTES = 128 * 2**20
+
+
 # -- lenient JSON ---------------------------------------------------------------------------------------------
 
 
@@ -143,14 +149,32 @@ def strip_jsonc(text: str) -> str:
     return strip_comments_and_trailing_commas(text)[0]
 
 
-def read_json_file(path: Path) -> dict[str, Any]:
-    """A client's config file as an object; comments and trailing commas are accepted."""
+def read_client_bytes(path: Path) -> bytes | None:
+    """The exact bytes of a client's config file, None if there is none. The same bounded read as Claude's config
+    (`fd_io.read_plain_file`): a named pipe in the file's place is refused instead of hanging import and export, a
+    link to a device or a huge file instead of filling the memory."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise NotFoundError(f"{path} does not exist") from None
+        return read_plain_file(path, MAX_CLIENT_FILE_BYTES)
+    except NotPlainFile as exc:
+        raise PlugboardError(f"{path} is {exc.kind}, not a file; nothing was read from it") from exc
+    except TooLarge as exc:
+        raise PlugboardError(
+            f"{path} is larger than {MAX_CLIENT_FILE_BYTES // 2**20} MB: that is not an MCP client's config "
+            "Plugboard reads"
+        ) from exc
     except OSError as exc:
         raise PlugboardError(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
+def read_json_file(path: Path) -> dict[str, Any]:
+    """A client's config file as an object; comments and trailing commas are accepted."""
+    raw = read_client_bytes(path)
+    if raw is None:
+        raise NotFoundError(f"{path} does not exist")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise PlugboardError(f"{path} is not UTF-8 text (byte {exc.start + 1})") from exc
     return parse_json_text(text, path)
 
 

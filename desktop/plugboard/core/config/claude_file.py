@@ -45,6 +45,7 @@ from plugboard.core.config.jsondoc import (
     line_col,
 )
 from plugboard.core.errors import ConfigError, ConflictError, PlugboardError
+from plugboard.core.fd_io import NotPlainFile, TooLarge, read_plain_file
 from plugboard.core.install import refuse_if_translocated
 from plugboard.core.locking import edit_lock
 from plugboard.core.paths import PlugboardDirs
@@ -86,55 +87,19 @@ class Snapshot:
 def read_raw(path: Path) -> bytes | None:
     """The file's exact bytes, or None when it does not exist. Never blocks (a FIFO) nor reads without bound."""
     try:
-        kind = _file_kind(os.stat(path).st_mode)
-        if kind is not None:
-            raise ConfigError(path, f"is {kind}, not a file; Claude Desktop's config must be a plain file")
-        # O_NONBLOCK: if the path became a FIFO since the stat, opening it must not wait for a writer.
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
-    except FileNotFoundError:
-        return None
+        return read_plain_file(path, MAX_CONFIG_BYTES)
+    except NotPlainFile as exc:
+        raise ConfigError(path, f"is {exc.kind}, not a file; Claude Desktop's config must be a plain file") from exc
+    except TooLarge as exc:
+        raise ConfigError(
+            path, f"is larger than {MAX_CONFIG_BYTES // 2**20} MB: that is not a Claude Desktop config Plugboard reads"
+        ) from exc
     except PermissionError as exc:
         raise ConfigError(
             path, "permission denied: Plugboard cannot read it (check its owner and permissions)"
         ) from exc
-    except IsADirectoryError as exc:
-        raise ConfigError(path, "is a folder, not a file") from exc
     except OSError as exc:
         raise ConfigError(path, f"cannot be read: {exc.strerror or exc}") from exc
-    try:
-        kind = _file_kind(os.fstat(fd).st_mode)
-        if kind is not None:
-            raise ConfigError(path, f"is {kind}, not a file; Claude Desktop's config must be a plain file")
-        chunks: list[bytes] = []
-        size = 0
-        while size <= MAX_CONFIG_BYTES:
-            chunk = os.read(fd, min(1 << 20, MAX_CONFIG_BYTES + 1 - size))
-            if not chunk:
-                return b"".join(chunks)
-            chunks.append(chunk)
-            size += len(chunk)
-        raise ConfigError(
-            path, f"is larger than {MAX_CONFIG_BYTES // 2**20} MB: that is not a Claude Desktop config Plugboard reads"
-        )
-    except OSError as exc:
-        raise ConfigError(path, f"cannot be read: {exc.strerror or exc}") from exc
-    finally:
-        os.close(fd)
-
-
-def _file_kind(mode: int) -> str | None:
-    """None for a plain file; else what the path is, in words."""
-    if stat.S_ISREG(mode):
-        return None
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    if stat.S_ISFIFO(mode):
-        return "a named pipe (FIFO)"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    return "not a plain file"
 
 
 def is_blank(raw: bytes | None) -> bool:
