@@ -414,8 +414,8 @@ def write_status(env: dict[str, str], name: str) -> None:
         [
             sys.executable,
             "-c",
-            "import sys; from plugboard.core.launch.status import ConnectorStatus, write_status; "
-            "write_status(ConnectorStatus(name=sys.argv[1], state='exited', exit_code=0))",
+            "import sys; from plugboard.core.launch.status import ConnectorStatus, RunState, write_status; "
+            "write_status(ConnectorStatus(name=sys.argv[1], state=RunState.EXITED, exit_code=0))",
             name,
         ],
         env=env,

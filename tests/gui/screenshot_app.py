@@ -63,12 +63,14 @@ def main(out: Path, suffix: str = "") -> int:
     from PySide6.QtWidgets import QApplication
 
     from plugboard.core.config.connectors import Connectors
-    from plugboard.core.launch.status import ConnectorStatus, write_status
+    from plugboard.core.launch.status import ConnectorStatus, RunState, write_status
     from plugboard.core.logs.connector_log import ConnectorLog
     from plugboard.gui.main_window import MainWindow
 
     Connectors.open(str(config)).disable("memory")
-    write_status(ConnectorStatus(name="github", state="failed", reason="missing secret GITHUB_PERSONAL_ACCESS_TOKEN"))
+    write_status(
+        ConnectorStatus(name="github", state=RunState.FAILED, reason="missing secret GITHUB_PERSONAL_ACCESS_TOKEN")
+    )
     log = ConnectorLog("github")
     log.write(
         b"INFO GitHub MCP Server running on stdio\nWARNING rate limit at 80%\n"

@@ -13,7 +13,7 @@ import anyio
 import pytest
 from mcp.shared.exceptions import MCPError
 
-from plugboard.core.launch.status import read_status
+from plugboard.core.launch.status import RunState, read_status
 from plugboard.core.paths import plugboard_dirs
 from plugboard.core.secrets.keyring import set_secret
 from servers.http_backend import Backend
@@ -90,7 +90,7 @@ def test_a_missing_header_secret_is_explained_on_every_call_and_in_the_status(se
     assert "plugboard secret set remote NOT_SET" in message
     record = read_status("remote")
     assert record is not None
-    assert record.state == "failed"
+    assert record.state is RunState.FAILED
     assert record.reason == "missing secret NOT_SET"
 
 

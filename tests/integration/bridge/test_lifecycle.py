@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from plugboard.core.launch.status import read_status
+from plugboard.core.launch.status import RunState, read_status
 from plugboard.core.paths import plugboard_dirs
 from servers.http_backend import Backend
 
@@ -202,7 +202,7 @@ def test_credentials_in_a_hand_written_address_reach_no_log_status_or_message(
     answer = json.loads(out.splitlines()[0])
     assert "user name or password" in answer["error"]["message"]
     record = read_status("remote")
-    assert record is not None and record.state == "failed"
+    assert record is not None and record.state is RunState.FAILED
     texts = [answer["error"]["message"], err.decode(), _log(), json.dumps(record.__dict__, default=str)]
     assert record.command[1] == backend.url
     for text in texts:

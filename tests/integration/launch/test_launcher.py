@@ -26,7 +26,7 @@ from integration.launcher_helpers import (
 )
 from integration.launcher_helpers import claude_like_env as _claude_env
 from plugboard.core.install import entry_command
-from plugboard.core.launch.status import connector_status_label, read_status
+from plugboard.core.launch.status import RunState, connector_status_label, read_status
 from plugboard.core.logs.redact import MASK
 from plugboard.core.paths import plugboard_dirs
 from plugboard.core.secrets.keyring import set_secret
@@ -90,7 +90,7 @@ def test_a_secret_from_the_keyring_reaches_the_server_and_its_stderr_is_logged_m
     assert SECRET not in log + passed_on
     record = read_status("github")
     assert record is not None
-    assert record.state == "exited" and record.exit_code == 0
+    assert record.state is RunState.EXITED and record.exit_code == 0
     assert f"debug: GITHUB_TOKEN={MASK}" in record.stderr_tail
     assert record.command == [sys.executable, str(ENV_SERVER)]
 
@@ -168,7 +168,7 @@ def test_stdin_and_stdout_are_handed_to_the_server_not_copied() -> None:
 
 def _wait_for_status_pid(name: str) -> int:
     record = read_status(name)
-    assert record is not None and record.state == "running" and record.pid
+    assert record is not None and record.state is RunState.RUNNING and record.pid
     return record.pid
 
 

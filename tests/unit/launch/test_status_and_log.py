@@ -29,7 +29,7 @@ def test_a_connector_that_never_ran_reads_as_never_started() -> None:
 
 
 def test_a_record_round_trips_and_reads_as_its_label() -> None:
-    write_status(ConnectorStatus(name="github", state="exited", exit_code=3, stderr_tail=["boom"]))
+    write_status(ConnectorStatus(name="github", state=RunState.EXITED, exit_code=3, stderr_tail=["boom"]))
 
     record = read_status("github")
     assert record is not None and record.stderr_tail == ["boom"]
@@ -41,7 +41,7 @@ def test_a_running_record_whose_launcher_is_this_live_process_reads_as_running()
     # As the launcher does: note the time just after the process started (not "now": this test process may have
     # been running for minutes already, which is exactly what the pid-reuse check looks at).
     started = psutil.Process().create_time() + 0.2
-    write_status(ConnectorStatus(name="a", state="running", launcher_pid=os.getpid(), launcher_started=started))
+    write_status(ConnectorStatus(name="a", state=RunState.RUNNING, launcher_pid=os.getpid(), launcher_started=started))
 
     assert connector_status_label("a") == "running"
 
@@ -49,16 +49,16 @@ def test_a_running_record_whose_launcher_is_this_live_process_reads_as_running()
 def test_a_running_record_whose_launcher_vanished_or_whose_pid_was_reused_reads_as_crashed() -> None:
     # Our pid, but a launcher that noted its start long after this process began: the pid was reused.
     write_status(
-        ConnectorStatus(name="b", state="running", launcher_pid=os.getpid(), launcher_started=time.time() + 3600)
+        ConnectorStatus(name="b", state=RunState.RUNNING, launcher_pid=os.getpid(), launcher_started=time.time() + 3600)
     )
 
     assert connector_status_label("b") == "crashed"
 
 
 def test_stopped_crashed_and_failed_records_have_their_own_labels() -> None:
-    write_status(ConnectorStatus(name="s", state="stopped", signal=15))
-    write_status(ConnectorStatus(name="c", state="crashed", signal=11))
-    write_status(ConnectorStatus(name="f", state="failed", reason="missing secret API_KEY"))
+    write_status(ConnectorStatus(name="s", state=RunState.STOPPED, signal=15))
+    write_status(ConnectorStatus(name="c", state=RunState.CRASHED, signal=11))
+    write_status(ConnectorStatus(name="f", state=RunState.FAILED, reason="missing secret API_KEY"))
 
     assert connector_status_label("s") == "stopped"
     assert connector_status_label("c") == "crashed (SIGSEGV)"

@@ -53,17 +53,6 @@ class RunState(StrEnum):
     FAILED = "failed"  # never spawned; `reason` says why
 
 
-# The proxy's program (core/bridge/run.py) imports these names; they are the enum's members, kept until the
-# bridge's owner imports `RunState` itself.
-RUNNING, EXITED, STOPPED, CRASHED, FAILED = (
-    RunState.RUNNING,
-    RunState.EXITED,
-    RunState.STOPPED,
-    RunState.CRASHED,
-    RunState.FAILED,
-)
-
-
 @dataclass
 class ConnectorStatus:
     name: str
