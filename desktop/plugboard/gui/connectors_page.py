@@ -9,7 +9,12 @@ What the page shows is true and actionable (issue 13):
   cannot work then are disabled with the reason as their tooltip;
 - plaintext secrets in Claude's file are announced at once, with one click to move them to the keychain (which also
   scrubs every backup holding them);
-- removing a connector offers to delete its keychain secrets; undo goes several steps back (`core.config.undo`).
+- removing a connector offers to delete its keychain secrets; undo goes several steps back (`core.config.undo`);
+- what the core did by itself is said in words: when Claude Desktop saved its older copy of the file over a connector
+  switched on meanwhile and the wipe guard put it back (`core.notices`, kind "restored"), a banner says so and the
+  restart banner offers to load it. The page subscribes to the notices when it is made and unsubscribes when it goes
+  (`shutdown`, or its destruction); a notice may come from any thread (a worker's read of the file reconciles too),
+  so it is re-emitted as a queued signal and shown on the GUI thread.
 
 And it fits every screen and hand (issue 14, the page's part): the rows keep their places when switched (a stable
 order kept here, so the row under the pointer stays the same connector); the toolbar folds into "More…" when narrow
@@ -52,6 +57,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from plugboard.core import notices
 from plugboard.core.claude.app import ClaudeApp, ClaudeStatus
 from plugboard.core.claude.first_run import claude_setup
 from plugboard.core.clients.catalog import check_for, load_catalog
@@ -111,6 +117,12 @@ class Switched:
         return bool(self.claude.running)
 
 
+def _listed(names: tuple[str, ...]) -> str:
+    """“a”, “a” and “b”, “a”, “b” and “c”."""
+    quoted = [f"“{n}”" for n in names]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+
+
 def _banner(name: str) -> tuple[QFrame, QLabel, QHBoxLayout]:
     frame = QFrame()
     frame.setObjectName(name)
@@ -144,6 +156,8 @@ class ConnectorsPage(QWidget):
     """How many changes wait for Claude Desktop to restart (staged switches and writes it has not loaded)."""
     tested = Signal(object)
     """A Test finished: its `Verdict`."""
+    notice_heard = Signal(object)
+    """A core `notices.Notice`, re-emitted from whichever thread emitted it; shown on the GUI thread."""
 
     def __init__(self, connectors: Connectors, claude: ClaudeApp, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -206,11 +220,24 @@ class ConnectorsPage(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
         layout.addLayout(top)
-        for widget in (self.repair_banner, self.secrets_banner, self.restart_banner, self.note, self.card):
+        for widget in (
+            self.repair_banner,
+            self.restored_banner,
+            self.secrets_banner,
+            self.restart_banner,
+            self.note,
+            self.card,
+        ):
             layout.addWidget(widget)
         layout.addWidget(self.stack, 1)
 
         self.claude_progress.connect(self._show_progress)
+        # Queued even when the notice comes from the GUI thread: it is emitted in the middle of a reload, which
+        # would otherwise hide or overwrite what it shows.
+        self.notice_heard.connect(self._show_notice, Qt.ConnectionType.QueuedConnection)
+        self._stop_notices = notices.subscribe(self._relay_notice)
+        stop_notices = self._stop_notices  # not `self`: the page's Python object may be half gone by then
+        self.destroyed.connect(lambda *_: stop_notices())
         self.poll_timer = QTimer(self)
         self.poll_timer.setInterval(CLAUDE_POLL_MS)
         self.poll_timer.timeout.connect(self.poll_claude)
@@ -291,6 +318,15 @@ class ConnectorsPage(QWidget):
         self.secure_button.setToolTip("Moves them out of Claude's file and out of every backup Plugboard kept")
         self.secure_button.clicked.connect(self.secure_plaintext)
         row.addWidget(self.secure_button)
+
+        self.restored_banner, self.restored_text, row = _banner("restoredBanner")
+        self.restored_retry = QPushButton("Try again")
+        self.restored_retry.setToolTip("Look at Claude's file again and put back what is missing")
+        self.restored_retry.clicked.connect(lambda _checked=False: self.reload())
+        self.restored_ok = QPushButton("OK")
+        self.restored_ok.clicked.connect(self.restored_banner.hide)
+        row.addWidget(self.restored_retry)
+        row.addWidget(self.restored_ok)
 
         self.restart_banner, self.restart_text, row = _banner("restartBanner")
         self.restart_button = QPushButton("Restart Claude now")
@@ -526,6 +562,39 @@ class ConnectorsPage(QWidget):
         )
         self.secure_button.setEnabled(not self.writing)
         self.secrets_banner.show()
+
+    def _relay_notice(self, notice: notices.Notice) -> None:
+        """Called by `core.notices` on the emitting thread: hand the notice to the GUI thread."""
+        # The page may be destroyed between a worker's emit and the unsubscription its destruction triggers: then
+        # there is nobody left to tell (as `Worker._report`).
+        with contextlib.suppress(RuntimeError):
+            self.notice_heard.emit(notice)
+
+    def _show_notice(self, notice: notices.Notice) -> None:
+        """What the core did by itself, in plain words, with the next step as a button."""
+        if notice.kind == "restored":
+            names = _listed(notice.names)
+            it = "it" if len(notice.names) == 1 else "them"
+            text = f"Claude Desktop dropped {names} when it saved its settings; Plugboard put {it} back."
+            if self.claude_running:
+                # Claude Desktop runs with the copy that lacks them: the restart banner's button loads them.
+                text += f" Restart Claude Desktop to load {it}."
+                self.unloaded += 1
+            self.restored_text.setText(text)
+            self.restored_text.setToolTip("")
+            self.restored_retry.hide()
+            self.wrote.emit()  # the put-back is Plugboard's own write, not a change from elsewhere
+            self._update_banner()
+        elif notice.kind == "restore-failed":
+            self.restored_text.setText(
+                "Claude Desktop dropped connectors you switched on when it saved its settings, and Plugboard could "
+                "not put them back yet."
+            )
+            self.restored_text.setToolTip(notice.text)
+            self.restored_retry.show()
+        else:
+            return
+        self.restored_banner.show()
 
     def _show_progress(self, waited: float) -> None:
         self.restart_text.setText(f"Waiting for Claude Desktop to quit… {waited:.0f} s")
@@ -1069,6 +1138,7 @@ class ConnectorsPage(QWidget):
 
     def shutdown(self) -> None:
         """The page goes: stop listening and polling; give running workers a bounded time to finish."""
+        self._stop_notices()
         self.poll_timer.stop()
         self.tests.clear()
         self._cancel_tests.set()
