@@ -1,8 +1,9 @@
 """`plugboard login NAME` / `plugboard logout NAME`: sign a remote connector in to its server (OAuth), or out.
 
-Only parsing and printing live here: the connector's entry is read through `core.entries` (it must be a
-`plugboard proxy … --oauth` entry, enabled or switched off), and the sign-in itself is
-`core.bridge.oauth.session.OAuthSession`. The tokens go to the keyring and nowhere else; nothing here prints them.
+Only parsing and printing live here: the connector (enabled or switched off) is read from Claude's config, and the
+sign-in itself is `core.bridge.oauth.session.sign_in` / `sign_out` (which check that its entry is a
+`plugboard proxy … --oauth` entry) — the same calls the app's Sign in button makes. The tokens go to the keyring
+and nowhere else; nothing here prints them.
 """
 
 from __future__ import annotations
@@ -33,19 +34,15 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     p.set_defaults(handler=cmd_logout)
 
 
-def _session(args: argparse.Namespace) -> Any:
-    from plugboard.core.bridge.oauth.entry import signing_entry
-    from plugboard.core.bridge.oauth.session import OAuthSession
+def _entry(args: argparse.Namespace) -> Any:
     from plugboard.core.config.connectors import Connectors
 
-    connector = Connectors.open(args.config).get(args.name)
-    return OAuthSession.for_entry(signing_entry(connector.name, connector.entry))
+    return Connectors.open(args.config).get(args.name).entry
 
 
 def cmd_login(args: argparse.Namespace) -> int:
     from plugboard.core.bridge.oauth.challenge import host_of
-
-    session = _session(args)
+    from plugboard.core.bridge.oauth.session import sign_in
 
     def show(url: str) -> None:
         print(
@@ -54,22 +51,16 @@ def cmd_login(args: argparse.Namespace) -> int:
             flush=True,
         )
 
-    try:
-        signed = session.login(show_url=show)
-    finally:
-        session.close()
+    signed = sign_in(args.name, _entry(args), show_url=show)
     granted = f" ({signed.scope})" if signed.scope else ""
     print(f'Signed in to {signed.host} for "{args.name}"{granted}. The sign-in is kept in the system keyring.')
     return 0
 
 
 def cmd_logout(args: argparse.Namespace) -> int:
-    session = _session(args)
-    try:
-        existed = session.logout()
-    finally:
-        session.close()
-    if existed:
+    from plugboard.core.bridge.oauth.session import sign_out
+
+    if sign_out(args.name, _entry(args)):
         print(f'Signed "{args.name}" out; its sign-in is no longer in the keyring.')
     else:
         print(f'"{args.name}" was not signed in; nothing to remove.')

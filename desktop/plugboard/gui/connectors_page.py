@@ -10,6 +10,10 @@ What the page shows is true and actionable (issue 13):
 - plaintext secrets in Claude's file are announced at once, with one click to move them to the keychain (which also
   scrubs every backup holding them);
 - removing a connector offers to delete its keychain secrets; undo goes several steps back (`core.config.undo`);
+- a remote connector that signs in (`--oauth`) without a usable sign-in says "Sign in needed" in its row, and its
+  row menu and its result card offer Sign in: the same sign-in as `plugboard login NAME`
+  (`core.bridge.oauth.session.sign_in`) on a worker, in the system browser; afterwards the health model learns what
+  the keyring now holds and the connector is tested again. If no browser opens, the page shows the address to open;
 - what the core did by itself is said in words: when Claude Desktop saved its older copy of the file over a connector
   switched on meanwhile and the wipe guard put it back (`core.notices`, kind "restored"), a banner says so and the
   restart banner offers to load it. The page subscribes to the notices when it is made and unsubscribes when it goes
@@ -35,10 +39,11 @@ and feed live tunnel states into `tunnel_changed(profile, state)`.
 from __future__ import annotations
 
 import contextlib
+import html
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QKeyEvent, QKeySequence, QResizeEvent
@@ -72,7 +77,7 @@ from plugboard.core.config.secure import Plaintext, SecureAllOutcome, find_plain
 from plugboard.core.entries import BareEntry, LauncherEntry
 from plugboard.core.errors import ConfigError, PlugboardError
 from plugboard.core.probe.doctor import CheckCall, examine_connector
-from plugboard.core.probe.health import HealthMonitor, HealthState, secret_keys
+from plugboard.core.probe.health import HealthMonitor, HealthState, secret_keys, signs_in
 from plugboard.core.probe.verdict import Action, Step, Verdict, secret_words, verdict
 from plugboard.core.tunnel.state import TunnelState
 from plugboard.gui.action_bar import ActionBar
@@ -87,6 +92,9 @@ from plugboard.gui.name_delegate import NameDelegate, row_height
 from plugboard.gui.result_card import ResultCard
 from plugboard.gui.toggle_delegate import ToggleDelegate
 from plugboard.gui.worker import Workers
+
+if TYPE_CHECKING:
+    from plugboard.core.bridge.oauth.session import SignedIn, StoredSignIn
 
 # Whether Claude Desktop runs is a process-table scan (~15 ms on a worker thread). A switch click always asks
 # afresh, so the poll only notices Claude quitting by itself (to write staged switches) and keeps the banner true:
@@ -156,6 +164,10 @@ class ConnectorsPage(QWidget):
     """How many changes wait for Claude Desktop to restart (staged switches and writes it has not loaded)."""
     tested = Signal(object)
     """A Test finished: its `Verdict`."""
+    sign_in_address = Signal(str, str)
+    """(connector, address) a sign-in sends the browser to, from its worker: shown in case no browser opens."""
+    signed_in = Signal(str)
+    """A sign-in from the app finished well; the connector is being tested again."""
     notice_heard = Signal(object)
     """A core `notices.Notice`, re-emitted from whichever thread emitted it; shown on the GUI thread."""
 
@@ -184,6 +196,8 @@ class ConnectorsPage(QWidget):
         self.tests: list[str] = []
         """Connectors waiting for a Test (one runs at a time: each starts a server)."""
         self._testing: str | None = None
+        self.signing: set[str] = set()
+        """Connectors whose sign-in (in the browser) runs now: one at a time each."""
         self.config_problem: ConfigError | None = None
         self.repair: RepairPlan | None = None
         self._repair_raw: bytes | None = None
@@ -232,6 +246,7 @@ class ConnectorsPage(QWidget):
         layout.addWidget(self.stack, 1)
 
         self.claude_progress.connect(self._show_progress)
+        self.sign_in_address.connect(self._show_sign_in_address)
         # Queued even when the notice comes from the GUI thread: it is emitted in the middle of a reload, which
         # would otherwise hide or overwrite what it shows.
         self.notice_heard.connect(self._show_notice, Qt.ConnectionType.QueuedConnection)
@@ -948,6 +963,53 @@ class ConnectorsPage(QWidget):
             self.open_connector(name)
         elif step.action is Action.OPEN_REMOTE:
             self.remote_page_requested.emit()
+        elif step.action is Action.SIGN_IN:
+            self.sign_in(name)
+
+    def sign_in(self, name: str) -> None:
+        """Sign `name` in to its server in the system browser (as `plugboard login NAME`) on a worker, then let the
+        health model know and test it again. The worker waits for the person (a few minutes at most)."""
+        if name in self.signing:
+            return
+        number = self.model.find(name)
+        if number < 0 or signs_in(self.model.row(number).connector) is None:
+            return
+        self.signing.add(name)
+        self.show_note(f"Opening your browser to sign in for “{name}”… Finish signing in there.")
+        connectors, address = self.connectors, self.sign_in_address
+
+        def work() -> tuple[SignedIn, StoredSignIn | None]:
+            from plugboard.core.bridge.oauth.session import sign_in, stored_sign_in
+
+            connector = connectors.get(name)
+            entry = signs_in(connector)
+            if entry is None:
+                raise PlugboardError(f"“{name}” no longer signs in: it was changed meanwhile.")
+            signed = sign_in(name, connector.entry, show_url=lambda url: address.emit(name, url))
+            return signed, stored_sign_in(entry)  # read here: the keyring is never asked on the GUI thread
+
+        def done(result: tuple[SignedIn, StoredSignIn | None]) -> None:
+            signed, stored = result
+            self.signing.discard(name)
+            self.health.sign_in_seen(name, stored)
+            self.show_note(f"Signed in to {signed.host} for “{name}”. Testing it…")
+            self.signed_in.emit(name)
+            self.test_connector(name)
+
+        def failed(message: str) -> None:
+            self.signing.discard(name)
+            self.health.recheck_sign_in(name)
+            self.show_note(f"Could not sign in “{name}”: {message}")
+
+        self.workers.start("sign-in", work, on_done=done, on_failed=failed)
+
+    def _show_sign_in_address(self, name: str, url: str) -> None:
+        if name in self.signing:
+            link = html.escape(url, quote=True)
+            self.show_note(
+                f"Opening your browser to sign in for “{html.escape(name)}”… Finish signing in there. If no browser "
+                f'opens, <a href="{link}">open the sign-in page</a>.'
+            )
 
     def open_link(self, url: str) -> None:
         QDesktopServices.openUrl(QUrl(url))
@@ -1166,6 +1228,11 @@ class ConnectorsPage(QWidget):
         if connector is not None:
             log = menu.addAction("Open the log")
             log.triggered.connect(lambda _checked=False, n=connector.name: self.log_requested.emit(n))
+            if signs_in(connector) is not None:
+                sign = menu.addAction("Sign in…")
+                sign.setToolTip("Sign in to its server in your browser")
+                sign.setEnabled(connector.name not in self.signing)
+                sign.triggered.connect(lambda _checked=False, n=connector.name: self.sign_in(n))
             if isinstance(connector.parsed, BareEntry):
                 start = menu.addAction("Let Plugboard start it…")
                 start.triggered.connect(lambda _checked=False, n=connector.name: self.use_launcher(n))

@@ -1,6 +1,6 @@
 """The card that says what a Test (or a connector's health) found: a headline in plain words, one or two sentences
 of advice, a button for each step the app can take (set the token, open the log, get the runtime — a link — let
-Plugboard start it, edit, test again), and the details folded away under "Details".
+Plugboard start it, sign in, edit, test again), and the details folded away under "Details".
 
 The words are `core.probe.verdict`'s; this widget only lays them out and reports a button as `step_chosen(name,
 Step)`. The page decides what a step does.
@@ -88,6 +88,8 @@ class ResultCard(QFrame):
             button = QPushButton(step.label)
             if step.action is Action.INSTALL:
                 button.setToolTip(f"Opens {step.target} in your browser")
+            elif step.action is Action.SIGN_IN:
+                button.setToolTip("Opens your browser to sign in; Plugboard keeps the sign-in in your keychain")
             button.clicked.connect(lambda _checked=False, s=step: self.step_chosen.emit(self.name, s))
             self.step_row.addWidget(button)
             self.step_buttons.append(button)

@@ -21,7 +21,7 @@ import pytest
 from plugboard.core.bridge.oauth import registration
 from plugboard.core.bridge.oauth.errors import SignInFailed, SignInRequired, SignInUnreachable
 from plugboard.core.bridge.oauth.grants import Token
-from plugboard.core.bridge.oauth.session import OAuthSession
+from plugboard.core.bridge.oauth.session import OAuthSession, StoredSignIn, stored_sign_in
 from plugboard.core.bridge.oauth.store import CredentialStore, Keyring, Record
 from plugboard.core.entries import ProxyEntry
 
@@ -459,3 +459,61 @@ def test_the_store_lock_is_reentrant_in_its_thread_and_excludes_other_threads(ke
     thread.join(BROWSER_TIMEOUT_S)
 
     assert other_inside.is_set()
+
+
+def test_what_the_keyring_holds_is_told_without_the_network_as_the_relay_would_use_it(
+    server: FakeServer, keyring: dict[str, str]
+) -> None:
+    memory = Keyring(keyring.get, keyring.__setitem__, lambda k: keyring.pop(k, None) is not None)
+    entry = ProxyEntry.new("notes", MCP, oauth=True)
+
+    def look(now: float = 1e12) -> StoredSignIn | None:
+        return stored_sign_in(entry, store=CredentialStore(MCP, keyring=memory), clock=lambda: now)
+
+    assert look() == StoredSignIn("mcp.example.com", usable=False)  # nothing yet: the MCP server's host
+
+    session_for(server, keyring).login(open_url=Browser())
+    token = stored(keyring).current.token  # type: ignore[union-attr]
+    assert token is not None and token.expires_at is not None
+    fresh = look(token.obtained_at + 1)
+    assert fresh == StoredSignIn("id.example.com", usable=True, since=token.obtained_at)
+    assert look(token.expires_at + 1).usable  # expired, but the refresh token renews it without a person
+    assert server.calls["POST https://id.example.com/token"] == 1  # looking asked nobody
+
+    record = stored(keyring)
+    assert record.current is not None and record.current.token is not None
+    record.current.token = Token(record.current.token.access_token, None, token.expires_at, token.obtained_at)
+    keyring[MCP] = record.to_text()
+    assert look(token.obtained_at + 1).usable
+    assert look(token.expires_at + 1) == StoredSignIn("id.example.com", usable=False)  # expired, nothing renews it
+
+    record.current.token = None  # a refresh the server refused: the relay forgot the token
+    keyring[MCP] = record.to_text()
+    assert look() == StoredSignIn("id.example.com", usable=False)
+
+
+def test_a_look_that_finds_the_lock_held_says_it_cannot_tell_instead_of_waiting(
+    keyring: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from plugboard.core.bridge.oauth import session as oauth_session
+
+    monkeypatch.setattr(oauth_session, "PEEK_LOCK_S", 0.05)
+    memory = Keyring(keyring.get, keyring.__setitem__, lambda k: keyring.pop(k, None) is not None)
+    store = CredentialStore(MCP, keyring=memory)
+    holding, release = threading.Event(), threading.Event()
+
+    def refresher() -> None:  # another process renewing the token holds the lock
+        with store.locked():
+            holding.set()
+            release.wait(BROWSER_TIMEOUT_S)
+
+    thread = threading.Thread(target=refresher)
+    thread.start()
+    try:
+        assert holding.wait(BROWSER_TIMEOUT_S)
+        assert stored_sign_in(ProxyEntry.new("notes", MCP, oauth=True), store=store) is None
+    finally:
+        release.set()
+        thread.join(BROWSER_TIMEOUT_S)

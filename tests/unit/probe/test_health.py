@@ -8,7 +8,9 @@ import json
 import time
 from pathlib import Path
 
+from plugboard.core.bridge.oauth.session import StoredSignIn
 from plugboard.core.config.connectors import Connector
+from plugboard.core.entries import ProxyEntry
 from plugboard.core.install import entry_command
 from plugboard.core.launch.status import ConnectorStatus, RunState
 from plugboard.core.logs.claude_desktop import parse_lines
@@ -151,3 +153,53 @@ def test_the_last_test_survives_a_restart_until_the_entry_changes(isolated_home:
     assert third.track([changed])[0].state is HealthState.UNKNOWN
     third.close()
     assert json.loads((plugboard_dirs().state / "health.json").read_text())["files"]["test"] is None
+
+
+SIGNS_IN = Connector("notes", True, ProxyEntry.new("notes", "https://mcp.example.com/mcp", oauth=True).to_json())
+NEEDS_YOU = (
+    '2025-06-03T07:05:00.000Z [plugboard] [error] initialize: "notes" needs you to sign in to id.example.com: '
+    "`plugboard login notes`\n"
+)
+
+
+def test_a_connector_that_signs_in_without_a_usable_sign_in_says_sign_in_needed() -> None:
+    nothing = assess(SIGNS_IN, [], sign_in=StoredSignIn("id.example.com", usable=False))
+    assert (nothing.state, nothing.line, nothing.light) == (HealthState.SIGN_IN, "Sign in needed", "bad")
+    assert nothing.finding is not None and nothing.finding.steps[0].action is vd.Action.SIGN_IN
+    assert "id.example.com" in nothing.finding.advice
+    # An older handshake does not make it work now: without a sign-in its next start needs one.
+    earlier = assess(SIGNS_IN, [handshake(10.0, tools=3)], sign_in=StoredSignIn("id.example.com", usable=False))
+    assert earlier.state is HealthState.SIGN_IN
+    # Not known yet (the keyring not read, or locked): the other witnesses decide.
+    assert assess(SIGNS_IN, [handshake(10.0, tools=3)]).state is HealthState.WORKING
+    # Off and being tested still win.
+    assert assess(SIGNS_IN, [], checking=True, sign_in=StoredSignIn("h", usable=False)).state is HealthState.CHECKING
+    off = Connector("notes", False, SIGNS_IN.entry)
+    assert assess(off, [], sign_in=StoredSignIn("h", usable=False)).state is HealthState.OFF
+
+
+def test_the_bridges_note_that_a_sign_in_is_needed_is_that_state_with_its_own_words() -> None:
+    seen = bridge_sightings(SIGNS_IN, NEEDS_YOU.encode())
+    at = seen[0].time
+    noted = assess(SIGNS_IN, seen)
+    assert (noted.state, noted.line) == (HealthState.SIGN_IN, "Sign in needed")
+    ended = vd.sign_in_needed("id.example.com", vd.ENDED)
+    kept_words = assess(SIGNS_IN, [Sighting(at, "bridge", ended)], sign_in=StoredSignIn("id.example.com", False))
+    assert kept_words.line == "Sign in needed: your sign-in ended"
+
+
+def test_signed_in_since_a_note_asked_for_it_no_sign_in_state_remains() -> None:
+    seen = bridge_sightings(SIGNS_IN, NEEDS_YOU.encode())
+    at = seen[0].time
+    signed = StoredSignIn("id.example.com", usable=True, since=at + 5)
+    health = assess(SIGNS_IN, seen, sign_in=signed)
+    assert health.state is HealthState.UNKNOWN and "Sign in" not in health.line
+    assert assess(SIGNS_IN, [*seen, handshake(at + 6, tools=1)], sign_in=signed).line == "Working — 1 tool"
+    # A note after the sign-in (the server refused the new token) still asks for one.
+    refused = Sighting(at + 9, "bridge", vd.sign_in_needed("id.example.com", vd.ENDED))
+    assert assess(SIGNS_IN, [*seen, refused], sign_in=signed).state is HealthState.SIGN_IN
+
+
+def test_a_connector_with_a_static_token_never_says_sign_in_needed() -> None:
+    remote = Connector("far", True, ProxyEntry.new("far", "https://far.example.com/mcp").to_json())
+    assert assess(remote, [], sign_in=StoredSignIn("far.example.com", usable=False)).state is HealthState.UNKNOWN

@@ -110,6 +110,70 @@ def test_the_bridges_unreachable_answer_names_the_tunnel_state_in_words() -> Non
     assert vd.remote_problem(refused, ["API_KEY"]).headline == "The API key was refused"
 
 
+# What the bridge says when only signing in helps (`bridge.oauth.errors`, `bridge.signin`, `bridge.explain`), as a
+# Test sees it in the answer to its handshake or the health model in the connector log; and the headline shown.
+SIGN_IN_SAYINGS = [
+    (
+        'the server refused initialize: error -32603: notes: "notes" needs you to sign in to 127.0.0.1:4455: '
+        "`plugboard login notes`",
+        "Sign in needed",
+        "sign in to 127.0.0.1:4455 first",
+    ),
+    (
+        '[error] tools/call: Your sign-in to id.example.com for "notes" has ended (revoked or expired); sign in '
+        "again: `plugboard login notes`",
+        "Sign in needed: your sign-in ended",
+        "Your sign-in to id.example.com ended",
+    ),
+    (
+        "[error] tools/call: the remote MCP server refused the sign-in (HTTP 401: invalid_token); sign in again: "
+        "`plugboard login notes`",
+        "Sign in needed: your sign-in ended",
+        "Your sign-in ended",
+    ),
+    (
+        '[error] tools/call: id.example.com asks for more permissions for "notes" (notes:write); sign in again to '
+        "grant them: `plugboard login notes`",
+        "Sign in needed: it asks for more permissions",
+        "id.example.com asks for more permissions",
+    ),
+    (
+        '[error] signing in did not complete: Signing in to id.example.com for "notes" failed: the sign-in was not '
+        "completed (access_denied)",
+        "Sign in needed: the last sign-in did not finish",
+        "Signing in to id.example.com did not finish",
+    ),
+    (
+        '[error] initialize: Cannot reach the sign-in server id.example.com for "notes" (connection refused); check '
+        "the network connection and try again",
+        "Can't reach the sign-in server",
+        "could not reach id.example.com",
+    ),
+]
+
+
+@pytest.mark.parametrize(("said", "headline", "advice"), SIGN_IN_SAYINGS, ids=[c[1] for c in SIGN_IN_SAYINGS])
+def test_when_only_signing_in_helps_the_finding_offers_sign_in_in_plain_words(
+    said: str, headline: str, advice: str
+) -> None:
+    for finding in (
+        vd.remote_problem(said, []),
+        vd.verdict(report(problem(dx.DiagnosisCode.REMOTE_UNREACHABLE, said))).finding,
+    ):
+        assert finding.headline == headline
+        assert advice in finding.advice
+        assert finding.steps[0] == vd.Step(Action.SIGN_IN, "Sign in…")
+        assert finding.code is (Code.UNREACHABLE if "reach" in headline else Code.SIGN_IN)
+        for sentence in our_words(finding):
+            for word in (*TECHNICAL_WORDS, "plugboard login", "`"):
+                assert word not in sentence, (word, sentence)
+
+
+def test_a_static_token_refused_by_a_remote_is_still_the_token_not_a_sign_in() -> None:
+    refused = "error -32000: far: the remote MCP server requires credentials (HTTP 401); add --bearer-secret KEY"
+    assert vd.remote_problem(refused, ["API_KEY"]).code is Code.SECRET_REFUSED
+
+
 def test_a_working_server_says_how_many_tools_it_offers() -> None:
     found = report(ok=True, tools=["a", "b", "c"], server_name="srv", server_version="1.0")
     result = vd.verdict(found)

@@ -11,7 +11,11 @@ What is known about a connector comes from several places, each a dated `Sightin
   and "[error] …: the remote MCP server is unreachable: …" when the remote cannot be reached);
 - the last Test (`record_test`, a `verdict.Verdict` of a real handshake run here);
 - for a remote connector, its tunnel: the app's live tunnels (`tunnel_changed`, fed from a `TunnelSet`), a tunnel
-  run by `plugboard tunnel up` (its run record), and the bridge's own tunnel notes.
+  run by `plugboard tunnel up` (its run record), and the bridge's own tunnel notes;
+- for a remote connector that signs in (`--oauth`), what the keyring holds (`bridge.oauth.session.stored_sign_in`:
+  a token the relay can send or renew without a person, and since when), and the bridge's notes of a sign-in it
+  needed or that failed ("[error] initialize: "notes" needs you to sign in to …", "[error] signing in did not
+  complete: …").
 
 `assess` turns the sightings since the connector's last change into a `Health`: a `HealthState`, the plain-words
 line the row shows, and the `Finding` whose steps the app offers as buttons. The rules:
@@ -20,13 +24,18 @@ line the row shows, and the `Finding` whose steps the app offers as buttons. The
   Claude's log showing the server's handshake answer), and never while a failure seen after that handshake stands;
 - a failure (`FAILING`) is the newest problem seen since the last change, unless a handshake came after it;
 - a change to the entry (its text in Claude's file, compared by a fingerprint) forgets everything seen before it:
-  what was true of the old entry says nothing of the new one.
+  what was true of the old entry says nothing of the new one;
+- "Sign in needed" (`SIGN_IN`) when no usable sign-in is kept, or when the newest problem is one only signing in
+  solves; a sign-in (or a renewal) kept since answers every sign-in problem seen before it, so a signed-in
+  connector never shows that state for an old note.
 
 The last change and the last Test survive a restart of the app in `<state>/health.json` (fingerprints are hashes
 of the entry, and a Test keeps only its headline, advice and steps: no secret, no server output).
 
 `HealthMonitor` owns the watching: a `LaunchWatcher` for the status records and one thread of its own that reads
-the log files when they grew (a stat per file per look; a few kilobytes read when they did). It emits
+the log files when they grew (a stat per file per look; a few kilobytes read when they did), and the keyring's
+sign-in of each `--oauth` connector at its first look, when its log grew, and every `SIGN_IN_RECHECK_S` (a sign-in
+made in a terminal shows up by itself); the app tells it at once about a sign-in it made (`sign_in_seen`). It emits
 `HealthChanged` events (plain Python, on its thread or the caller's); a Qt model marshals them onto the GUI thread.
 `close()` is bounded and idempotent.
 """
@@ -43,7 +52,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from plugboard.core.atomic import write_atomic
 from plugboard.core.config.connectors import Connector
@@ -58,6 +67,9 @@ from plugboard.core.probe.doctor import says_refused
 from plugboard.core.probe.verdict import Action, Code, Finding, Step, Verdict
 from plugboard.core.tunnel.state import StateKind, TunnelState
 
+if TYPE_CHECKING:
+    from plugboard.core.bridge.oauth.session import StoredSignIn
+
 _log = logging.getLogger(__name__)
 
 # Log files are looked at every 2 s: a state change shows within a blink of Claude writing it, and a look is one
@@ -71,6 +83,9 @@ JOIN_S = 2.0
 # unexpectedly". Claude gives a server a minute to answer, but one that dies at start dies within a second or two.
 EARLY_EXIT_S = 10.0
 HEALTH_FILE = "health.json"
+# The keyring's sign-in of an `--oauth` connector is looked at again this often (besides when its log grew): a
+# sign-in made in a terminal (`plugboard login NAME`) shows within seconds, for one keyring read per connector.
+SIGN_IN_RECHECK_S = 10.0
 
 
 class HealthState(StrEnum):
@@ -80,6 +95,7 @@ class HealthState(StrEnum):
     CHECKING = "checking"  # a Test runs now
     WORKING = "working"  # a real handshake since the last change, no failure after it
     WARNING = "warning"  # works as far as known, but something it needs is shaky (its tunnel reconnects)
+    SIGN_IN = "sign-in"  # its remote server wants the person to sign in (again): no usable sign-in is kept
     FAILING = "failing"
 
 
@@ -90,6 +106,7 @@ LIGHT = {
     HealthState.CHECKING: "busy",
     HealthState.WORKING: "ok",
     HealthState.WARNING: "warn",
+    HealthState.SIGN_IN: "bad",
     HealthState.FAILING: "bad",
 }
 
@@ -150,6 +167,12 @@ class _Known:
     bridge: list[Sighting] = field(default_factory=list)
     checking: bool = False
     health: Health | None = None
+    sign_in: StoredSignIn | None = None
+    """What the keyring holds for an `--oauth` connector's sign-in; None: not looked yet, or cannot tell."""
+    sign_in_looked: float | None = None
+    """When the keyring was last looked at for it (monotonic); None: never, for this entry."""
+    sign_in_wanted: bool = False
+    """Look at the keyring at the next poll whatever the time (the log grew, the app asked)."""
 
 
 def fingerprint(entry: dict[str, Any]) -> str:
@@ -168,6 +191,17 @@ def secret_keys(connector: Connector) -> list[str]:
 def tunnel_profile(connector: Connector) -> str | None:
     parsed = connector.parsed
     return parsed.ssh if isinstance(parsed, ProxyEntry) else None
+
+
+def signs_in(connector: Connector) -> ProxyEntry | None:
+    """The entry of a remote connector that signs in with OAuth (`--oauth`), else None."""
+    parsed = connector.parsed
+    return parsed if isinstance(parsed, ProxyEntry) and parsed.oauth else None
+
+
+def _about_sign_in(finding: Finding | None) -> bool:
+    """A problem only signing in solves (the finding offers the Sign in step)."""
+    return finding is not None and any(step.action is Action.SIGN_IN for step in finding.steps)
 
 
 # -- reading the witnesses ---------------------------------------------------------------------------------------
@@ -307,14 +341,24 @@ def assess(
     changed_at: float = 0.0,
     checking: bool = False,
     tunnel: TunnelState | None = None,
+    sign_in: StoredSignIn | None = None,
 ) -> Health:
-    """The connector's health from what was seen since `changed_at` (see the module docstring for the rules)."""
+    """The connector's health from what was seen since `changed_at` (see the module docstring for the rules);
+    `sign_in` is what the keyring holds for an `--oauth` connector (None: not known)."""
     name = connector.name
     if checking:
         return Health(name, HealthState.CHECKING, "Testing…")
     if not connector.enabled:
         return Health(name, HealthState.OFF, "Switched off")
     seen = [s for s in sightings if s.time >= changed_at]
+    if sign_in is not None and sign_in.usable:
+        # Signed in (or renewed) since: what said "sign in" before that is answered.
+        seen = [s for s in seen if not (_about_sign_in(s.finding) and s.time < (sign_in.since or 0.0))]
+    elif sign_in is not None and signs_in(connector) is not None:
+        said = [s for s in seen if s.finding is not None and s.finding.code is Code.SIGN_IN]
+        newest = max(said, key=lambda s: s.time, default=None)
+        asked = newest.finding if newest is not None and newest.finding else vd.sign_in_needed(sign_in.host)
+        return Health(name, HealthState.SIGN_IN, asked.headline, asked, newest.time if newest else None)
     failures = [s for s in seen if s.finding is not None and not s.finding.ok]
     handshakes = [s for s in seen if s.handshake]
     failure = max(failures, key=lambda s: s.time, default=None)
@@ -325,7 +369,8 @@ def assess(
         assert finding is not None
         if finding.code is Code.UNREACHABLE and trouble and ":" not in finding.headline:
             finding = replace(finding, headline=f"{finding.headline}: {trouble}")
-        return Health(name, HealthState.FAILING, finding.headline, finding, failure.time)
+        state = HealthState.SIGN_IN if finding.code is Code.SIGN_IN else HealthState.FAILING
+        return Health(name, state, finding.headline, finding, failure.time)
     if handshake is not None:
         tools = next((s.tools for s in sorted(handshakes, key=lambda s: -s.time) if s.tools is not None), None)
         working = next((s.finding for s in sorted(handshakes, key=lambda s: -s.time) if s.finding), None)
@@ -464,6 +509,20 @@ class HealthMonitor:
         self._update(result.name, change)
         self._wake.set()
 
+    def sign_in_seen(self, name: str, stored: StoredSignIn | None) -> None:
+        """What the keyring holds for `name`'s sign-in, read by the app right after it signed in (on its worker)."""
+
+        def change(known: _Known) -> None:
+            known.sign_in = stored
+            known.sign_in_looked = time.monotonic()
+
+        self._update(name, change)
+
+    def recheck_sign_in(self, name: str) -> None:
+        """Look at `name`'s sign-in in the keyring at the next poll (on the monitor's thread), and poll now."""
+        self._update(name, lambda known: setattr(known, "sign_in_wanted", True))
+        self._wake.set()
+
     def tunnel_changed(self, profile: str, state: TunnelState) -> None:
         """A live tunnel's state (the app's `TunnelSet` events); affects remote connectors using `profile`."""
         with self._lock:
@@ -506,6 +565,7 @@ class HealthMonitor:
             changed_at=known.changed_at,
             checking=known.checking,
             tunnel=self._tunnel_state(known),
+            sign_in=known.sign_in,
         )
         if health == known.health:
             return None
@@ -545,20 +605,48 @@ class HealthMonitor:
                 profile = tunnel_profile(item.connector)
                 if profile and profile not in self._tunnels:
                     self._tunnel_from_record(profile)
+            looked, stored = self._look_at_sign_in(item, grew=bridge is not None)
 
             def change(
-                k: _Known, claude: list[Sighting] | None = claude, bridge: list[Sighting] | None = bridge
+                k: _Known,
+                *,
+                claude: list[Sighting] | None = claude,
+                bridge: list[Sighting] | None = bridge,
+                looked: float | None = looked,
+                stored: StoredSignIn | None = stored,
+                entry_print: str = item.fingerprint,
             ) -> None:
                 if claude is not None:
                     k.claude = claude
                 if bridge is not None:
                     k.bridge = bridge
+                if looked is not None and k.fingerprint == entry_print:
+                    k.sign_in, k.sign_in_looked, k.sign_in_wanted = stored, looked, False
 
-            if claude is not None or bridge is not None:
+            if claude is not None or bridge is not None or looked is not None:
                 self._update(name, change)
             self._looked.add(name)
         if self._dirty:
             self._save()
+
+    def _look_at_sign_in(self, known: _Known, *, grew: bool) -> tuple[float | None, StoredSignIn | None]:
+        """(when, what) the keyring holds for an `--oauth` connector's sign-in, when it is time to look; (None,
+        None) when it is not. A keyring that cannot be read now is not asked again on a timer (a locked one may
+        ask the person to unlock it): only when the log grew, the entry changed or the app asked."""
+        entry = signs_in(known.connector)
+        if entry is None or not known.connector.enabled:
+            return None, None
+        now = time.monotonic()
+        last = known.sign_in_looked
+        due = last is None or grew or known.sign_in_wanted
+        if not due and known.sign_in is not None and last is not None:
+            due = now - last >= SIGN_IN_RECHECK_S
+        if not due:
+            return None, None
+        from plugboard.core.bridge.oauth.session import stored_sign_in
+        from plugboard.core.bridge.oauth.store import CredentialStore
+
+        return now, stored_sign_in(entry, store=CredentialStore(entry.url, dirs=self.dirs))
 
     def _tunnel_from_record(self, profile: str) -> None:
         from plugboard.core.tunnel.runfile import read_record

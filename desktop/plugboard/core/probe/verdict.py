@@ -43,6 +43,7 @@ class Action(StrEnum):
     EDIT = "edit"
     TEST = "test"
     OPEN_REMOTE = "open-remote"  # the Remote page: the tunnel and the server's address
+    SIGN_IN = "sign-in"  # sign the connector in to its server in the browser (`plugboard login NAME`)
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ class Code(StrEnum):
     CHECK_FAILED = "check-failed"
     STOPPED = "stopped"
     CLAUDE_PROBLEM = "claude-problem"
+    SIGN_IN = "sign-in"  # the remote server wants the person to sign in (again): no usable sign-in is kept
 
 
 @dataclass(frozen=True)
@@ -286,6 +288,73 @@ def working(tools: int | None, prompts: int | None = None, details: Sequence[str
     return Finding(Code.WORKING, headline, "Claude can use it.", (), tuple(details))
 
 
+# Why a sign-in is needed, as the bridge says it (`bridge.oauth.errors`, `bridge.signin`, `bridge.explain`); the
+# first that matches wins. The words of the finding follow the reason.
+NEEDED, ENDED, MORE_PERMISSIONS, UNFINISHED = "needed", "ended", "more-permissions", "unfinished"
+_SIGN_IN_SAYINGS = (
+    ("asks for more permissions", MORE_PERMISSIONS),
+    ("has ended (revoked or expired)", ENDED),
+    ("refused the sign-in", ENDED),
+    ("signing in did not complete", UNFINISHED),
+    ("nobody finished signing in", UNFINISHED),
+    ("needs you to sign in to", NEEDED),
+)
+_SIGN_IN_HOST_RE = re.compile(
+    r"(?:sign in to|signing in to|sign-in to|sign-in server) (\S+?)(?: for |[:;,]? |[:;,]?$)|(\S+) asks for more", re.I
+)
+_SIGN_IN_FAILED_RE = re.compile(r"Signing in to \S+ for .* failed: ", re.I)
+
+
+def sign_in_needed(host: str = "", why: str = NEEDED, said: str = "") -> Finding:
+    """The remote server wants the person to sign in (again); the step signs in in the browser."""
+    to = f" to {host}" if host else ""
+    first = ("Sign in needed", f"This connector's server asks you to sign in{to} first.")
+    headline, reason = {
+        NEEDED: first,
+        ENDED: ("Sign in needed: your sign-in ended", f"Your sign-in{to} ended or was withdrawn."),
+        MORE_PERMISSIONS: (
+            "Sign in needed: it asks for more permissions",
+            f"{host or 'Its server'} asks for more permissions than you granted.",
+        ),
+        UNFINISHED: ("Sign in needed: the last sign-in did not finish", f"Signing in{to} did not finish."),
+    }.get(why, first)
+    return Finding(
+        Code.SIGN_IN,
+        headline,
+        f"{reason} Sign in opens your browser; Plugboard keeps the sign-in in your keychain and renews it by itself.",
+        (Step(Action.SIGN_IN, "Sign in…"), _log_step()),
+        (f"What it said: {said}",) if said else (),
+    )
+
+
+def sign_in_unreachable(host: str = "", said: str = "") -> Finding:
+    """The server the connector signs in with cannot be reached: the network first, then sign in again."""
+    where = host or "the sign-in server"
+    return Finding(
+        Code.UNREACHABLE,
+        "Can't reach the sign-in server",
+        f"Plugboard could not reach {where}, where this connector signs in. Check the network connection, then "
+        "sign in again.",
+        (Step(Action.SIGN_IN, "Sign in…"), _log_step()),
+        (f"What it said: {said}",) if said else (),
+    )
+
+
+def sign_in_problem(text: str) -> Finding | None:
+    """The sign-in finding for a bridge sentence about signing in (`[error] initialize: "notes" needs you to sign in
+    to …`), or None when `text` is about something else."""
+    lowered = text.lower()
+    found = _SIGN_IN_HOST_RE.search(text)
+    host = (found.group(1) or found.group(2)).strip("\"'`") if found else ""
+    said = re.sub(r"^\[error\]\s*\S+:\s*", "", _remote_said(text))
+    if "cannot reach the sign-in server" in lowered:
+        return sign_in_unreachable(host, said)
+    why = next((reason for saying, reason in _SIGN_IN_SAYINGS if saying in lowered), None)
+    if why is None and _SIGN_IN_FAILED_RE.search(text):
+        why = UNFINISHED
+    return sign_in_needed(host, why, said) if why is not None else None
+
+
 def _remote_said(text: str) -> str:
     """The bridge's own sentence from an error it answered with ("...: the remote MCP server is unreachable: …")."""
     said = re.sub(r"^.*?error -?\d+: (?:[^:]+: )?", "", text)
@@ -318,6 +387,9 @@ def tunnel_words(text: str) -> str | None:
 
 def remote_problem(text: str, keys: Sequence[str]) -> Finding:
     """A bridge's failure sentence (its log note, its error answer) as a finding."""
+    signing = sign_in_problem(text)
+    if signing is not None:
+        return signing
     said = _remote_said(text)
     if "refused our credentials" in text or "requires credentials" in text:
         return secret_refused(keys, said, remote=True)

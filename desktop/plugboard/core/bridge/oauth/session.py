@@ -26,6 +26,12 @@ The relay's side (phase 2 wires it in; nothing here knows the relay):
 
 Errors are `errors.SignInRequired` / `SignInUnreachable` / `SignInFailed`, each a sentence with the next step.
 Thread-safe: the proxy's threads share one session (a re-entrant lock around its state).
+
+For a connector (its entry in Claude's file), two module functions serve `plugboard login NAME` and the app's
+"Sign in" button alike, so both run the very same sign-in: `sign_in(name, entry)` (the browser flow, then the
+session closed) and `sign_out(name, entry)`. `stored_sign_in(entry)` says what the keyring holds for the
+connector — whether the relay has a token it can send or renew without a person, and since when — without the
+network, for the app's health of the connector (`probe.health`).
 """
 
 from __future__ import annotations
@@ -33,15 +39,16 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from plugboard.core.bridge.oauth.challenge import bearer_challenge, host_of
 from plugboard.core.bridge.oauth.errors import ENDED, MORE_SCOPE, NEEDED, SignInFailed, SignInRequired, server_text
 from plugboard.core.bridge.oauth.grants import ClientRefused, GrantRefused, Token
 from plugboard.core.bridge.oauth.registration import CLIENT_METADATA_URL, CONFIGURED, Client
 from plugboard.core.bridge.oauth.store import CredentialStore, IssuerCredentials, Record
+from plugboard.core.errors import PlugboardError
 
 if TYPE_CHECKING:
     import httpx
@@ -53,6 +60,9 @@ if TYPE_CHECKING:
 # A token renewed because the server refused the old one, and refused again this soon, means renewing does not help
 # (a server that rejects this client's tokens, say): ask for a sign-in instead of renewing in a loop.
 RENEWED_AND_REFUSED_WINDOW_S = 60.0
+# A look at what is stored (`stored_sign_in`) waits this long for the shared lock: a refresh that holds it ends in
+# well under a second; a look that finds it held longer says "cannot tell now" and looks again later.
+PEEK_LOCK_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -63,6 +73,68 @@ class SignedIn:
     scope: str | None
     client: str
     """How Plugboard identified itself: "configured", "metadata-document" or "registered"."""
+
+
+@dataclass(frozen=True)
+class StoredSignIn:
+    """What the keyring holds for one connector's sign-in (`stored_sign_in`)."""
+
+    host: str
+    """The sign-in server's host (its issuer's), or the MCP server's while none is known."""
+    usable: bool
+    """A token the relay can send, or renew without a person (a refresh token and the client it belongs to)."""
+    since: float | None = None
+    """When the usable token was obtained (a sign-in or a renewal), epoch seconds."""
+
+
+def stored_sign_in(
+    entry: ProxyEntry, *, store: CredentialStore | None = None, clock: Callable[[], float] = time.time
+) -> StoredSignIn | None:
+    """What the keyring holds for `entry`'s sign-in, without the network; None when that cannot be told now (the
+    keyring cannot be read, or another process holds the lock longer than `PEEK_LOCK_S`). The same rule as the
+    relay's: `headers()` sends a fresh token, `_renew` needs a refresh token and the client it was issued to."""
+    store = store or CredentialStore(entry.url)
+    try:
+        with store.locked(PEEK_LOCK_S):  # a record stored in pieces is read whole only under the lock
+            record = store.read()
+    except PlugboardError:
+        return None
+    creds = record.current if record else None
+    host = host_of(record.issuer) if record and record.issuer else host_of(entry.url)
+    token = creds.token if creds else None
+    if creds is None or token is None:
+        return StoredSignIn(host, usable=False)
+    usable = token.fresh(clock()) or (token.refresh_token is not None and creds.client is not None)
+    return StoredSignIn(host, usable, token.obtained_at if usable else None)
+
+
+def sign_in(
+    name: str,
+    entry: Mapping[str, Any],
+    *,
+    show_url: Callable[[str], None] | None = None,
+    open_url: Callable[[str], object] | None = None,
+) -> SignedIn:
+    """Sign connector `name` (its entry in Claude's file, a proxy entry with `--oauth`) in with the browser:
+    `plugboard login NAME` and the app's Sign in button. `show_url` receives the address the browser is sent to."""
+    from plugboard.core.bridge.oauth.entry import signing_entry
+
+    session = OAuthSession.for_entry(signing_entry(name, entry))
+    try:
+        return session.login(show_url=show_url, open_url=open_url)
+    finally:
+        session.close()
+
+
+def sign_out(name: str, entry: Mapping[str, Any]) -> bool:
+    """Forget connector `name`'s sign-in (`plugboard logout NAME`); False when there was none."""
+    from plugboard.core.bridge.oauth.entry import signing_entry
+
+    session = OAuthSession.for_entry(signing_entry(name, entry))
+    try:
+        return session.logout()
+    finally:
+        session.close()
 
 
 class OAuthSession:

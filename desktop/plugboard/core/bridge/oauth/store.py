@@ -144,7 +144,9 @@ class CredentialStore:
         self.lock_path = self._dirs.state / "oauth" / f"{digest}.lock"
 
     @contextmanager
-    def locked(self) -> Iterator[None]:
+    def locked(self, timeout_s: float = LOCK_TIMEOUT_S) -> Iterator[None]:
+        """Hold the lock every process shares for this endpoint; `PlugboardError` after `timeout_s` (a look that
+        must not wait behind a refresh passes a short one)."""
         from filelock import FileLock, Timeout
 
         ensure_dir(self.lock_path.parent)
@@ -153,7 +155,7 @@ class CredentialStore:
             if lock is None:
                 lock = _file_locks[str(self.lock_path)] = FileLock(str(self.lock_path))
         try:
-            lock.acquire(timeout=LOCK_TIMEOUT_S)
+            lock.acquire(timeout=timeout_s)
         except Timeout as exc:
             raise PlugboardError(self._stuck()) from exc
         try:
