@@ -129,12 +129,19 @@ def _read_until(proc: subprocess.Popen[bytes], needle: bytes, seen: bytearray) -
 
 
 def test_follow_prints_new_lines_live_and_ends_cleanly_on_ctrl_c(connector: str) -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "plugboard", "logs", connector, "--follow"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=dict(os.environ),
-    )
+    _follow_then_ctrl_c(connector, [sys.executable, "-m", "plugboard", "logs", connector, "--follow"])
+
+
+@pytest.mark.skipif(not Path("/bin/sh").exists(), reason="a POSIX shell starts the follower with SIGINT ignored")
+def test_follow_ends_on_ctrl_c_even_when_started_with_ctrl_c_ignored(connector: str) -> None:
+    # A shell starts a script's background jobs (`plugboard logs x -f &`) with SIGINT ignored, and a test run started
+    # that way hands the same to its children; Python then leaves SIGINT ignored.
+    ignoring = ["/bin/sh", "-c", 'trap "" INT; exec "$0" "$@"']
+    _follow_then_ctrl_c(connector, [*ignoring, sys.executable, "-m", "plugboard", "logs", connector, "--follow"])
+
+
+def _follow_then_ctrl_c(connector: str, argv: list[str]) -> None:
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ))
     seen = bytearray()
     try:
         assert _read_until(proc, b"Server disconnected", seen), bytes(seen)

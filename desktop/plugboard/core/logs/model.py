@@ -401,15 +401,17 @@ def follow(
     tails: list[tuple[FileTail, Callable[[bytes], None]]],
     stop: threading.Event,
     poll_s: float = FOLLOW_POLL_S,
+    until: Callable[[], bool] | None = None,
 ) -> None:
-    """Feed each tail's new bytes to its handler until `stop` is set (one poll every `poll_s`)."""
+    """Feed each tail's new bytes to its handler until `stop` is set or `until()` is true (one poll every
+    `poll_s`)."""
     try:
         while True:
             for tail, handle in tails:
                 data = tail.read()
                 if data:
                     handle(data)
-            if stop.wait(poll_s):
+            if stop.wait(poll_s) or (until is not None and until()):
                 return
     finally:
         for tail, _handle in tails:

@@ -115,9 +115,10 @@ class LiveSources:
             if data:
                 handle(data)
 
-    def run(self) -> None:
-        """Follow on the calling thread until `close()` (from another thread) or KeyboardInterrupt."""
-        follow(self._tails, self._stop, self._poll_s)
+    def run(self, until: Callable[[], bool] | None = None) -> None:
+        """Follow on the calling thread until `close()` (from another thread), or until `until()` says so (a flag a
+        signal handler sets: asked once per look, so a handler never has to take the stop event's lock)."""
+        follow(self._tails, self._stop, self._poll_s, until)
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self.run, name=f"logs-{self.model.name}", daemon=True)
