@@ -18,6 +18,16 @@ read, so a server sending a byte a second never trips it. The thread that serves
 raises a timeout at once. Only the thread's own request is affected: httpcore reads a response on the thread that
 sent it. Waiting for a pooled connection is bounded by the request's `pool` timeout (`request_timeout`).
 
+A connection the server closed is never given a request (`BridgeStream.write`). A response without a length (an SSE
+stream that ends when the server closes the connection) reads as complete and keep-alive to h11, so httpcore puts
+its connection back in the pool as idle although the server is gone. The pool checks an idle connection's socket
+before handing it out, but in a separate pass from the one that hands it out, and a response closing on another
+thread makes its connection idle in between (httpcore 1.0: `_response_closed` does not take the pool's lock): a
+request then went out on a closed connection and failed with "server disconnected without sending a response",
+seen under load with several such streams ending at once. The stream remembers that it read the end, and refuses
+the next request before sending a byte with `ConnectionNotAvailable`, httpcore's own signal to take another
+connection — safe, since nothing reached the server.
+
 Cancellation (protocol 2026-07-28: closing a request's response stream *is* its cancellation, FACTS.md §D.2): the
 thread that serves a request opens a `cancel_scope()`; every stream that thread reads or writes while the scope is
 open is remembered by its `Cancel` handle, and `Cancel.cancel()` (from the stdin thread, when the client cancels)
@@ -145,22 +155,29 @@ def _bounded(timeout: float | None) -> float | None:
 
 
 class BridgeStream(httpcore.NetworkStream):
-    """A network stream held to its thread's deadline; re-arms TCP_QUICKACK after reads when asked to."""
+    """A network stream held to its thread's deadline; re-arms TCP_QUICKACK after reads when asked to; refuses a
+    request once the server closed it (see the module docstring)."""
 
     def __init__(self, inner: httpcore.NetworkStream, *, quickack: bool = False) -> None:
         self._inner = inner
         sock = inner.get_extra_info("socket") if quickack and _TCP_QUICKACK is not None else None
         self._quickack_sock: socket.socket | None = sock
+        self.ended = False
+        """The server closed its side: a read returned the end of the stream."""
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         _note_use(self)
         data = self._inner.read(max_bytes, _bounded(timeout))
+        if not data and max_bytes:
+            self.ended = True
         if self._quickack_sock is not None:
             with contextlib.suppress(OSError):
                 self._quickack_sock.setsockopt(socket.IPPROTO_TCP, _TCP_QUICKACK or 0, 1)
         return data
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        if self.ended:
+            raise httpcore.ConnectionNotAvailable("the server closed this connection; the request takes another")
         try:
             _note_use(self)
         except httpcore.ReadError as exc:
