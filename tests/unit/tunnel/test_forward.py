@@ -1,15 +1,19 @@
 """The forwarder's local end without an SSH server: a channel stand-in over a socketpair plays paramiko's channel, so
-the failure of issue 16 (`channel.close()` raising EOFError on a dead transport) can be made at will."""
+the failure of issue 16 (`channel.close()` raising EOFError on a dead transport) can be made at will, and the pump
+threads can be counted across connections."""
 
 from __future__ import annotations
 
 import contextlib
+import queue
 import socket
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 
 import pytest
 
+from plugboard.core.tunnel import forward
 from plugboard.core.tunnel.forward import Forwarder, bind_listener
 
 IO_TIMEOUT_S = 5.0
@@ -106,3 +110,108 @@ def test_a_server_end_that_dies_under_a_connection_closes_it_without_an_error_in
         for channel in channels:
             channel.far.close()
     assert thread_errors == []
+
+
+class LoopbackChannel:
+    """A well-behaved channel stand-in: what the pumps send arrives at `far`, what the test writes to `far` comes back
+    out of `recv`. Records which threads pumped through it."""
+
+    def __init__(self) -> None:
+        self.near, self.far = socket.socketpair()
+        self.far.settimeout(IO_TIMEOUT_S)
+        self.pump_threads: set[threading.Thread] = set()
+
+    def recv(self, size: int) -> bytes:
+        self.pump_threads.add(threading.current_thread())
+        return self.near.recv(size)
+
+    def sendall(self, data: bytes) -> None:
+        self.pump_threads.add(threading.current_thread())
+        self.near.sendall(data)
+
+    def shutdown_write(self) -> None:
+        self.near.shutdown(socket.SHUT_WR)
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.near.shutdown(socket.SHUT_RDWR)
+        self.near.close()
+
+
+def wait_until(predicate: Callable[[], bool]) -> None:
+    """Poll `predicate` until it holds, failing after IO_TIMEOUT_S (the forwarder's threads do the work)."""
+    deadline = time.monotonic() + IO_TIMEOUT_S
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.005)
+
+
+@contextlib.contextmanager
+def loopback_forwarder() -> Iterator[tuple[Forwarder, queue.SimpleQueue[LoopbackChannel]]]:
+    opened: queue.SimpleQueue[LoopbackChannel] = queue.SimpleQueue()
+    channels: list[LoopbackChannel] = []
+
+    def open_channel(_peer: tuple[str, int]) -> LoopbackChannel:
+        channels.append(LoopbackChannel())
+        opened.put(channels[-1])
+        return channels[-1]
+
+    forwarder = Forwarder(bind_listener(0), open_channel, "t")  # type: ignore[arg-type]
+    forwarder.start()
+    try:
+        yield forwarder, opened
+    finally:
+        forwarder.close()
+        for channel in channels:
+            channel.far.close()
+
+
+def one_exchange(forwarder: Forwarder, opened: queue.SimpleQueue[LoopbackChannel]) -> LoopbackChannel:
+    """A client connects, sends a request, reads the answer and closes, as an MCP client does per SSE call."""
+    with socket.create_connection(("127.0.0.1", forwarder.port), timeout=IO_TIMEOUT_S) as client:
+        client.sendall(b"request")
+        channel = opened.get(timeout=IO_TIMEOUT_S)
+        assert channel.far.recv(64) == b"request"
+        channel.far.sendall(b"answer")
+        assert client.recv(64) == b"answer"
+    assert channel.far.recv(64) == b""  # the client's close reached the server end as EOF
+    channel.far.close()
+    wait_until(lambda: forwarder.active_connections == 0)
+    return channel
+
+
+def test_connections_one_after_another_reuse_the_same_two_pump_threads() -> None:
+    with loopback_forwarder() as (forwarder, opened):
+        threads: set[threading.Thread] = set()
+        for _ in range(6):
+            threads |= one_exchange(forwarder, opened).pump_threads
+        # Two new threads per connection would be 12 here, each start on the call's path.
+        assert len(threads) <= 2
+        assert forwarder.pump_threads <= 2
+    assert forwarder.pump_threads == 0
+    assert not any(thread.is_alive() for thread in threads)
+
+
+def test_concurrent_connections_each_get_their_own_pump_threads_and_close_ends_them_all() -> None:
+    with loopback_forwarder() as (forwarder, opened):
+        clients = [socket.create_connection(("127.0.0.1", forwarder.port), timeout=IO_TIMEOUT_S) for _ in range(3)]
+        try:
+            channels = []
+            for n, client in enumerate(clients):
+                client.sendall(b"%d" % n)
+                channels.append(opened.get(timeout=IO_TIMEOUT_S))
+            got = sorted(channel.far.recv(8) for channel in channels)
+            assert got == [b"0", b"1", b"2"]  # each connection pumped, none waiting for another's thread
+            assert forwarder.pump_threads == 6
+        finally:
+            for client in clients:
+                client.close()
+    assert forwarder.pump_threads == 0
+
+
+def test_an_idle_pump_thread_ends_after_the_idle_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(forward, "WORKER_IDLE_S", 0.05)
+    with loopback_forwarder() as (forwarder, opened):
+        one_exchange(forwarder, opened)
+        wait_until(lambda: forwarder.pump_threads == 0)
+        one_exchange(forwarder, opened)  # and new ones start when the next connection comes

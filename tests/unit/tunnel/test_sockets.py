@@ -1,4 +1,4 @@
-"""The QUICKACK socket wrapper re-arms TCP_QUICKACK after every receive and forwards everything else."""
+"""The QUICKACK socket wrapper re-arms TCP_QUICKACK after each send and after receives, and forwards everything else."""
 
 from __future__ import annotations
 
@@ -37,6 +37,18 @@ def test_quickack_is_armed_again_after_a_read_that_drains_the_socket(connected_p
         peer.sendall(b"x")
         assert wrapped.recv(16) == b"x"  # short: the end of what arrived, where a delayed ACK would stall sshd
         assert client.getsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK) == 1
+
+
+@pytest.mark.skipif(not quickack_supported(), reason="TCP_QUICKACK is Linux-only")
+@pytest.mark.parametrize("method", ["send", "sendall"])
+def test_quickack_is_armed_again_after_every_send_because_the_reply_comes_next(connected_pair, method):
+    client, peer = connected_pair
+    wrapped = QuickAckSocket(client)
+    for _ in range(3):
+        client.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 0)
+        getattr(wrapped, method)(b"request")
+        assert client.getsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK) == 1
+    assert peer.recv(64).startswith(b"request")
 
 
 def test_full_reads_of_a_bulk_transfer_rearm_only_every_interval(connected_pair, monkeypatch):
