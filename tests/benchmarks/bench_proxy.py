@@ -70,8 +70,12 @@ BIG_CHARS = 200_000
 # A bridge (or a tunnel) that has not initialized after this long is broken for our purposes.
 PEER_START_TIMEOUT_S = 60.0
 SSH_PROFILE = "bench"
-# The paths the issue's goals are about, and those only compared with.
-OURS = ("plugboard", "plugboard --ssh")
+# The paths the issue's goals are about (the trader's setup: the proxy, the proxy with its own tunnel, an unmodified
+# client through `tunnel up`), and those only compared with.
+OURS = ("plugboard", "plugboard --ssh", "sdk via tunnel up")
+# With --before: the SSH paths again, run from another checkout's code (the "before" of a change, same run).
+BEFORE_SUFFIX = " (before)"
+CLI_CODE = "import sys; from plugboard.cli import main; sys.exit(main())"
 
 
 def install_peers() -> None:
@@ -155,14 +159,18 @@ class Ssh:
         _wait_port(local)
         return local
 
-    def tunnel_up(self, remote_port: int) -> int:
-        """`plugboard tunnel up` on the stored profile (pointed at `remote_port`); its local port once up."""
+    def tunnel_up(self, remote_port: int, code: Path | None = None) -> int:
+        """`plugboard tunnel up` on a stored profile pointed at `remote_port`; its local port once up. `code`: another
+        checkout's `desktop/` folder to run it from (the "before" of a comparison), under a profile of its own."""
         from plugboard.core.tunnel.profile import save_profile
 
-        save_profile(self.profile.with_changes(remote_port=remote_port, local_port=0), replace_existing=True)
-        proc = self._process(
-            [PLUGBOARD, "tunnel", "up", SSH_PROFILE, "--json"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
-        )
+        name = SSH_PROFILE if code is None else f"{SSH_PROFILE}-before"
+        save_profile(self.profile.with_changes(name=name, remote_port=remote_port, local_port=0), replace_existing=True)
+        argv, env = [PLUGBOARD, "tunnel", "up", name, "--json"], None
+        if code is not None:
+            argv = [sys.executable, "-c", CLI_CODE, *argv[1:]]
+            env = dict(os.environ, PYTHONPATH=str(code))
+        proc = self._process(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
         assert proc.stdout is not None
         for line in proc.stdout:
             state = json.loads(line)
@@ -186,7 +194,9 @@ def _wait_port(port: int, deadline_s: float = 20.0) -> None:
     raise RuntimeError(f"port {port} never opened")
 
 
-def paths(url: str, ssh: Ssh | None, peers: bool) -> dict[str, tuple[str, list[str] | None]]:
+def paths(
+    url: str, ssh: Ssh | None, peers: bool, before: Path | None = None
+) -> dict[str, tuple[str, list[str] | None]]:
     """name → (URL for an in-process client, or the stdio bridge's argv); [] = not installed."""
     bin_dir = PEERS / "node" / "node_modules" / ".bin"
     mcp_proxy = PEERS / "venv" / "bin" / "mcp-proxy"
@@ -199,6 +209,10 @@ def paths(url: str, ssh: Ssh | None, peers: bool) -> dict[str, tuple[str, list[s
         port = int(url.rsplit(":", 1)[1].split("/", maxsplit=1)[0])
         chosen["plugboard --ssh"] = (url, [PLUGBOARD, "proxy", "bench", url, "--ssh", SSH_PROFILE])
         chosen["sdk via tunnel up"] = (f"http://127.0.0.1:{ssh.tunnel_up(port)}/mcp", None)
+        if before is not None:
+            old = ["env", f"PYTHONPATH={before}", sys.executable, "-c", CLI_CODE]
+            chosen["plugboard --ssh" + BEFORE_SUFFIX] = (url, [*old, "proxy", "bench", url, "--ssh", SSH_PROFILE])
+            chosen["sdk via tunnel up" + BEFORE_SUFFIX] = (f"http://127.0.0.1:{ssh.tunnel_up(port, before)}/mcp", None)
         forwarded = f"http://127.0.0.1:{ssh.openssh_forward(port)}/mcp"
         remote = [str(mcp_remote), forwarded, "--transport", "http-only"] if mcp_remote.exists() else []
         chosen["mcp-remote via ssh -L"] = (forwarded, remote)
@@ -445,6 +459,13 @@ def main() -> int:
     parser.add_argument("--no-ssh", action="store_true", help="leave out the SSH paths")
     parser.add_argument("--no-peers", action="store_true", help="leave out mcp-proxy, mcp-remote, supergateway")
     parser.add_argument(
+        "--before",
+        type=Path,
+        metavar="DESKTOP_DIR",
+        help="also the SSH paths run from another checkout's desktop/ folder (e.g. `git archive main desktop`), "
+        "named '… (before)'",
+    )
+    parser.add_argument(
         "--nodelay", action="store_true", help="backend with TCP_NODELAY (default: stock uvicorn, Nagle on)"
     )
     parser.add_argument("--no-handshake", action="store_true", help="leave out the handshake-era server's part")
@@ -463,7 +484,7 @@ def main() -> int:
             with ExitStack() as stack:
                 backend = stack.enter_context(Backend("http_mcp.py", *delay))
                 ssh = None if args.no_ssh else Ssh(work, stack)
-                chosen = _chosen(paths(backend.url, ssh, not args.no_peers), args.only)
+                chosen = _chosen(paths(backend.url, ssh, not args.no_peers, args.before), args.only)
                 results = anyio.run(measure_all, chosen, args.calls, args.big_calls, args.cold)
             huge = huge_answers(args.huge_mb) if args.huge_mb else None
             ok &= report(results, huge, args.huge_mb)

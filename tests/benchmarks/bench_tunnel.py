@@ -2,17 +2,24 @@
 
 Run by hand (needs /usr/sbin/sshd; runs it on a free loopback port with generated keys, as the tests do):
 
-    .venv/bin/python tests/benchmarks/bench_tunnel.py [--bulk-mb 200] [--calls 300]
+    .venv/bin/python tests/benchmarks/bench_tunnel.py [--bulk-mb 200] [--calls 300] [--before DESKTOP_DIR]
 
 Paths compared, each to the same targets behind the same sshd:
 - direct: straight to the target port;
 - openssh: `ssh -N -L` (OpenSSH client, default ciphers);
 - plugboard: a `Tunnel` in its own process (as `plugboard tunnel up` or the proxy would run it);
-- plugboard-no-quickack: the same with the TCP_QUICKACK wrapper switched off, to show what it buys.
+- plugboard-no-quickack: the same with the TCP_QUICKACK wrapper switched off, to show what it buys (and the same
+  with the opt-in `pty_nodelay`);
+- plugboard (before), with `--before DIR`: the `Tunnel` run from another checkout's `desktop/` folder (e.g.
+  `git archive main desktop | tar -x -C /tmp/before`), the "before" of a change in the same run.
 
-(1) bulk: download N MB from a "blast" target, best of 3, MB/s. Goal (issue 5): plugboard ≥ 50% of openssh.
-(2) MCP: `tools/call add` through the mcp SDK client over Streamable HTTP (JSON responses), p50/p95 over many
-calls after a warm-up. Goal: plugboard p50 ≤ direct p50 + 1 ms.
+(1) bulk: download N MB from a "blast" target, best of 3 (the paths take turns), MB/s. Goal (issue 5): plugboard ≥
+50% of openssh.
+(2) MCP: `tools/call add` p50/p95 over many calls after a warm-up, three ways: a minimal client that re-arms
+TCP_QUICKACK itself (one keep-alive connection; JSON answers); the mcp SDK client with JSON answers (keep-alive); the
+SDK client against bench_proxy.py's server (tests/servers/http_mcp.py, SSE answers), after each of whose answers the
+SDK closes its connection — a new connection, so a new channel, per call. Goal: plugboard p50 ≤
+direct p50 + 1 ms for the minimal client and for the SDK client with SSE answers.
 Exit status 1 when a goal is missed.
 
 `--drops N` runs the recovery benchmark instead (issue 16): `plugboard proxy NAME URL --ssh PROFILE` with the
@@ -34,14 +41,18 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 HERE = Path(__file__).resolve()
+# Where the tunnel process of "plugboard (before)" finds its code (set by --before for that process only).
+BEFORE_ENV = "BENCH_TUNNEL_CODE"
 sys.path.insert(0, str(HERE.parents[1]))  # tests/ (fixtures)
-sys.path.insert(0, str(HERE.parents[2] / "desktop"))
+sys.path.insert(0, os.environ.get(BEFORE_ENV) or str(HERE.parents[2] / "desktop"))
 
 WARMUP_CALLS = 20
 BULK_RUNS = 3
+BEFORE = "plugboard (before)"
 
 
 # -- a tunnel in its own process ------------------------------------------------------------------------------------
@@ -126,7 +137,9 @@ def openssh_forward(sshd: object, remote_port: int, known: Path) -> Forward:
     return Forward("openssh", lport, proc)
 
 
-def plugboard_forward(sshd: object, remote_port: int, known: Path, quickack: bool, pty: bool = False) -> Forward:
+def plugboard_forward(
+    sshd: object, remote_port: int, known: Path, quickack: bool, *, pty: bool = False, code: Path | None = None
+) -> Forward:
     args = [
         sys.executable, str(HERE), "--serve", "127.0.0.1", str(sshd.port), "root",  # type: ignore[attr-defined]
         str(sshd.keys.ed25519), str(remote_port), str(known),  # type: ignore[attr-defined]
@@ -135,7 +148,8 @@ def plugboard_forward(sshd: object, remote_port: int, known: Path, quickack: boo
         args.append("--no-quickack")
     if pty:
         args.append("--pty")
-    proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    env = dict(os.environ, **{BEFORE_ENV: str(code)}) if code is not None else None
+    proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
     assert proc.stdout is not None
     line = proc.stdout.readline()
     name = "plugboard" if quickack else "plugboard-no-quickack"
@@ -146,24 +160,22 @@ def plugboard_forward(sshd: object, remote_port: int, known: Path, quickack: boo
 
 
 def bulk_mb_s(port: int, megabytes: int) -> float:
+    """One download of `megabytes` from the blast target through `port`, in MB/s."""
     size = megabytes * 2**20
-    best = 0.0
-    for _ in range(BULK_RUNS):
-        with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 2**20)
-            began = time.perf_counter()
-            sock.sendall(b"%d\n" % size)
-            got = 0
-            buf = bytearray(2**20)
-            view = memoryview(buf)
-            while got < size:
-                n = sock.recv_into(view)
-                if not n:
-                    raise RuntimeError(f"short read: {got} of {size}")
-                got += n
-            elapsed = time.perf_counter() - began
-        best = max(best, size / elapsed / 1e6)
-    return best
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 2**20)
+        began = time.perf_counter()
+        sock.sendall(b"%d\n" % size)
+        got = 0
+        buf = bytearray(2**20)
+        view = memoryview(buf)
+        while got < size:
+            n = sock.recv_into(view)
+            if not n:
+                raise RuntimeError(f"short read: {got} of {size}")
+            got += n
+        elapsed = time.perf_counter() - began
+    return size / elapsed / 1e6
 
 
 class RawMcpClient:
@@ -230,33 +242,50 @@ class RawMcpClient:
         self.sock.close()
 
 
-def raw_mcp_latencies(port: int, calls: int) -> list[float]:
-    client = RawMcpClient(port)
-    times: list[float] = []
+def _rotations(names: list[str], rounds: int) -> Iterator[tuple[int, str]]:
+    """(round, name) for every name in every round, the order rotating each round, so that the shared machine's
+    changing load hits every path alike."""
+    for i in range(rounds):
+        shift = i % len(names)
+        for name in names[shift:] + names[:shift]:
+            yield i, name
+
+
+def raw_mcp_latencies(ports: dict[str, int], calls: int) -> dict[str, list[float]]:
+    clients = {name: RawMcpClient(port) for name, port in ports.items()}
+    times: dict[str, list[float]] = {name: [] for name in ports}
     try:
-        client.initialize()
-        for i in range(WARMUP_CALLS + calls):
+        for client in clients.values():
+            client.initialize()
+        for i, name in _rotations(list(clients), WARMUP_CALLS + calls):
             began = time.perf_counter()
-            client.call_add(i)
+            clients[name].call_add(i)
             if i >= WARMUP_CALLS:
-                times.append((time.perf_counter() - began) * 1000)
+                times[name].append((time.perf_counter() - began) * 1000)
     finally:
-        client.close()
+        for client in clients.values():
+            client.close()
     return times
 
 
-async def mcp_latencies(port: int, calls: int) -> list[float]:
+async def mcp_latencies(ports: dict[str, int], calls: int) -> dict[str, list[float]]:
+    from contextlib import AsyncExitStack
+
     from mcp import Client
 
-    times: list[float] = []
-    async with Client(f"http://127.0.0.1:{port}/mcp") as client:
-        for i in range(WARMUP_CALLS + calls):
+    times: dict[str, list[float]] = {name: [] for name in ports}
+    async with AsyncExitStack() as stack:
+        clients = {
+            name: await stack.enter_async_context(Client(f"http://127.0.0.1:{port}/mcp"))
+            for name, port in ports.items()
+        }
+        for i, name in _rotations(list(clients), WARMUP_CALLS + calls):
             began = time.perf_counter()
-            result = await client.call_tool("add", {"a": i, "b": 1})
+            result = await clients[name].call_tool("add", {"a": i, "b": 1})
             elapsed = time.perf_counter() - began
             assert not result.is_error, result
             if i >= WARMUP_CALLS:
-                times.append(elapsed * 1000)
+                times[name].append(elapsed * 1000)
     return times
 
 
@@ -334,11 +363,18 @@ def main() -> int:
     parser.add_argument("--calls", type=int, default=300)
     parser.add_argument("--drops", type=int, default=0, help="run the recovery benchmark with this many SSH drops")
     parser.add_argument("--drop-interval", type=float, default=3.0, help="seconds between drops")
+    parser.add_argument(
+        "--before",
+        type=Path,
+        metavar="DESKTOP_DIR",
+        help=f"also the tunnel run from another checkout's desktop/ folder, as '{BEFORE}'",
+    )
     args = parser.parse_args()
     if args.drops:
         return drops_benchmark(args.drops, args.drop_interval)
 
-    from fixtures.sshd import SshKeys, SshServer, _keygen, start_target, stop_target
+    from fixtures.sshd import SshKeys, SshServer, Target, _keygen, start_target, stop_target
+    from servers.http_backend import Backend
 
     work = Path(tempfile.mkdtemp(prefix="bench-tunnel-"))
     keys_dir = work / "keys"
@@ -353,62 +389,81 @@ def main() -> int:
     sshd.start()
     known = work / "known_hosts"
     known.write_text(sshd.known_hosts_line())
-    blast = start_target("blast")
-    # The MCP server gets TCP_NODELAY so "direct" is not itself stalled by uvicorn's Nagle (see tunnel_targets.py);
+    # The MCP servers get TCP_NODELAY so "direct" is not itself stalled by uvicorn's Nagle (see tunnel_targets.py);
     # what remains through a tunnel is what the tunnel adds.
-    mcp = start_target("mcp", "--nodelay")
+    targets = {"blast": start_target("blast"), "json": start_target("mcp", "--nodelay")}
+    # The SSE answers come from bench_proxy.py's server (the SDK 2.3 server, tests/servers/http_mcp.py), so the two
+    # benchmarks' "SDK client through the tunnel" figures compare.
+    sse_server = Backend("http_mcp.py", "--nodelay").start()
+    targets["sse"] = Target(sse_server.port, sse_server.proc)  # type: ignore[arg-type]
+    kinds = ["direct", "openssh", "plugboard", "plugboard-no-quickack", "plugboard-no-quickack+pty"]
+    if args.before is not None:
+        kinds.insert(3, BEFORE)
     forwards: list[Forward] = []
-    results: dict[str, dict[str, float]] = {}
+    ports: dict[str, dict[str, int]] = {}
     try:
-        kinds = ["direct", "openssh", "plugboard", "plugboard-no-quickack", "plugboard-no-quickack+pty"]
         for kind in kinds:
-            if kind == "direct":
-                pair = (Forward(kind, blast.port, None), Forward(kind, mcp.port, None))
-            elif kind == "openssh":
-                pair = (openssh_forward(sshd, blast.port, known), openssh_forward(sshd, mcp.port, known))
-            else:
-                quick = kind == "plugboard"
-                pty = kind.endswith("+pty")
-                pair = (
-                    plugboard_forward(sshd, blast.port, known, quick, pty),
-                    plugboard_forward(sshd, mcp.port, known, quick, pty),
-                )
-            forwards.extend(pair)
-            mb_s = bulk_mb_s(pair[0].port, args.bulk_mb)
-            raw = raw_mcp_latencies(pair[1].port, args.calls)
-            sdk = asyncio.run(mcp_latencies(pair[1].port, args.calls))
-            results[kind] = {
-                "mb_s": mb_s,
-                "p50": pct(raw, 50),
-                "p95": pct(raw, 95),
-                "sdk_p50": pct(sdk, 50),
-                "sdk_p95": pct(sdk, 95),
-            }
-            r = results[kind]
-            print(
-                f"{kind:>22}: bulk {mb_s:7.1f} MB/s | MCP call p50 {r['p50']:6.2f} ms p95 {r['p95']:6.2f} ms "
-                f"| SDK client p50 {r['sdk_p50']:6.2f} ms p95 {r['sdk_p95']:6.2f} ms",
-                flush=True,
-            )
-            for forward in pair:
-                forward.close()
+            ports[kind] = {}
+            for role, target in targets.items():
+                if kind == "direct":
+                    forward = Forward(kind, target.port, None)
+                elif kind == "openssh":
+                    forward = openssh_forward(sshd, target.port, known)
+                else:
+                    quick = kind in ("plugboard", BEFORE)
+                    code = args.before if kind == BEFORE else None
+                    forward = plugboard_forward(sshd, target.port, known, quick, pty=kind.endswith("+pty"), code=code)
+                forwards.append(forward)
+                ports[kind][role] = forward.port
+        bulk = {kind: 0.0 for kind in kinds}
+        for _round, kind in _rotations(kinds, BULK_RUNS):
+            bulk[kind] = max(bulk[kind], bulk_mb_s(ports[kind]["blast"], args.bulk_mb))
+        raw = raw_mcp_latencies({kind: ports[kind]["json"] for kind in kinds}, args.calls)
+        sdk = asyncio.run(mcp_latencies({kind: ports[kind]["json"] for kind in kinds}, args.calls))
+        sse = asyncio.run(mcp_latencies({kind: ports[kind]["sse"] for kind in kinds}, args.calls))
     finally:
         for forward in forwards:
             forward.close()
-        stop_target(blast)
-        stop_target(mcp)
+        sse_server.stop()
+        for role, target in targets.items():
+            if role != "sse":
+                stop_target(target)
         sshd.stop()
         shutil.rmtree(work, ignore_errors=True)
 
+    results: dict[str, dict[str, float]] = {}
+    for kind in kinds:
+        results[kind] = r = {
+            "mb_s": bulk[kind],
+            "p50": pct(raw[kind], 50),
+            "p95": pct(raw[kind], 95),
+            "sdk_p50": pct(sdk[kind], 50),
+            "sdk_p95": pct(sdk[kind], 95),
+            "sse_p50": pct(sse[kind], 50),
+            "sse_p95": pct(sse[kind], 95),
+        }
+        print(
+            f"{kind:>26}: bulk {r['mb_s']:7.1f} MB/s | QUICKACK client p50 {r['p50']:6.2f} p95 {r['p95']:6.2f} ms "
+            f"| SDK, JSON p50 {r['sdk_p50']:6.2f} p95 {r['sdk_p95']:6.2f} ms "
+            f"| SDK, SSE p50 {r['sse_p50']:6.2f} p95 {r['sse_p95']:6.2f} ms"
+        )
     d, o, p = results["direct"], results["openssh"], results["plugboard"]
     print()
     print(f"bulk: plugboard/openssh = {p['mb_s'] / o['mb_s']:.2f} (goal >= 0.50); plugboard/direct = "
           f"{p['mb_s'] / d['mb_s']:.3f}; openssh/direct = {o['mb_s'] / d['mb_s']:.3f}")  # fmt: skip
-    print(f"MCP p50: plugboard - direct = {p['p50'] - d['p50']:+.2f} ms (goal <= +1 ms); plugboard/direct = "
-          f"{p['p50'] / d['p50']:.2f}; openssh/direct = {o['p50'] / d['p50']:.2f}; "
+    print(f"MCP p50 (QUICKACK client): plugboard - direct = {p['p50'] - d['p50']:+.2f} ms (goal <= +1 ms); "
+          f"plugboard/direct = {p['p50'] / d['p50']:.2f}; openssh/direct = {o['p50'] / d['p50']:.2f}; "
           f"no-quickack/direct = {results['plugboard-no-quickack']['p50'] / d['p50']:.2f}")  # fmt: skip
+    print(f"MCP p50 (SDK client, SSE answers, a connection per call): plugboard - direct = "
+          f"{p['sse_p50'] - d['sse_p50']:+.2f} ms (goal <= +1 ms)")  # fmt: skip
+    if BEFORE in results:
+        b = results[BEFORE]
+        print(f"before → after: bulk {b['mb_s']:.0f} → {p['mb_s']:.0f} MB/s; over direct at p50: QUICKACK client "
+              f"{b['p50'] - d['p50']:+.2f} → {p['p50'] - d['p50']:+.2f} ms, SDK JSON "
+              f"{b['sdk_p50'] - d['sdk_p50']:+.2f} → {p['sdk_p50'] - d['sdk_p50']:+.2f} ms, SDK SSE "
+              f"{b['sse_p50'] - d['sse_p50']:+.2f} → {p['sse_p50'] - d['sse_p50']:+.2f} ms")  # fmt: skip
     print("p95 (QUICKACK client): " + ", ".join(f"{k} {v['p95']:.2f} ms" for k, v in results.items()))
-    ok = p["mb_s"] >= 0.5 * o["mb_s"] and p["p50"] <= d["p50"] + 1.0
+    ok = p["mb_s"] >= 0.5 * o["mb_s"] and p["p50"] <= d["p50"] + 1.0 and p["sse_p50"] <= d["sse_p50"] + 1.0
     print("goals met" if ok else "GOAL MISSED")
     return 0 if ok else 1
 
