@@ -202,7 +202,7 @@ def test_concurrent_connections_each_get_their_own_pump_threads_and_close_ends_t
                 channels.append(opened.get(timeout=IO_TIMEOUT_S))
             got = sorted(channel.far.recv(8) for channel in channels)
             assert got == [b"0", b"1", b"2"]  # each connection pumped, none waiting for another's thread
-            assert forwarder.pump_threads == 6
+            wait_until(lambda: forwarder.pump_threads == 6)  # two per connection (the down loop starts last)
         finally:
             for client in clients:
                 client.close()
@@ -215,3 +215,33 @@ def test_an_idle_pump_thread_ends_after_the_idle_time(monkeypatch: pytest.Monkey
         one_exchange(forwarder, opened)
         wait_until(lambda: forwarder.pump_threads == 0)
         one_exchange(forwarder, opened)  # and new ones start when the next connection comes
+
+
+def test_a_server_that_speaks_first_reaches_a_client_that_has_sent_nothing() -> None:
+    with loopback_forwarder() as (forwarder, opened):
+        client = socket.create_connection(("127.0.0.1", forwarder.port), timeout=IO_TIMEOUT_S)
+        try:
+            channel = opened.get(timeout=IO_TIMEOUT_S)
+            channel.far.sendall(b"220 banner\r\n")  # an SMTP or SSH server greets before the client says anything
+            assert client.recv(64) == b"220 banner\r\n"
+            client.sendall(b"HELO")
+            assert channel.far.recv(64) == b"HELO"
+        finally:
+            client.close()
+
+
+def test_a_client_that_closes_before_its_channel_is_open_is_passed_on_as_eof() -> None:
+    with loopback_forwarder() as (forwarder, opened):
+        client = socket.create_connection(("127.0.0.1", forwarder.port), timeout=IO_TIMEOUT_S)
+        client.sendall(b"last words")
+        client.shutdown(socket.SHUT_WR)
+        channel = opened.get(timeout=IO_TIMEOUT_S)
+        try:
+            received = b""
+            while data := channel.far.recv(64):
+                received += data
+            assert received == b"last words"  # then EOF: the server sees the client's half-close
+            channel.far.sendall(b"reply")
+            assert client.recv(64) == b"reply"  # the other direction still works
+        finally:
+            client.close()

@@ -58,6 +58,9 @@ PUMP_JOIN_S = 2.0
 WORKER_IDLE_S = 30.0
 
 OpenChannel = Callable[[tuple[str, int]], paramiko.Channel | None]
+# A read that returns at once when nothing is waiting (Linux, macOS); Windows has no such flag, and the first read
+# there simply waits in the pump loop.
+_DONTWAIT: int = getattr(socket, "MSG_DONTWAIT", 0)
 
 
 class PortInUseError(PlugboardError):
@@ -221,21 +224,38 @@ class _Pipe:
             if channel is None:
                 self.close()
                 return
+            data = self._waiting()
+            if data:
+                channel.sendall(data)
+                self.sent += len(data)
             if not self._workers.run(self._down):
                 self.close()
                 self._one_done()  # the down loop never runs: count it here
                 return
-            while True:
+            while data != b"":
                 data = self.client.recv(PUMP_CHUNK)
-                if not data:
-                    channel.shutdown_write()
-                    break
-                channel.sendall(data)
-                self.sent += len(data)
+                if data:
+                    channel.sendall(data)
+                    self.sent += len(data)
+            channel.shutdown_write()
         except (OSError, EOFError, paramiko.SSHException):
             self.close()
         finally:
             self._one_done()
+
+    def _waiting(self) -> bytes | None:
+        """What the client sent while its channel was opening, without waiting: None if nothing, b"" at EOF.
+
+        Sent before the down loop's thread is woken: woken first, that thread competes for the GIL with this send,
+        on the request's path (an MCP client's request is usually waiting by the time the channel opens). The
+        answer cannot come before the request has left; a server that speaks first gets its down loop at once,
+        as nothing is waiting then."""
+        if not _DONTWAIT:
+            return None
+        try:
+            return self.client.recv(PUMP_CHUNK, _DONTWAIT)
+        except BlockingIOError:
+            return None
 
     def _down(self) -> None:
         channel = self.channel
