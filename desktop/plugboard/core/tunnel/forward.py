@@ -109,7 +109,7 @@ class _Workers:
         self._closed = False
 
     def run(self, task: Callable[[], None]) -> bool:
-        """Run `task` on an idle thread, or a new one; False once closed (then `task` does not run)."""
+        """Run `task` on an idle thread, or a new one; False once closed or out of threads (`task` does not run)."""
         with self._lock:
             if self._closed:
                 return False
@@ -120,10 +120,14 @@ class _Workers:
             thread = threading.Thread(
                 target=self._work, args=(task,), name=f"plugboard-pump-{self._name}-{self._started}", daemon=True
             )
-            self._threads.add(thread)
             # Started under the lock so `close()` never sees a thread it cannot join yet; the new thread needs the
             # lock only after its first loop.
-            thread.start()
+            try:
+                thread.start()
+            except RuntimeError:
+                log.warning("cannot start a tunnel pump thread (the system is out of threads); connection refused")
+                return False
+            self._threads.add(thread)
         return True
 
     def _work(self, task: Callable[[], None] | None) -> None:
@@ -199,7 +203,7 @@ class _Pipe:
 
     def start(self) -> None:
         if not self._workers.run(self._up):
-            self._one_done()  # the forwarder is closing: nothing runs, the client is closed
+            self._one_done()  # closing, or out of threads: nothing runs, the client is closed
 
     def _connect(self) -> paramiko.Channel | None:
         try:
