@@ -5,6 +5,7 @@ own sshd on a free loopback port, as the tests do):
 
     .venv/bin/python tests/benchmarks/bench_proxy.py [--calls 300] [--cold 7] [--only direct plugboard ...]
     .venv/bin/python tests/benchmarks/bench_proxy.py --no-ssh --no-peers      # quick: direct vs plugboard only
+    .venv/bin/python tests/benchmarks/bench_proxy.py --before DESKTOP_DIR     # + the SSH paths from older code
 
 One backend for everyone: tests/servers/http_mcp.py (the `mcp` SDK server, stateful, SSE answers) on a free
 loopback port. The client is always the `mcp` SDK's (`mode="legacy"`, the initialize handshake Claude speaks):
@@ -13,7 +14,10 @@ loopback port. The client is always the `mcp` SDK's (`mode="legacy"`, the initia
 - plugboard: `plugboard proxy NAME URL` (the installed console script), stdio;
 - plugboard --ssh: `plugboard proxy NAME URL --ssh PROFILE`, the proxy bringing up its own tunnel to the sshd (the
   trader's path end to end);
-- sdk via tunnel up: the SDK client through `plugboard tunnel up PROFILE`'s local port (an unmodified client);
+- sdk via tunnel up: the SDK client through `plugboard tunnel up PROFILE`'s local port (an unmodified client; it
+  opens a new connection for every SSE answer, so a new SSH channel per call);
+- with `--before DIR` (another checkout's `desktop/` folder, e.g. `git archive main desktop | tar -x -C /tmp/b`):
+  "plugboard --ssh (before)" and "sdk via tunnel up (before)", the same paths run from that code, in the same run;
 - mcp-remote via ssh -L: `mcp-remote` (npm) through `ssh -N -L` (what people wire by hand for a droplet);
 - mcp-proxy (PyPI, its own venv), mcp-remote and supergateway (npm) straight to the backend.
 
@@ -26,7 +30,8 @@ order) so the shared machine's changing load hits everyone alike.
 Then, through `plugboard proxy` alone, a --huge-mb answer as one SSE event and as JSON (tests/servers/http_faults.py
 `huge_sse` / `huge_json`): SSE parsing must be linear (issue 16: 50 MB took 27 s as SSE, 0.85 s as JSON).
 
-Goals (issues 6 and 16): for plugboard and plugboard --ssh, p50 ≤ direct + 1 ms and the 200 kB echo ≤ 1.3× direct;
+Goals (issues 6 and 16): for plugboard, plugboard --ssh and sdk via tunnel up (the trader's setup), p50 ≤ direct +
+1 ms and the 200 kB echo ≤ 1.3× direct;
 plugboard's cold start ≤ 400 ms; the huge SSE answer within 2× the JSON one. Exit status 1 when a goal is missed. A
 peer that is not installed is reported and left out, never faked.
 

@@ -18,8 +18,9 @@ Paths compared, each to the same targets behind the same sshd:
 (2) MCP: `tools/call add` p50/p95 over many calls after a warm-up, three ways: a minimal client that re-arms
 TCP_QUICKACK itself (one keep-alive connection; JSON answers); the mcp SDK client with JSON answers (keep-alive); the
 SDK client against bench_proxy.py's server (tests/servers/http_mcp.py, SSE answers), after each of whose answers the
-SDK closes its connection — a new connection, so a new channel, per call. Goal: plugboard p50 ≤
-direct p50 + 1 ms for the minimal client and for the SDK client with SSE answers.
+SDK closes its connection — a new connection, so a new channel, per call; beside it, the CPU the forwarding process
+spent per call. Goal: plugboard p50 ≤ direct p50 + 1 ms for the minimal client and for the SDK client with SSE
+answers.
 Exit status 1 when a goal is missed.
 
 `--drops N` runs the recovery benchmark instead (issue 16): `plugboard proxy NAME URL --ssh PROFILE` with the
@@ -289,6 +290,15 @@ async def mcp_latencies(ports: dict[str, int], calls: int) -> dict[str, list[flo
     return times
 
 
+def _cpu_s(forward: Forward) -> float:
+    """CPU seconds used so far by the process doing a forward (the tunnel's, or ssh's)."""
+    import psutil
+
+    assert forward.proc is not None
+    times = psutil.Process(forward.proc.pid).cpu_times()
+    return float(times.user + times.system)
+
+
 def pct(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100)[int(q) - 1]
 
@@ -401,6 +411,7 @@ def main() -> int:
         kinds.insert(3, BEFORE)
     forwards: list[Forward] = []
     ports: dict[str, dict[str, int]] = {}
+    sse_forwards: dict[str, Forward] = {}
     try:
         for kind in kinds:
             ports[kind] = {}
@@ -415,12 +426,19 @@ def main() -> int:
                     forward = plugboard_forward(sshd, target.port, known, quick, pty=kind.endswith("+pty"), code=code)
                 forwards.append(forward)
                 ports[kind][role] = forward.port
+                if role == "sse":
+                    sse_forwards[kind] = forward
         bulk = {kind: 0.0 for kind in kinds}
         for _round, kind in _rotations(kinds, BULK_RUNS):
             bulk[kind] = max(bulk[kind], bulk_mb_s(ports[kind]["blast"], args.bulk_mb))
         raw = raw_mcp_latencies({kind: ports[kind]["json"] for kind in kinds}, args.calls)
         sdk = asyncio.run(mcp_latencies({kind: ports[kind]["json"] for kind in kinds}, args.calls))
+        cpu_before = {kind: _cpu_s(forward) for kind, forward in sse_forwards.items()}
         sse = asyncio.run(mcp_latencies({kind: ports[kind]["sse"] for kind in kinds}, args.calls))
+        sse_cpu_ms = {
+            kind: (_cpu_s(forward) - cpu_before[kind]) * 1000 / (WARMUP_CALLS + args.calls)
+            for kind, forward in sse_forwards.items()
+        }
     finally:
         for forward in forwards:
             forward.close()
@@ -441,11 +459,13 @@ def main() -> int:
             "sdk_p95": pct(sdk[kind], 95),
             "sse_p50": pct(sse[kind], 50),
             "sse_p95": pct(sse[kind], 95),
+            "sse_cpu_ms": sse_cpu_ms.get(kind, 0.0),
         }
         print(
             f"{kind:>26}: bulk {r['mb_s']:7.1f} MB/s | QUICKACK client p50 {r['p50']:6.2f} p95 {r['p95']:6.2f} ms "
             f"| SDK, JSON p50 {r['sdk_p50']:6.2f} p95 {r['sdk_p95']:6.2f} ms "
             f"| SDK, SSE p50 {r['sse_p50']:6.2f} p95 {r['sse_p95']:6.2f} ms"
+            + (f", forward's CPU {r['sse_cpu_ms']:.2f} ms per call" if kind != "direct" else "")
         )
     d, o, p = results["direct"], results["openssh"], results["plugboard"]
     print()
