@@ -129,6 +129,7 @@ def test_first_run_without_claude_installed_says_what_to_do(qtbot, tmp_path, mon
     note = window.page.note.text()
     assert "Claude Desktop does not look installed" in note
     assert "https://claude.ai/download" in note
+    assert "choose the config file in Settings" in note and "--config" not in note
     qtbot.waitUntil(lambda: window.page.claude_known, timeout=5000)
     window.close()
 

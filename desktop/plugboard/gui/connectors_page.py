@@ -70,6 +70,7 @@ from plugboard.core.clients.catalog import describe as describe_connector
 from plugboard.core.config import undo
 from plugboard.core.config.adding import TRIMMED_NOTE, trim_secret
 from plugboard.core.config.apply import WIPE_GUARD_S, ApplyOutcome, PendingChanges, apply_changes
+from plugboard.core.config.claude_file import read_raw
 from plugboard.core.config.connectors import Connector, Connectors
 from plugboard.core.config.form import ConnectorForm
 from plugboard.core.config.repair import RepairPlan, describe_problem, plan_repair
@@ -446,8 +447,8 @@ class ConnectorsPage(QWidget):
         self._update_secrets_banner()
         if note:
             self.show_note(note)
-        elif (first_run := claude_setup(self.connectors.discovery).message) is not None:
-            self.show_note(first_run.replace("--config PATH", "Settings").replace("--config", "Settings"))
+        elif (first_run := claude_setup(self.connectors.discovery).advice("in Settings")) is not None:
+            self.show_note(first_run)
         else:
             self.note.hide()
         self._update_banner()
@@ -505,9 +506,10 @@ class ConnectorsPage(QWidget):
         self.repair = None
         problem = describe_problem(exc)
         try:
-            raw = exc.path.read_bytes()
-            self.repair = plan_repair(exc.path, raw)
-            self._repair_raw = raw
+            raw = read_raw(exc.path)
+            if raw is not None:
+                self.repair = plan_repair(exc.path, raw)
+                self._repair_raw = raw
         except (OSError, PlugboardError):
             self.repair = None
         if self.repair is not None:

@@ -39,7 +39,12 @@ class ClaudeSetup:
 
     @property
     def message(self) -> str | None:
-        """What to tell the user before writing, or None when all is in place."""
+        """What to tell the user before writing (the CLI's words), or None when all is in place."""
+        return self.advice("with --config PATH")
+
+    def advice(self, choose_file: str) -> str | None:
+        """The same sentence with `choose_file` saying how to name another file ("with --config PATH" for the CLI,
+        "in Settings" for the app), or None when all is in place."""
         if self.config_exists:
             return None
         if self.folder_exists:
@@ -48,11 +53,11 @@ class ClaudeSetup:
                 "when it adds the first connector."
             )
         if self.explicit:
-            return f"The folder {self.config.parent} does not exist; create it or choose another file with --config."
+            return f"The folder {self.config.parent} does not exist; create it or choose another file {choose_file}."
         return (
             f"Claude Desktop does not look installed: its folder {self.config.parent} does not exist. "
             f"Install Claude Desktop from {CLAUDE_DOWNLOAD_URL} and open it once, then try again "
-            "(or choose the config file with --config PATH)."
+            f"(or choose the config file {choose_file})."
         )
 
 
