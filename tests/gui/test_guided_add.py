@@ -111,3 +111,24 @@ def test_the_catalog_shows_cards_by_category_and_says_which_are_already_added_an
         qtbot.mouseClick(dialog.open_button, Qt.MouseButton.LeftButton)
     assert opened.args == ["my-files"]
     assert not dialog.isVisible()
+
+
+def test_open_it_in_the_pages_catalog_opens_the_connector_already_added(qtbot, window, claude_config):
+    from plugboard.gui.connector_dialog import ConnectorDialog
+
+    claude_config.write_text(
+        '{"mcpServers": {"my-files": {"command": "npx", '
+        '"args": ["-y", "@modelcontextprotocol/server-filesystem", "/tmp"]}}}'
+    )
+    window.page.reload()
+    dialog = window.page.add_from_catalog()
+    dialog.select("filesystem")
+    assert dialog.open_button.isVisible()
+    qtbot.mouseClick(dialog.open_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(
+        lambda: any(isinstance(w, ConnectorDialog) and w.isVisible() for w in QApplication.topLevelWidgets())
+    )
+    form = next(w for w in QApplication.topLevelWidgets() if isinstance(w, ConnectorDialog) and w.isVisible())
+    assert form.form().name == "my-files"
+    assert window.page.selected().name == "my-files"
+    form.reject()

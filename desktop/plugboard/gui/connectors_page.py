@@ -774,6 +774,7 @@ class ConnectorsPage(QWidget):
     def add_from_catalog(self) -> CatalogDialog:
         """The guided add for everyone: pick, fill, add; then the new connector is tested right away."""
         dialog = CatalogDialog(self.connectors, self)
+        dialog.open_requested.connect(self.open_connector)  # "already added — Open it"
 
         def added(result: int) -> None:
             if result != QDialog.DialogCode.Accepted or dialog.added is None:

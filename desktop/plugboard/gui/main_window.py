@@ -153,29 +153,6 @@ class _FirstPaint(QObject):
         return False
 
 
-class _CatalogHook(QObject):
-    """Connects each catalog dialog the Connectors page opens to the page's `open_connector` ("Open it" on a
-    server already added). The page creates the dialog; the window only sees it arrive as the page's child."""
-
-    def __init__(self, page: ConnectorsPage) -> None:
-        super().__init__(page)
-        self._page = page
-        self._hooked: set[int] = set()
-        page.installEventFilter(self)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.ChildPolished:
-            from plugboard.gui.catalog_dialog import CatalogDialog
-
-            child = event.child()  # type: ignore[attr-defined]
-            if isinstance(child, CatalogDialog) and id(child) not in self._hooked:
-                key = id(child)
-                self._hooked.add(key)
-                child.open_requested.connect(self._page.open_connector)
-                child.destroyed.connect(lambda _obj=None: self._hooked.discard(key))
-        return False
-
-
 class MainWindow(QMainWindow):
     def __init__(self, config_override: str | None = None, claude: ClaudeApp | Any | None = None) -> None:
         super().__init__()
@@ -415,8 +392,6 @@ class MainWindow(QMainWindow):
         page.applied.connect(self._applied)
         page.log_requested.connect(self.show_log)
         page.remote_page_requested.connect(lambda: self.show_page("Remote"))
-        # The catalog is opened by the page; its "already added — Open it" goes back to the page.
-        self._catalog_hook = _CatalogHook(page)
         page.claude_progress.connect(
             lambda waited: self.header.set_restarting(f"Waiting for Claude Desktop to quit… {waited:.0f} s")
         )
