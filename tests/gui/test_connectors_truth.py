@@ -230,6 +230,19 @@ def test_removing_offers_to_delete_its_keychain_secrets_and_undo_puts_them_back(
     assert json.loads(claude_config.read_text())["mcpServers"]["search"] == states.keyed()
 
 
+@pytest.mark.usefixtures("secret_service")
+def test_a_remove_that_fails_keeps_the_keychain_secrets(qtbot: Any, open_window: Any, claude_config: Path) -> None:
+    set_secret("search", states.KEY, states.GOOD_KEY)
+    window = open_window(states.config({"search": states.keyed()}))
+    page = window.page
+    page.select("search")
+    dialog = page.remove_connector()
+    claude_config.write_text('{"mcpServers": {"search": ')  # the file breaks while the question is open
+    dialog.accept()
+    qtbot.waitUntil(lambda: not page.busy(), timeout=10_000)
+    assert get_secret("search", states.KEY) == states.GOOD_KEY
+
+
 def test_undo_goes_back_several_steps_newest_first(qtbot: Any, open_window: Any, claude_config: Path) -> None:
     window = open_window(states.config({"healthy": states.healthy(), "deno-tool": states.missing_program()}))
     page = window.page

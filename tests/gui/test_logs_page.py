@@ -147,3 +147,20 @@ def Qt_tooltip():
     from PySide6.QtCore import Qt
 
     return Qt.ItemDataRole.ToolTipRole
+
+
+def test_an_export_that_cannot_be_written_says_so_and_keeps_the_view(qtbot, window, tmp_path):
+    write("files", "INFO alpha\n")
+    window.show_page("Logs")
+    page = window.logs_page
+    page.chooser.setCurrentText("files")
+    not_a_folder = tmp_path / "a-file"
+    not_a_folder.write_text("")  # (tests run as root here, so a read-only folder would not refuse)
+    page.export(str(not_a_folder / "out.txt"))
+    assert page.status.text() == (
+        f"Could not save the log to {not_a_folder / 'out.txt'}: Not a directory. Choose another place."
+    )
+    assert len(shown(page)) == 1
+    target = tmp_path / "out.txt"
+    page.export(str(target))
+    assert (target.stat().st_mode & 0o777) == 0o600

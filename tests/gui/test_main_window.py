@@ -104,6 +104,26 @@ def test_while_claude_runs_switches_are_staged_until_restart_claude_now(qtbot, w
     assert "Applied 1 change" in page.note.text()
 
 
+@pytest.mark.parametrize("window", [True], indirect=True)
+def test_claude_quitting_is_noticed_while_a_long_test_runs_and_the_staged_switch_is_written(
+    qtbot, window, claude_config
+):
+    import threading
+
+    page = window.page
+    click_switch(qtbot, window, 0)
+    assert len(page.pending) == 1
+    release = threading.Event()
+    page.workers.start("test", lambda: release.wait(30), on_done=lambda _r: None)  # a Test that takes its time
+    try:
+        window.claude().running = False  # the user quits Claude Desktop
+        page.poll_claude()
+        qtbot.waitUntil(lambda: not page.claude_running and not page.pending, timeout=SAVE_MS)
+        qtbot.waitUntil(lambda: "files" not in json.loads(claude_config.read_text())["mcpServers"], timeout=SAVE_MS)
+    finally:
+        release.set()
+
+
 def test_a_broken_config_shows_a_note_instead_of_failing(qtbot, claude_config):
     claude_config.write_text('{"mcpServers": {},}')
     window = MainWindow(str(claude_config), claude=FakeClaude(False))

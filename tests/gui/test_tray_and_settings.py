@@ -31,7 +31,7 @@ def test_settings_page_saves_each_change_and_shows_the_config_in_use(qtbot, open
     window = open_window('{"mcpServers": {}}')
     page = window.settings_page
     assert page.config_label.text() == str(claude_config)
-    assert "given on the command line" in page.config_source.text()
+    assert "set when Plugboard was started" in page.config_source.text()
     page.close_to_tray.setChecked(False)
     page.retention.setValue(30)
     page.theme.setCurrentIndex(page.theme.findData("dark"))
@@ -40,3 +40,34 @@ def test_settings_page_saves_each_change_and_shows_the_config_in_use(qtbot, open
     saved = Settings.load()
     assert (saved.close_to_tray, saved.log_retention_days, saved.theme) == (False, 30, "dark")
     assert window.theme.dark
+
+
+def test_typing_a_longer_retention_over_a_shorter_one_deletes_no_log_on_the_way(qtbot, open_window):
+    import os
+    import time
+
+    from PySide6.QtCore import Qt
+
+    from plugboard.core.paths import plugboard_dirs
+
+    window = open_window('{"mcpServers": {}}')
+    page = window.settings_page
+    page.retention.setValue(30)
+    qtbot.waitUntil(lambda: not page._prune_timer.isActive() and not page.workers.busy(), timeout=5000)
+    logs = plugboard_dirs().logs
+    logs.mkdir(parents=True, exist_ok=True)
+    old = logs / "github.log"
+    old.write_text("twenty days old\n")
+    twenty_days_ago = time.time() - 20 * 86400
+    os.utime(old, (twenty_days_ago, twenty_days_ago))
+    # The user selects "30" and types "90": the box holds 9 for a moment.
+    page.retention.selectAll()
+    qtbot.keyClicks(page.retention, "9")
+    qtbot.keyClicks(page.retention, "0")
+    qtbot.keyClick(page.retention, Qt.Key.Key_Return)
+    assert page.retention.value() == 90
+    qtbot.waitUntil(lambda: not page._prune_timer.isActive() and not page.workers.busy(), timeout=5000)
+    assert old.exists()
+    assert Settings.load().log_retention_days == 90
+    page.retention.setValue(10)  # a shorter one, held: the old log goes
+    qtbot.waitUntil(lambda: not old.exists(), timeout=5000)

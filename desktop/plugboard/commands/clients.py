@@ -1,13 +1,13 @@
 """`plugboard import CLIENT [PATH]` and `plugboard export CLIENT [PATH]`: servers from and to other MCP clients.
 
-Import shows the preview (`core.clients_import.preview_import`) and asks before writing: first whether to move the
+Import shows the preview (`core.clients.importing.preview_import`) and asks before writing: first whether to move the
 plaintext secrets it found into the keyring (default yes; no means those servers are not imported, because a
 plaintext secret never goes into Claude's file), then whether to import. `--yes` answers yes to both for scripts;
 without a terminal and without `--yes` nothing is written. `--json` without `--yes` prints the preview only.
 Secrets the source file only refers to (`${input:x}`, `${env:X}`) are asked with a hidden prompt on a terminal
 (Enter leaves them for `plugboard secret set`); in scripts they are listed for later.
 
-Export writes the connectors into the client's file (merging; see `core.clients_export`), or for `shareable`
+Export writes the connectors into the client's file (merging; see `core.clients.exporting`), or for `shareable`
 without PATH prints the shareable JSON to stdout. No secret value is ever read for an export.
 """
 

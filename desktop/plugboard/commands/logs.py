@@ -1,7 +1,7 @@
 """`plugboard logs NAME [--follow] [--since WHEN] [--json]`: one connector's merged log.
 
 Merges the output of servers Plugboard started (doctor, the app), the launcher's log of servers Claude started,
-and Claude Desktop's own `mcp-server-NAME.log`, by time (`core.log_sources`). Secrets are masked: the
+and Claude Desktop's own `mcp-server-NAME.log`, by time (`core.logs.sources`). Secrets are masked: the
 connector's keyring secrets (when the keyring answers) and `env` values whose names say they are secret.
 `--since` takes a duration back from now (`90s`, `10m`, `2h`, `1d`) or an ISO time (`2025-06-03T07:00`, UTC
 when no zone is given). `--follow` keeps printing new lines until Ctrl-C.

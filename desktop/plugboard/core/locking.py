@@ -2,7 +2,7 @@
 
 Two Plugboard processes (the app and a `plugboard` command, say) never interleave their read-modify-write cycles.
 The lock is re-entrant within a process: an edit of Claude's config may update the store inside it.
-Claude Desktop does not take this lock; `claude_config` detects its writes by comparing bytes instead.
+Claude Desktop does not take this lock; `config.claude_file` detects its writes by comparing bytes instead.
 
 The lock file is 0600 like everything else Plugboard keeps (`LOCK_FILE_MODE`): another local user must not be
 able to open it, and so hold it, and so stall every Plugboard edit. A lock file left 0644 by an older version is

@@ -6,7 +6,7 @@ Built for someone who has never seen JSON. Two steps in one window, so it fits a
 the ones already in Claude's config), then the chosen server's form with Back. The first field that needs an
 answer has the focus as soon as a server is picked, so a GitHub token is one paste away. The dialog checks the
 runtime first (and, when it is missing, says what to install, with a clickable link), then stores secrets in the
-keyring and writes the entry (`core.catalog`); the page that opened it tests the new connector.
+keyring and writes the entry (`core.clients.catalog`); the page that opened it tests the new connector.
 
 A server already added says so on its card and in its form, with "Open it" (the dialog emits `open_requested`
 with the connector's name; the Connectors page opens it) — adding a second copy is still possible, under a new

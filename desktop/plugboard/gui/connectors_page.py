@@ -28,8 +28,9 @@ list shows a first-run panel that leads to the catalog.
 
 The GUI thread never waits: switch clicks, every write of Claude's file (remove, undo, repair, restore, import, the
 secret move, saving the form), keyring calls and Tests run on workers (`Workers`), in click order for switches. Claude
-Desktop's state is polled on a worker too. While Claude runs, switches are staged (`core.apply.PendingChanges`) and a
-banner offers "Restart Claude now"; `pending_changed` tells the window how many changes wait.
+Desktop's state is polled on a worker too. While Claude runs, switches are staged
+(`core.config.apply.PendingChanges`) and a banner offers "Restart Claude now"; `pending_changed` tells the window
+how many changes wait.
 
 Hooks for the window (the shell): `pending_changed(int)`, `apply_now()`, `add_from_catalog()`, `open_connector(name)`,
 `undo_last()`; it should connect `log_requested(name)` to its Logs page, `remote_page_requested` to the Remote page,
@@ -208,6 +209,8 @@ class ConnectorsPage(QWidget):
         self._last_pending = 0
         self._cancel_tests = threading.Event()
         """Set when the page goes: a Test still starting its server stops (and stops the server) at once."""
+        self._stop_apply = threading.Event()
+        """Set when the page goes: an apply's wipe guard ends at once."""
 
         self.health = HealthMonitor(connectors.discovery.logs_dir)
         self.model = ConnectorsModel()
@@ -453,10 +456,6 @@ class ConnectorsPage(QWidget):
             self.note.hide()
         self._update_banner()
         self._update_buttons()
-
-    def refresh_rows(self, listed: list[Connector] | None = None) -> None:
-        """Rebuild the rows (connectors, health, staged and in-flight switches) keeping order and selection."""
-        self._set_rows(self.connectors.all() if listed is None else listed)
 
     def _ordered(self, connectors: list[Connector]) -> list[Connector]:
         """`connectors` in the page's stable order: known names keep their places, a new one goes after the
@@ -708,6 +707,7 @@ class ConnectorsPage(QWidget):
                 self.claude,
                 progress=self.claude_progress.emit,
                 guard_seconds=self.guard_seconds,
+                stop=self._stop_apply,
             ),
             on_done=lambda outcome: self._applied(outcome, changes),
             on_failed=self._apply_failed,
@@ -825,16 +825,14 @@ class ConnectorsPage(QWidget):
             delete = bool(keys) and dialog.delete_secrets.isChecked()
 
             def work() -> dict[str, str]:
-                kept: dict[str, str] = {}
-                if delete:
-                    from plugboard.core.secrets.keyring import delete_secret, get_secret
+                from plugboard.core.secrets.keyring import delete_secret, get_secret
 
-                    for key in keys:
-                        value = get_secret(connector.name, key)
-                        if value:
-                            kept[key] = value  # for undo, in memory only
-                        delete_secret(connector.name, key)
+                # Read for undo (in memory only), remove, and only then delete: a remove that fails (the file
+                # changed, the lock is held) leaves the connector and its secrets as they were.
+                kept = {key: value for key in keys if delete and (value := get_secret(connector.name, key))}
                 connectors.remove(connector.name)
+                for key in keys if delete else ():
+                    delete_secret(connector.name, key)
                 return kept
 
             def removed(kept: dict[str, str]) -> None:
@@ -1185,8 +1183,8 @@ class ConnectorsPage(QWidget):
     def poll_claude(self) -> None:
         """Look whether Claude runs (on a worker thread)."""
         self.poll_timer.setInterval(CLAUDE_POLL_PENDING_MS if len(self.pending) else CLAUDE_POLL_MS)
-        if self.workers.busy():
-            return  # an apply or the previous poll is still busy
+        if self.workers.busy("apply", "claude-status"):
+            return  # an apply (it restarts Claude) or the previous poll is still busy; a Test or a sign-in is not
         self.workers.start("claude-status", self.claude.status, on_done=self._claude_status)
 
     def _claude_status(self, status: ClaudeStatus) -> None:
@@ -1207,6 +1205,7 @@ class ConnectorsPage(QWidget):
         self.poll_timer.stop()
         self.tests.clear()
         self._cancel_tests.set()
+        self._stop_apply.set()  # the wipe guard ends now; a drop it did not see is put back at the next start
         self.model.unwatch()
         self.health.close()
         self.workers.join(WORKER_JOIN_S)

@@ -31,8 +31,6 @@ class ClaudeStatusSource(Protocol):
 
 class Header(QWidget):
     restart_requested = Signal()
-    claude_changed = Signal(bool)
-    """Claude Desktop was found running (True) or not (False); emitted after each scan that changed it."""
 
     def __init__(self, claude: ClaudeStatusSource | None, menu: QMenu | None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -98,11 +96,8 @@ class Header(QWidget):
         self._show()
 
     def set_running(self, running: bool) -> None:
-        changed = running != self.running
         self.running = running
         self._show()
-        if changed:
-            self.claude_changed.emit(running)
 
     # -- waiting changes ------------------------------------------------------------------------------------------
 

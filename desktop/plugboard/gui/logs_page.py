@@ -1,5 +1,5 @@
 """The Logs page: a live view of one connector's log, or all of them, with follow / pause, search, a level filter,
-copy, export and clear; lines coloured by level; secrets already masked by the core (`log_sources.open_logs`).
+copy, export and clear; lines coloured by level; secrets already masked by the core (`core.logs.sources.open_logs`).
 
 Compact rows (one text line each, so a page shows ~3× more than Qt's default height), long lines cut with "…"
 and whole in the row's tooltip and in the detail pane under the table, which shows the selected line wrapped and
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import (
@@ -41,6 +42,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from plugboard.core.atomic import write_atomic
 from plugboard.core.config.connectors import Connectors
 from plugboard.core.errors import PlugboardError
 from plugboard.core.logs.model import LogLine, iso_time
@@ -347,11 +349,17 @@ class LogsPage(QWidget):
     def export(self, path: str | None = None) -> None:
         if path is None:
             path, _filter = QFileDialog.getSaveFileName(self, "Export log", "plugboard-log.txt", "Text files (*.txt)")
-        if path:
-            with open(path, "w", encoding="utf-8") as handle:
-                handle.write(self.visible_text() + "\n")
-            self.status.setText(f"Exported {len(self.model.rows)} lines to {path}")
+        if not path:
+            return
+        try:
+            # The lines in view are already masked; the file is the user's alone (0600), like every log.
+            write_atomic(Path(path), (self.visible_text() + "\n").encode("utf-8"))
+        except OSError as exc:
+            self.status.setText(f"Could not save the log to {path}: {exc.strerror or exc}. Choose another place.")
             self.status.setToolTip(path)
+            return
+        self.status.setText(f"Exported {len(self.model.rows)} lines to {path}")
+        self.status.setToolTip(path)
 
     def clear(self) -> None:
         self.model.clear()

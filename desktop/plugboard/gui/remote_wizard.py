@@ -22,7 +22,7 @@ kept in the keychain as `<connector>/API_KEY`, and the entry carries `--bearer-s
 
 Cancel removes the tunnel profile (and passphrase) the wizard's test saved: nothing half-made stays behind (a
 tunnel the user already had is never removed).
-The rules (what is checked, what is written) are `core.remote`'s; this module only asks and shows.
+The rules (what is checked, what is written) are `core.probe.remote`'s; this module only asks and shows.
 """
 
 from __future__ import annotations

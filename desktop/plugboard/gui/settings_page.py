@@ -7,7 +7,7 @@ process may hold for a while, and the GUI thread never waits for a lock.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QSignalBlocker, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -33,6 +33,10 @@ from plugboard.gui.worker import Workers
 
 # Closing the window waits this long for a settings save still running (it may wait for the edit lock).
 SAVE_JOIN_S = 2.0
+
+
+# How long the "Keep logs for" number must stand still before older logs are deleted.
+PRUNE_AFTER_MS = 1500
 
 
 class SettingsPage(QWidget):
@@ -85,7 +89,14 @@ class SettingsPage(QWidget):
         self.retention.setValue(settings.log_retention_days)
         self.retention.setAccessibleName("Keep logs for")
         self.retention.setMaximumWidth(140)
+        # Old logs are deleted once the number has stood still for a moment: typing 90 over 30 must not prune at 9
+        # days on the way, nor stepping down past the wanted number and back.
+        self.retention.setKeyboardTracking(False)
         self.retention.valueChanged.connect(self._retention)
+        self._prune_timer = QTimer(self)
+        self._prune_timer.setSingleShot(True)
+        self._prune_timer.setInterval(PRUNE_AFTER_MS)
+        self._prune_timer.timeout.connect(self._prune)
         self.close_to_tray.setAccessibleDescription("When off, closing the window quits Plugboard")
         self.start_at_login.setAccessibleDescription("Plugboard opens in the tray when you log in")
         self.retention.setAccessibleDescription("Older connector logs are deleted")
@@ -108,7 +119,10 @@ class SettingsPage(QWidget):
         self.show_discovery(discovery)
 
     def show_discovery(self, discovery: Discovery) -> None:
-        where = {"--config": "given on the command line", "PLUGBOARD_CLAUDE_CONFIG": "from PLUGBOARD_CLAUDE_CONFIG"}
+        where = {
+            "--config": "set when Plugboard was started",
+            "PLUGBOARD_CLAUDE_CONFIG": "set when Plugboard was started",
+        }
         chosen = (
             "chosen in Settings" if self.settings.claude_config else where.get(discovery.source, "found automatically")
         )
@@ -139,6 +153,8 @@ class SettingsPage(QWidget):
         try:
             set_autostart(on, [entry_command()])
         except (OSError, PlugboardError) as exc:
+            with QSignalBlocker(self.start_at_login):
+                self.start_at_login.setChecked(not on)  # the box shows what is true
             self.message.set_message(f"Could not change start at login: {exc}")
             return
         self.settings.start_at_login = on
@@ -148,6 +164,10 @@ class SettingsPage(QWidget):
     def _retention(self, days: int) -> None:
         self.settings.log_retention_days = days
         self._save()
+        self._prune_timer.start()
+
+    def _prune(self) -> None:
+        days = self.settings.log_retention_days
         self.workers.start("prune-logs", lambda: prune_old_logs(days), on_done=lambda _r: None)
 
     def _theme(self, _index: int) -> None:

@@ -16,7 +16,7 @@ import functools
 from importlib import resources
 
 from PySide6.QtCore import QByteArray, QObject, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QGuiApplication, QIcon, QPainter, QPalette, QPixmap
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QApplication
 
 SYSTEM, LIGHT, DARK = "system", "light", "dark"
@@ -216,13 +216,6 @@ class Theme(QObject):
             self.app.setPalette(palette(self.dark))
         self.app.setStyleSheet(style_sheet(self.dark, self.base_pt, self.fusion))
         self.changed.emit(self.dark)
-
-
-def title_font(base: QFont, scale: float = 1.45) -> QFont:
-    font = QFont(base)
-    font.setPointSizeF(base.pointSizeF() * scale)
-    font.setWeight(QFont.Weight.DemiBold)
-    return font
 
 
 @functools.cache

@@ -163,7 +163,6 @@ class TunnelDialog(QDialog):
         form.addRow("&Local port", self.local_port)
         form.addRow("&Jump host", self.jump)
         form.addRow("", self.auto_start)
-        self.form_layout = form
 
         self.problem = QLabel()
         self.problem.setObjectName("problems")

@@ -24,6 +24,7 @@ class Worker(QObject):
 
     def __init__(self, name: str, work: Callable[[], Any], parent: QObject | None = None) -> None:
         super().__init__(parent)
+        self.name = name
         self._work = work
         self._thread = threading.Thread(target=self._run, name=f"plugboard-gui-{name}", daemon=True)
 
@@ -81,8 +82,9 @@ class Workers:
         self._running.append(worker)
         return worker.start()
 
-    def busy(self) -> bool:
-        return any(w.is_running() for w in self._running)
+    def busy(self, *names: str) -> bool:
+        """Whether one of them runs (with `names`: one of those names)."""
+        return any(w.is_running() for w in self._running if not names or w.name in names)
 
     def join(self, timeout: float) -> None:
         """Wait for all of them, `timeout` in total."""

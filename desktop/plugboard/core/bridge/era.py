@@ -53,9 +53,6 @@ LATEST_MODERN_VERSION = MODERN_VERSIONS[-1]
 UNSUPPORTED_PROTOCOL_VERSION = -32022
 HEADER_MISMATCH = -32020
 MISSING_REQUIRED_CLIENT_CAPABILITY = -32021
-# The modern errors a 400 may carry; any of them identifies a modern server (spec, streamable-http "Backward
-# Compatibility").
-MODERN_ERROR_CODES = frozenset({UNSUPPORTED_PROTOCOL_VERSION, HEADER_MISMATCH, MISSING_REQUIRED_CLIENT_CAPABILITY})
 
 
 class Era(StrEnum):

@@ -10,7 +10,7 @@ nothing about JSON-RPC semantics, which stay in `proxy`:
   2026-07-28 request, the routing headers `modern.ModernSession.routing` computes from its body (`Mcp-Method`,
   `Mcp-Name`, `Mcp-Param-*`).
 - The user's headers (`--header`, `--bearer-secret`), already resolved from the keyring. Their values are never
-  logged: `describe_headers` gives the names only.
+  logged.
 - With `--oauth`, the sign-in's bearer (`signin.RelaySignIn`) on every request, and one more try after a 401 once
   the sign-in renewed its token or signed in (`_send`).
 - `Host`: when the URL is reached through a tunnel's local port, the original authority is kept so a server bound
@@ -77,10 +77,6 @@ def content_type(response: Any) -> str:
     """A response's media type, lower case, without parameters: "text/event-stream", "application/json", ""."""
     value: str = response.headers.get("content-type", "")
     return value.partition(";")[0].strip().lower()
-
-
-def describe_headers(headers: dict[str, str]) -> str:
-    return ", ".join(sorted(headers)) if headers else "none"
 
 
 class HttpSession:

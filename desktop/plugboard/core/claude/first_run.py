@@ -33,11 +33,6 @@ class ClaudeSetup:
     """The path came from --config or PLUGBOARD_CLAUDE_CONFIG, not from looking where Claude keeps it."""
 
     @property
-    def claude_installed(self) -> bool:
-        """Our best guess: Claude Desktop's data folder exists (or the user named the file themselves)."""
-        return self.folder_exists or self.explicit
-
-    @property
     def message(self) -> str | None:
         """What to tell the user before writing (the CLI's words), or None when all is in place."""
         return self.advice("with --config PATH")

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -556,7 +556,3 @@ def check_runtime(item: CatalogItem, **resolve_options: Any) -> RuntimeCheck:
             f"Install {runtime.label} from {runtime.install_url}, then try again.",
         )
     return RuntimeCheck(runtime, str(resolved.program), (), f"{runtime.label} is installed ({resolved.program}).")
-
-
-def secret_inputs(item: CatalogItem) -> Iterable[CatalogInput]:
-    return (i for i in item.inputs if i.is_secret)

@@ -8,7 +8,7 @@ written:
   reason; never written);
 - kind `local` (becomes `plugboard run NAME [--secret K]... -- COMMAND ...`) or `remote` (Claude Desktop's file
   cannot hold `url` entries, FACTS.md A, so it becomes `plugboard proxy NAME URL [--header 'K: V']...
-  [--bearer-secret K]`, with `${secret:KEY}` in header values — the syntax of `proxy_headers`); a remote its file
+  [--bearer-secret K]`, with `${secret:KEY}` in header values — the syntax of `bridge.headers`); a remote its file
   marks as signing in with OAuth (`formats.OAuthMarker`) becomes `… --oauth [--client-id ID] [--scope S]`, and an
   `Authorization` header beside that marker is left out (the sign-in replaces it);
 - `secrets`: plaintext values found in `env` or `headers` that look secret (`detect.looks_secret`): they go to the

@@ -1,7 +1,7 @@
 """Repairs for the common ways a hand-edited config breaks, offered to the user and never applied silently.
 
 `plan_repair` returns the repaired bytes and a list of what it would change; the CLI (`plugboard repair`) and the GUI
-show that list and write only after consent (with a backup, through `claude_config.write_bytes`). Repairs are
+show that list and write only after consent (with a backup, through `claude_file.write_bytes`). Repairs are
 string-aware (a `//` inside a URL is not a comment) and the result must parse strictly, or nothing is offered.
 
 Fixed: a UTF-8 byte-order mark; `//` and `/* */` comments; trailing commas before `}` or `]`; numbers and true/false

@@ -8,7 +8,7 @@ Three sources feed a connector's log (issue 4):
 - `LAUNCHER`: the stderr of servers Claude started through `plugboard run`, which the launcher already redacted
   and wrote to the connector log (`connector_log`), one UTC timestamp per line, its own notes marked
   `[plugboard]`.
-- `CLAUDE`: Claude Desktop's own `mcp-server-NAME.log` (`claude_logs` parses its lines).
+- `CLAUDE`: Claude Desktop's own `mcp-server-NAME.log` (`logs.claude_desktop` parses its lines).
 
 Each line is a `LogLine`: time (epoch seconds), source, stream ("stderr", "stdout", "plugboard" for our own
 notes, "claude" for Claude's), level (parsed loosely: "error", "warning", "info", "debug"), text.

@@ -1,11 +1,11 @@
 """Where one connector's log lines come from, and how to read them now and follow them live.
 
-The three sources of `log_model` for connector NAME:
+The three sources of `logs.model` for connector NAME:
 
 - supervisor: `<logs>/NAME.supervised.log` (+ rotated), written by `supervisor.Supervisor` (doctor, the app);
 - launcher: `<logs>/NAME.log` (+ rotated), written by `plugboard run` (`connector_log`);
 - claude: Claude Desktop's `mcp-server-NAME.log` in its log folder (`discovery.logs_dir`), its last
-  `claude_logs.TAIL_BYTES` only.
+  `claude_desktop.TAIL_BYTES` only.
 
 `open_connector_log` opens one `FileTail` per source *first* and takes the history from the tails' first read
 (plus the rotated files before them), so no line written while the history loads is lost or shown twice. The

@@ -5,7 +5,7 @@ For a connector (`examine`): check the entry's own rules (`diagnosis.check_entry
 the initialize answer, list tools, resources, resource templates and prompts (each only if the server
 advertised it, following `nextCursor` pages), ping, and stop it. The report carries the server's name and
 version, the negotiated protocol version, names and counts, timings in milliseconds, every `Diagnosis`, the
-last stderr lines, and the last error Claude Desktop itself logged for the connector (`claude_logs`).
+last stderr lines, and the last error Claude Desktop itself logged for the connector (`logs.claude_desktop`).
 
 `ok` means: the server became ready and no problem was found. A server that works but prints to stdout is not
 ok (Claude shows errors for it).

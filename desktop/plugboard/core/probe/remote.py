@@ -41,7 +41,7 @@ DEFAULT_BEARER_KEY = "API_KEY"
 # does not count.
 TUNNEL_UP_S = 30.0
 # The doctor's wait for the proxy's initialize answer. The proxy waits up to 15 s for its own tunnel
-# (proxy_run.TUNNEL_FIRST_UP_S) before its first relay, so 30 s is the tunnel plus a slow server start; the
+# (bridge.run.TUNNEL_FIRST_UP_S) before its first relay, so 30 s is the tunnel plus a slow server start; the
 # CLI's doctor waits as long as Claude (60 s), but a wizard that hangs a minute on a typo feels broken.
 DOCTOR_INITIALIZE_S = 30.0
 # How often the test looks whether a host-key question is still open while waiting for the tunnel.
@@ -49,7 +49,7 @@ WAIT_STEP_S = 0.5
 
 
 def url_problem(url: str) -> str | None:
-    """The wizard's check of the MCP address as the SSH host sees it: the one rule, `remote_url.url_problem`."""
+    """The wizard's check of the MCP address as the SSH host sees it: the one rule, `bridge.url.url_problem`."""
     from plugboard.core.bridge.url import url_problem as problem
 
     return problem(url, tunnel=True)

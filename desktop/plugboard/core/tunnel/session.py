@@ -185,10 +185,7 @@ class SessionOpener:
             transport.banner_timeout = HANDSHAKE_TIMEOUT_S
             transport.auth_timeout = AUTH_TIMEOUT_S
             options = transport.get_security_options()
-            pref = ("aes128-gcm@openssh.com", "aes256-gcm@openssh.com")
-            options.ciphers = tuple(c for c in pref if c in options.ciphers) + tuple(
-                c for c in options.ciphers if c not in pref
-            )
+            options.ciphers = _prefer(PREFERRED_CIPHERS, tuple(options.ciphers))
             options.key_types = self.known_hosts.preferred_key_algorithms(host, port, tuple(options.key_types))
             try:
                 transport.start_client(timeout=HANDSHAKE_TIMEOUT_S)

@@ -33,7 +33,6 @@ Shape, and why:
 from __future__ import annotations
 
 import logging
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -431,13 +430,3 @@ class Tunnel:
             self._forwarder.drop_connections()
         if session is not None:
             session.close()
-
-
-def is_port_free(port: int) -> bool:
-    """Whether 127.0.0.1:`port` can be bound right now (used by `plugboard tunnel status`)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True

@@ -35,7 +35,6 @@ class Watchdog:
         self._stop = threading.Event()
         self._last_reply = time.monotonic()
         self._lock = threading.Lock()
-        self.probes_answered = 0
         self._thread = threading.Thread(target=self._run, name=f"plugboard-watchdog-{name}", daemon=True)
 
     @property
@@ -65,7 +64,6 @@ class Watchdog:
                 return
             with self._lock:
                 self._last_reply = time.monotonic()
-                self.probes_answered += 1
 
     def stop(self) -> None:
         """Stop probing. Close the transport first if a probe may be blocked; bounded, safe to call twice."""
