@@ -243,6 +243,33 @@ def test_a_remove_that_fails_keeps_the_keychain_secrets(qtbot: Any, open_window:
     assert get_secret("search", states.KEY) == states.GOOD_KEY
 
 
+def test_a_failed_undo_keeps_its_step_and_undo_waits_while_the_file_is_broken(
+    qtbot: Any, open_window: Any, claude_config: Path
+) -> None:
+    window = open_window(states.config({"healthy": states.healthy(), "deno-tool": states.missing_program()}))
+    page = window.page
+    original = claude_config.read_bytes()
+    page.toggle("healthy", False)
+    saved(qtbot, page)
+    page.toggle("deno-tool", False)
+    saved(qtbot, page)
+    good = claude_config.read_bytes()
+    claude_config.write_bytes(good.replace(b"}\n}", b"},\n}", 1))  # broken behind the page's back
+    page.undo_last()  # the worker finds the file broken: nothing is undone
+    saved(qtbot, page)
+    qtbot.waitUntil(lambda: page.config_problem is not None, timeout=10_000)
+    assert page.history.peek() is not None and page.history.peek().label == 'switched off "deno-tool"'
+    assert not page.undo_action.isEnabled() and page.undo_action.toolTip().startswith("Repair")
+    claude_config.write_bytes(good)  # repaired
+    qtbot.waitUntil(lambda: page.config_problem is None, timeout=10_000)
+    page.undo_last()
+    saved(qtbot, page)
+    assert 'Undone: switched off "deno-tool".' in page.note.text()
+    page.undo_last()
+    saved(qtbot, page)
+    assert claude_config.read_bytes() == original
+
+
 def test_undo_goes_back_several_steps_newest_first(qtbot: Any, open_window: Any, claude_config: Path) -> None:
     window = open_window(states.config({"healthy": states.healthy(), "deno-tool": states.missing_program()}))
     page = window.page

@@ -64,7 +64,9 @@ def test_add_brave_search_with_its_key_in_three_clicks_and_one_paste(qtbot, wind
     rows = [page.model.row(i) for i in range(page.model.rowCount())]
     (row,) = [r for r in rows if r.connector.name == "brave-search"]
     assert row.status == "Testing…"  # the row's line while Test runs it
+    assert page.note.text().startswith("Added “brave-search”. Testing it…")
     qtbot.waitUntil(lambda: page.testing is None, timeout=DOCTOR_DONE_MS)
+    assert page.note.text().startswith("Added “brave-search”.") and "Testing" not in page.note.text()
     # It starts and lists its tools, but a made-up key is never called working: the catalog's credential check (one
     # search) fails — refused by Brave, or unanswered where there is no network.
     assert page.card.isVisible() and page.card.name == "brave-search"

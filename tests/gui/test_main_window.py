@@ -124,6 +124,33 @@ def test_claude_quitting_is_noticed_while_a_long_test_runs_and_the_staged_switch
         release.set()
 
 
+@pytest.mark.parametrize("window", [True], indirect=True)
+def test_during_a_restart_the_note_says_so_and_a_reload_does_not_replace_it(qtbot, window, claude_config):
+    import threading
+
+    page = window.page
+    page.guard_seconds = 0.5
+    claude = window.claude()
+    release = threading.Event()
+    plain_restart = claude.restart
+
+    def slow_restart(between=None, progress=None):
+        release.wait(30)  # Claude Desktop takes its time to quit
+        return plain_restart(between, progress)
+
+    claude.restart = slow_restart
+    click_switch(qtbot, window, 0)
+    qtbot.mouseClick(page.restart_button, Qt.MouseButton.LeftButton)
+    try:
+        assert page.note.text() == "Restarting Claude Desktop to apply 1 change… Plugboard reopens it for you."
+        page.reload("The config changed on disk and was reloaded.")  # what the window says when the file changes
+        assert page.note.text().startswith("Restarting Claude Desktop")
+    finally:
+        release.set()
+    qtbot.waitUntil(lambda: page.restart_banner.isHidden(), timeout=30_000)
+    assert "Applied 1 change" in page.note.text()
+
+
 def test_a_broken_config_shows_a_note_instead_of_failing(qtbot, claude_config):
     claude_config.write_text('{"mcpServers": {},}')
     window = MainWindow(str(claude_config), claude=FakeClaude(False))

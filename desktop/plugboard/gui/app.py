@@ -9,6 +9,7 @@ import sys
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
+from plugboard.gui.keys import install_enter_presses
 from plugboard.gui.main_window import MainWindow
 
 # How often Python hands the GIL between threads. The default 5 ms means every call from Qt into Python code (a
@@ -41,6 +42,7 @@ def run_app(config_override: str | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Plugboard")
     app.setOrganizationName("Plugboard")
+    install_enter_presses(app)
     window = MainWindow(config_override)
     window.show()
     screenshot = os.environ.get("PLUGBOARD_SCREENSHOT")

@@ -110,6 +110,8 @@ WORKER_JOIN_S = 2.0
 NAME_SHARE = 0.58
 BROKEN_REASON = "Repair Claude's settings file first (the banner above says how)."
 SELECT_REASON = "Select a connector first."
+# Said after a change while its Test runs; taken out of the note when the result is in.
+TESTING = " Testing it…"
 
 
 @dataclass(frozen=True)
@@ -210,6 +212,8 @@ class ConnectorsPage(QWidget):
         self._cancel_tests = threading.Event()
         """Set when the page goes: a Test still starting its server stops (and stops the server) at once."""
         self._stop_apply = threading.Event()
+        self.applying = False
+        """A restart of Claude Desktop (`apply_now`) is under way."""
         """Set when the page goes: an apply's wipe guard ends at once."""
 
         self.health = HealthMonitor(connectors.discovery.logs_dir)
@@ -448,7 +452,9 @@ class ConnectorsPage(QWidget):
         self._set_rows(connectors)
         self.plaintext = find_plaintext(connectors)
         self._update_secrets_banner()
-        if note:
+        if self.applying:
+            pass  # the restart's own note stays until its outcome (its writes are not news to the user)
+        elif note:
             self.show_note(note)
         elif (first_run := claude_setup(self.connectors.discovery).advice("in Settings")) is not None:
             self.show_note(first_run)
@@ -549,8 +555,8 @@ class ConnectorsPage(QWidget):
         if step is None:
             self._enable(self.undo_action, "Nothing to undo.")
         else:
-            self._enable(self.undo_action, busy)
-            if not busy:
+            self._enable(self.undo_action, broken or busy)
+            if not (broken or busy):
                 self.undo_action.setToolTip(f"Undo: {step.label} ({len(self.history)} step(s) to go back)")
         self.empty_catalog_button.setEnabled(broken is None)
 
@@ -699,6 +705,9 @@ class ConnectorsPage(QWidget):
         changes = dict(self.pending.items())
         self.restart_button.setEnabled(False)
         self.restart_text.setText("Restarting Claude Desktop…")
+        self.applying = True
+        noun = "change" if len(changes) == 1 else "changes"
+        self.show_note(f"Restarting Claude Desktop to apply {len(changes)} {noun}… Plugboard reopens it for you.")
         self.workers.start(
             "apply",
             lambda: apply_changes(
@@ -714,6 +723,7 @@ class ConnectorsPage(QWidget):
         )
 
     def _applied(self, outcome: ApplyOutcome, changes: dict[str, bool]) -> None:
+        self.applying = False
         self.wrote.emit()
         self.restart_button.setEnabled(True)
         if outcome.ok:
@@ -724,6 +734,7 @@ class ConnectorsPage(QWidget):
         self.reload(outcome.message)
 
     def _apply_failed(self, message: str) -> None:
+        self.applying = False
         self.wrote.emit()
         self.restart_button.setEnabled(True)
         self.pending.clear()  # whatever was written is on disk now; show the file as it is
@@ -764,7 +775,7 @@ class ConnectorsPage(QWidget):
                 return
             self._changed(undo.after_edit(before, name) if before else undo.after_add(name))
             trimmed = f" {TRIMMED_NOTE}" if dialog.trimmed else ""
-            self.reload(f"Saved “{name}”.{trimmed} Testing it…" + self._restart_hint())
+            self.reload(f"Saved “{name}”.{trimmed}{TESTING}" + self._restart_hint())
             self.test_connector(name)
 
         dialog.finished.connect(saved)
@@ -781,7 +792,7 @@ class ConnectorsPage(QWidget):
                 return
             name = dialog.added
             self._changed(undo.after_add(name))
-            self.reload(f"Added “{name}”. Testing it…" + self._restart_hint())
+            self.reload(f"Added “{name}”.{TESTING}" + self._restart_hint())
             self.select(name)
             self.test_connector(name)
 
@@ -848,12 +859,15 @@ class ConnectorsPage(QWidget):
 
     def undo_last(self) -> None:
         step = self.history.peek()
-        if step is None or self.writing:
+        if step is None or self.writing or self.config_problem is not None:
             return
-        self.history.pop()
         connectors = self.connectors
 
         def undone(_result: object) -> None:
+            # Taken off the history only once it is done: a failed undo leaves the step where it was, so the next
+            # Undo tries the same change again, never an older one.
+            if self.history.peek() is step:
+                self.history.pop()
             self._changed(None)
             self.reload(f"Undone: {step.label}." + self._restart_hint())
 
@@ -943,6 +957,8 @@ class ConnectorsPage(QWidget):
         health = self.health.health(result.name)
         light = health.light if health is not None else ("ok" if result.ok else "bad")
         self.card.show_finding(result.name, result.finding, light)
+        if TESTING in (note := self.note.text()) and f"“{result.name}”" in note:
+            self.note.setText(note.replace(TESTING, ""))
         self.tested.emit(result)
         self._update_buttons()
         self._next_test()
@@ -993,7 +1009,7 @@ class ConnectorsPage(QWidget):
             signed, stored = result
             self.signing.discard(name)
             self.health.sign_in_seen(name, stored)
-            self.show_note(f"Signed in to {signed.host} for “{name}”. Testing it…")
+            self.show_note(f"Signed in to {signed.host} for “{name}”.{TESTING}")
             self.signed_in.emit(name)
             self.test_connector(name)
 
@@ -1032,7 +1048,7 @@ class ConnectorsPage(QWidget):
 
             def stored(_result: object) -> None:
                 note = f" {TRIMMED_NOTE}" if trimmed else ""
-                self.show_note(f"Saved {secret_words(key)} for “{name}” in the keychain.{note} Testing it…")
+                self.show_note(f"Saved {secret_words(key)} for “{name}” in the keychain.{note}{TESTING}")
                 self.test_connector(name)
 
             self.workers.start("secret", work, on_done=stored)
@@ -1067,7 +1083,7 @@ class ConnectorsPage(QWidget):
 
             def done(_result: object) -> None:
                 self._changed(undo.after_edit(before, name))
-                self.reload(f"Plugboard now starts “{name}”. Testing it…" + self._restart_hint())
+                self.reload(f"Plugboard now starts “{name}”.{TESTING}" + self._restart_hint())
                 self.test_connector(name)
 
             self._write("launcher", work, done, self.reload)

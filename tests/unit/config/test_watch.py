@@ -117,7 +117,7 @@ def test_disabling_or_removing_a_watched_entry_ends_the_watch(claude_config):
     connectors.remove("b")
     records = connectors.store.read()["parked"]
     assert [(r["name"], r["state"]) for r in records] == [("a", "parked")]
-    assert [(c.name, c.enabled) for c in connectors.all()] == [("c", True), ("a", False)]
+    assert [(c.name, c.enabled) for c in connectors.all()] == [("a", False), ("c", True)]  # "a" at its place
 
 
 def test_restoring_a_backup_without_a_watched_entry_keeps_it_as_disabled(claude_config):
@@ -126,7 +126,7 @@ def test_restoring_a_backup_without_a_watched_entry_keeps_it_as_disabled(claude_
     connectors.disable("a")
     connectors.enable("a")
     connectors.restore("1")  # the backup taken before the enable: no "a"
-    assert [(c.name, c.enabled) for c in connectors.all()] == [("b", True), ("c", True), ("a", False)]
+    assert [(c.name, c.enabled) for c in connectors.all()] == [("a", False), ("b", True), ("c", True)]
     connectors.enable("a")
     assert claude_config.read_text() == CONFIG
 
@@ -143,3 +143,13 @@ def test_the_command_line_says_what_it_put_back(claude_config, capsys):
     assert [r["name"] for r in json.loads(captured.out)] == ["a", "b", "c"]
     assert captured.err.startswith(f'plugboard: Put "b" back into {claude_config}')
     assert captured.err.count("\n") == 1
+
+
+def test_switched_off_connectors_are_listed_where_they_come_back(claude_config):
+    claude_config.write_text(CONFIG)
+    connectors = _connectors(claude_config)
+    connectors.disable("b")
+    assert [(c.name, c.enabled) for c in connectors.all()] == [("a", True), ("b", False), ("c", True)]
+    connectors.disable("a")
+    again = _connectors(claude_config)  # the next session lists them the same way
+    assert [(c.name, c.enabled) for c in again.all()] == [("a", False), ("b", False), ("c", True)]

@@ -185,7 +185,8 @@ class Connectors:
         return [r for r in self._records(store) if not _watched(r)]
 
     def all(self) -> list[Connector]:
-        """Live entries in file order, then parked ones by name (after `reconcile`, whose failure is a notice)."""
+        """Every connector in the file's order, switched-off ones at their places (after `reconcile`, whose failure is a
+        notice)."""
         failure: PlugboardError | None = None
         try:
             self.reconcile()
@@ -197,12 +198,13 @@ class Connectors:
                 notices.Notice(f"Could not put back the connectors you switched on: {failure}", "restore-failed")
             )
         live = [Connector(m.name, True, dict(m.value)) for m in doc.servers_members() if isinstance(m.value, dict)]
-        parked = [
-            Connector(r["name"], False, _parked_entry(r))
-            for r in self._parked_records()
-            if not self._is_leftover(doc, r)
-        ]
-        return live + sorted(parked, key=lambda c: c.name.lower())
+        records = [r for r in self._parked_records() if not self._is_leftover(doc, r)]
+        by_name = {c.name: c for c in live}
+        for record in records:
+            by_name.setdefault(record["name"], Connector(record["name"], False, _parked_entry(record)))
+        # Each switched-off one where it would come back (`parking.virtual_order`), so a list keeps its order
+        # whether a connector is on or off, in this session and the next.
+        return [by_name[name] for name in parking.virtual_order([c.name for c in live], records)]
 
     def get(self, name: str) -> Connector:
         for connector in self.all():
