@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QListWidget, QL
 from plugboard.core.config.backups import KEEP, describe
 from plugboard.core.config.claude_file import read_raw
 from plugboard.core.config.connectors import Connectors
+from plugboard.gui.fit import fit_to_screen
 from plugboard.gui.worker import Workers
 
 NAME_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -68,7 +69,7 @@ class BackupsDialog(QDialog):
         layout.addWidget(self.list, 1)
         layout.addWidget(self.message)
         layout.addWidget(self.buttons)
-        self.resize(560, 420)
+        fit_to_screen(self, 560, 420)
 
     def restore(self) -> None:
         item = self.list.currentItem()

@@ -16,6 +16,8 @@ name, but never silently. Categories are how the cards are grouped for reading; 
 
 from __future__ import annotations
 
+import itertools
+
 from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QKeyEvent, QMouseEvent
 from PySide6.QtWidgets import (
@@ -46,6 +48,7 @@ from plugboard.core.clients.catalog import (
 )
 from plugboard.core.config.connectors import Connectors
 from plugboard.core.errors import PlugboardError
+from plugboard.gui.fit import fit_to_screen, scrolling
 from plugboard.gui.widgets import MessageLabel
 
 ALL = "All categories"
@@ -147,6 +150,8 @@ class CatalogDialog(QDialog):
         self.card_area.setAccessibleName("Servers")
         self.card_area.setWidgetResizable(True)
         self.card_area.setFrameShape(QFrame.Shape.NoFrame)
+        # The cards are the Tab stops, not the area around them (it scrolls to the card that has the focus).
+        self.card_area.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.card_area.setWidget(grid_host)
         self.empty = QLabel("Nothing matches. Try another word, or All categories.")
         self.empty.setProperty("role", "muted")
@@ -168,9 +173,9 @@ class CatalogDialog(QDialog):
         browse.addLayout(browse_bar)
         browse.addWidget(self.empty)
         browse.addWidget(self.card_area, 1)
-        close_row = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        close_row.rejected.connect(self.reject)
-        browse.addWidget(close_row)
+        self.close_row = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.close_row.rejected.connect(self.reject)
+        browse.addWidget(self.close_row)
 
         self.back = QPushButton("← All servers")
         self.back.setAccessibleName("Back to all servers")
@@ -200,11 +205,15 @@ class CatalogDialog(QDialog):
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.add_button = self.buttons.addButton("&Add", QDialogButtonBox.ButtonRole.AcceptRole)
         self.add_button.setEnabled(False)
+        for button in (*self.buttons.buttons(), *self.close_row.buttons()):
+            assert isinstance(button, QPushButton)
+            button.setAutoDefault(False)  # Enter is this dialog's own (keyPressEvent)
         self.buttons.accepted.connect(self.add)
         self.buttons.rejected.connect(self.reject)
 
         self.form_page = QWidget()
-        detail = QVBoxLayout(self.form_page)
+        form_body = QWidget()
+        detail = QVBoxLayout(form_body)
         detail.setContentsMargins(0, 0, 0, 0)
         detail.addWidget(self.back, 0, Qt.AlignmentFlag.AlignLeft)
         detail.addWidget(self.title)
@@ -215,7 +224,11 @@ class CatalogDialog(QDialog):
         detail.addLayout(self.form_box)
         detail.addWidget(self.message)
         detail.addStretch(1)
-        detail.addWidget(self.buttons)
+        # A server with many fields scrolls; Add and Cancel stay in reach under them.
+        form_layout = QVBoxLayout(self.form_page)
+        form_layout.setContentsMargins(0, 0, 0, 0)
+        form_layout.addWidget(scrolling(form_body), 1)
+        form_layout.addWidget(self.buttons)
         self.steps = QStackedWidget()
         self.steps.addWidget(self.browse_page)
         self.steps.addWidget(self.form_page)
@@ -223,16 +236,7 @@ class CatalogDialog(QDialog):
         layout.addWidget(self.steps)
         self.item: CatalogItem | None = None
         self._filter()
-        self._fit()
-
-    def _fit(self) -> None:
-        """As large as the cards want, within the screen (a 1366×768 laptop at 200 % is 683×384)."""
-        screen = (self.parentWidget() or self).screen()
-        area = screen.availableGeometry() if screen is not None else None
-        width, height = 760, 560
-        if area is not None:
-            width, height = min(width, area.width() - 24), min(height, area.height() - 60)
-        self.resize(width, height)
+        fit_to_screen(self, 760, 560)  # as large as the cards want, within the screen
 
     # -- choosing ------------------------------------------------------------------------------------------------
 
@@ -262,6 +266,34 @@ class CatalogDialog(QDialog):
             card.show()
         self.grid.setRowStretch(self.grid.rowCount(), 1)
         self.empty.setVisible(not shown)
+        # Tab goes search → category → the cards in reading order → Cancel (cards are re-laid out, so set here).
+        chain: list[QWidget] = [self.search, self.category, *(self.cards[i] for i in shown)]
+        chain += self.close_row.buttons()
+        for before, after in itertools.pairwise(chain):
+            QWidget.setTabOrder(before, after)
+
+    def _pick_first(self) -> None:
+        """Enter in the search field opens the first server shown (none shown: nothing happens)."""
+        shown = self.visible_cards()
+        if shown and self.steps.currentWidget() is self.browse_page:
+            self.select(shown[0])
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Enter never closes the dialog: on the cards it belongs to the search field or a card; on the form it
+        adds, once the form is ready. (QDialog would click whichever button is the default, Cancel included.)"""
+        plain = event.modifiers() in (Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.KeypadModifier)
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and plain:
+            focused = self.focusWidget()
+            if focused is self.search:
+                # Here, not on returnPressed: picking hides the search field, and the focus moves on before the
+                # key reaches the dialog.
+                self._pick_first()
+            elif isinstance(focused, QPushButton) and focused.isEnabled():
+                focused.click()
+            elif self.steps.currentWidget() is self.form_page and self.add_button.isEnabled():
+                self.add()
+            return
+        super().keyPressEvent(event)
 
     def visible_cards(self) -> list[str]:
         return [item_id for item_id, card in self.cards.items() if not card.isHidden()]
@@ -328,7 +360,9 @@ class CatalogDialog(QDialog):
         return name
 
     def _label(self, spec: CatalogInput) -> str:
-        return spec.label + ("" if spec.required else " (optional)")
+        """The field's label, saying "(optional)" once: some catalog labels already say so."""
+        says_optional = "optional" in spec.label.lower()
+        return spec.label + ("" if spec.required or says_optional else " (optional)")
 
     def _field(self, spec: CatalogInput) -> QWidget:
         edit = QLineEdit()

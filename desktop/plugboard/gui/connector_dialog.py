@@ -13,11 +13,14 @@ the keys, and the page says so). Nothing here shows the entry's raw words (flags
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
@@ -35,14 +38,21 @@ from PySide6.QtWidgets import (
 from plugboard.core.config.adding import TRIMMED_NOTE
 from plugboard.core.config.connectors import Connectors
 from plugboard.core.config.form import ConnectorForm, EnvVar
-from plugboard.core.launch.resolve import resolve_command
+from plugboard.core.errors import PlugboardError
+from plugboard.core.launch.resolve import INSTALL_HINTS, CommandNotFound, resolve_command
 from plugboard.core.secrets import keyring as secrets
+from plugboard.gui.fit import fit_to_screen, scrolling
+from plugboard.gui.widgets import MessageLabel, buddy_label
 from plugboard.gui.worker import Workers
 
 # Closing the form waits this long for a running check or test (both end within their own bounds anyway).
 WORKER_JOIN_S = 2.0
 # Wait this long after the last keystroke before checking: the checks touch the disk and the keyring.
 VALIDATE_DELAY_MS = 250
+LAUNCHER_NOTE = (
+    "Plugboard then finds the program wherever it is installed, gives it the secrets kept in your keychain, and "
+    "notes why it stops."
+)
 
 
 class ConnectorDialog(QDialog):
@@ -71,7 +81,13 @@ class ConnectorDialog(QDialog):
         self.name.setAccessibleName("Connector name")
         self.command = QLineEdit()
         self.command.setAccessibleName("Program to run")
-        self.command.setPlaceholderText("npx, uvx, docker, or a full path")
+        self.command.setPlaceholderText("for example npx, uvx or docker")
+        self.browse_command = QPushButton("&Browse…")
+        self.browse_command.setAccessibleName("Choose the program")
+        self.browse_command.clicked.connect(self._browse_command)
+        command_row = QHBoxLayout()
+        command_row.addWidget(self.command, 1)
+        command_row.addWidget(self.browse_command)
         self.args = QListWidget()
         self.args.setAccessibleName("Arguments, one per line")
         add_arg = QPushButton("Add argument")
@@ -103,9 +119,7 @@ class ConnectorDialog(QDialog):
         env_box.addWidget(self.env)
         env_box.addLayout(env_buttons)
 
-        self.problem_label = QLabel()
-        self.problem_label.setObjectName("problems")
-        self.problem_label.setWordWrap(True)
+        self.problem_label = MessageLabel(object_name="problems")  # an install hint's address is a link
         self.problem_label.setAccessibleName("Problems")
         self.preview = QLabel()
         self.preview.setWordWrap(True)
@@ -115,10 +129,16 @@ class ConnectorDialog(QDialog):
             "Plugboard finds the program wherever it is installed, hands it secrets from your keychain and records "
             "why it stops. Claude starts Plugboard's small launcher in front of the same program."
         )
+        self.use_launcher.setAccessibleDescription(LAUNCHER_NOTE)
+        self.use_launcher_note = QLabel(LAUNCHER_NOTE)
+        self.use_launcher_note.setProperty("role", "muted")
+        self.use_launcher_note.setWordWrap(True)
         self.use_launcher.setChecked(not self.shape.plain)
         # A new connector always goes through the launcher; an existing one Claude starts directly stays so unless
         # the person ticks this; a bridge (`plugboard proxy`) is Plugboard already.
-        self.use_launcher.setVisible(original is not None and self.shape.plain and not self.shape.wraps_plugboard)
+        offered = original is not None and self.shape.plain and not self.shape.wraps_plugboard
+        self.use_launcher.setVisible(offered)
+        self.use_launcher_note.setVisible(offered)
         self.use_launcher.toggled.connect(lambda _on: self.changed())
 
         self.test_output = QPlainTextEdit()
@@ -134,17 +154,23 @@ class ConnectorDialog(QDialog):
         self.buttons.accepted.connect(self.save)
         self.buttons.rejected.connect(self.reject)
 
-        layout = QFormLayout(self)
-        layout.addRow("&Name", self.name)
-        layout.addRow("&Program", self.command)
-        layout.addRow("Arguments", args_box)
-        layout.addRow("Environment", env_box)
-        layout.addRow(self.problem_label)
-        layout.addRow(self.use_launcher)
-        layout.addRow("How Claude starts it", self.preview)
-        layout.addRow("Test", self.test_output)
-        layout.addRow(self.buttons)
-        self.resize(620, 640)
+        body = QWidget()
+        form_layout = QFormLayout(body)
+        form_layout.setContentsMargins(0, 0, 0, 0)
+        form_layout.addRow("&Name", self.name)
+        form_layout.addRow(buddy_label("&Program", self.command), command_row)
+        form_layout.addRow("Arguments", args_box)
+        form_layout.addRow("Environment", env_box)
+        form_layout.addRow(self.problem_label)
+        form_layout.addRow(self.use_launcher)
+        form_layout.addRow(self.use_launcher_note)
+        form_layout.addRow("How Claude starts it", self.preview)
+        form_layout.addRow("Test", self.test_output)
+        # The fields scroll; the buttons stay in reach under them (a laptop at 150 % is 512 logical pixels tall).
+        layout = QVBoxLayout(self)
+        layout.addWidget(scrolling(body), 1)
+        layout.addWidget(self.buttons)
+        fit_to_screen(self, 620, 640)
 
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -198,6 +224,11 @@ class ConnectorDialog(QDialog):
             self.args.editItem(item)
         self.changed()
 
+    def _browse_command(self) -> None:
+        path, _filter = QFileDialog.getOpenFileName(self, "Choose the program", self.command.text().strip())
+        if path:
+            self.command.setText(path)
+
     def _remove_arg(self) -> None:
         row = self.args.currentRow()
         if row >= 0:
@@ -249,7 +280,7 @@ class ConnectorDialog(QDialog):
         def check() -> tuple[ConnectorForm, list[str]]:
             existing = {c.name for c in connectors.all()} - {original}  # a file read: here, not on the GUI thread
             problems = form.problems(
-                resolve=resolve_command,
+                resolve=resolve_in_words,
                 has_secret=lambda name, key: secrets.get_secret(name, key) is not None,
                 taken=lambda name: name in existing,
             )
@@ -316,6 +347,19 @@ class ConnectorDialog(QDialog):
     def done(self, result: int) -> None:
         self.workers.join(WORKER_JOIN_S)
         super().done(result)
+
+
+def resolve_in_words(command: str) -> object:
+    """`resolve_command`, with a program that is nowhere explained in plain words and the next step (the core's
+    sentence names the folders searched and PATH: right for the command line and the logs, not for this form)."""
+    try:
+        return resolve_command(command)
+    except CommandNotFound as exc:
+        hint = INSTALL_HINTS.get(Path(command).name.lower().removesuffix(".exe").removesuffix(".cmd"))
+        install = f"Install {hint}" if hint else "Install it"
+        raise PlugboardError(
+            f"This computer doesn’t have the program “{command}”. {install}, or choose where it is with Browse…"
+        ) from exc
 
 
 def how_it_starts(form: ConnectorForm) -> str:

@@ -30,6 +30,7 @@ from plugboard.core.clients.formats import CLIENTS, default_path
 from plugboard.core.clients.importing import NEW, ImportPlan, ImportResult, apply_import, preview_import
 from plugboard.core.config.connectors import Connectors
 from plugboard.core.errors import PlugboardError
+from plugboard.gui.fit import fit_to_screen
 from plugboard.gui.worker import Workers
 
 NAME_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -76,7 +77,7 @@ class ImportDialog(QDialog):
         layout.addWidget(self.move_secrets)
         layout.addWidget(self.message)
         layout.addWidget(self.buttons)
-        self.resize(720, 460)
+        fit_to_screen(self, 720, 460)
         self.client.currentIndexChanged.connect(self._client_changed)
         self.path.editingFinished.connect(self.preview)
         self._client_changed()

@@ -31,10 +31,10 @@ import contextlib
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QComboBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -62,9 +62,9 @@ from plugboard.core.probe.remote import (
 from plugboard.core.secrets import keyring as secrets
 from plugboard.core.tunnel.consent import HostKeyConsent
 from plugboard.core.tunnel.profile import PASSPHRASE_KEY, TunnelProfile, delete_profile, load_profiles
+from plugboard.gui.fit import browse_for_key, fit_to_screen, scrolling
 from plugboard.gui.host_key_dialog import ConsentDialogs
-from plugboard.gui.tunnel_dialog import buddy_label
-from plugboard.gui.widgets import linkify
+from plugboard.gui.widgets import buddy_label, linkify
 from plugboard.gui.worker import Workers
 
 # Closing the wizard waits this long for a running test; a test always ends within its own deadlines.
@@ -90,6 +90,12 @@ class _Page(QWizardPage):
         self.problem.setObjectName("problems")
         self.problem.setWordWrap(True)
         self.problem.setAccessibleName("Problems")
+        self.body = QWidget()
+        """The page's fields: they scroll when the screen is short, the wizard's buttons stay under them."""
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(scrolling(self.body), 1)
+        layout.addWidget(self.problem)
 
     def initializePage(self) -> None:
         if self._on_enter is not None:
@@ -143,7 +149,7 @@ class RemoteWizard(QWizard):
             self.through.setCurrentIndex(1)
         self.host = QLineEdit()
         self.host.setAccessibleName("Server address")
-        self.host.setPlaceholderText("203.0.113.7 or droplet.example.com")
+        self.host.setPlaceholderText("for example 203.0.113.7 or droplet.example.com")
         self.ssh_port = QSpinBox()
         self.ssh_port.setRange(1, 65535)
         self.ssh_port.setValue(22)
@@ -152,7 +158,7 @@ class RemoteWizard(QWizard):
         self.user.setAccessibleName("User")
         self.key_file = QLineEdit()
         self.key_file.setAccessibleName("Key file")
-        self.key_file.setPlaceholderText(str(Path.home() / ".ssh" / "id_ed25519"))
+        self.key_file.setPlaceholderText("for example ~/.ssh/id_ed25519")
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse_key)
         self.passphrase = QLineEdit()
@@ -171,13 +177,12 @@ class RemoteWizard(QWizard):
         key_row = QHBoxLayout()
         key_row.addWidget(self.key_file, 1)
         key_row.addWidget(browse)
-        server_form = QFormLayout(self.server_page)
+        server_form = QFormLayout(self.server_page.body)
         server_form.addRow(buddy_label("&Through", self.through), self.through)
         server_form.addRow(buddy_label("Server &address", self.host), host_row)
         server_form.addRow("&User", self.user)
         server_form.addRow(buddy_label("&Key file", self.key_file), key_row)
         server_form.addRow("&Passphrase", self.passphrase)
-        server_form.addRow(self.server_page.problem)
         for widget in (self.host, self.user, self.key_file):
             widget.textChanged.connect(self.server_page.changed)
         self._server_fields = (self.host, self.ssh_port, self.user, self.key_file, browse, self.passphrase)
@@ -188,7 +193,7 @@ class RemoteWizard(QWizard):
         self.url.setAccessibleName("MCP address on the server")
         self.name = QLineEdit()
         self.name.setAccessibleName("Connector name")
-        self.name.setPlaceholderText("the name Claude shows, e.g. catalyst")
+        self.name.setPlaceholderText("the name Claude shows, for example catalyst")
         self.api_key = QLineEdit()
         self.api_key.setEchoMode(QLineEdit.EchoMode.Password)
         self.api_key.setAccessibleName("API key")
@@ -199,11 +204,10 @@ class RemoteWizard(QWizard):
             "Its address as the server itself sees it; Plugboard reaches it through an SSH tunnel.",
             self._service_problem,
         )
-        service_form = QFormLayout(self.service_page)
+        service_form = QFormLayout(self.service_page.body)
         service_form.addRow("MCP &address", self.url)
-        service_form.addRow("Connector &name", self.name)
+        service_form.addRow("Connector na&me", self.name)
         service_form.addRow(buddy_label("API &key", self.api_key), self.api_key)
-        service_form.addRow(self.service_page.problem)
         for widget in (self.url, self.name):
             widget.textChanged.connect(self.service_page.changed)
 
@@ -219,13 +223,13 @@ class RemoteWizard(QWizard):
         self.test_output.setAccessibleName("Test result")
         self.test_button = QPushButton("&Test again")
         self.test_button.clicked.connect(self.run_test)
-        test_layout = QVBoxLayout(self.test_page)
+        test_layout = QVBoxLayout(self.test_page.body)
+        test_layout.setContentsMargins(0, 0, 0, 0)
         test_layout.addWidget(self.test_output, 1)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         buttons.addWidget(self.test_button)
         test_layout.addLayout(buttons)
-        test_layout.addWidget(self.test_page.problem)
         self.test_page.setFinalPage(True)
         self.test_page.setCommitPage(False)
 
@@ -233,7 +237,21 @@ class RemoteWizard(QWizard):
             self.addPage(page)
         self.setButtonText(QWizard.WizardButton.FinishButton, "Add connector")
         self._through_changed()
-        self.resize(640, 480)
+        for edit in self.findChildren(QLineEdit):
+            edit.installEventFilter(self)
+        fit_to_screen(self, 640, 480)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Alt+letter in a field is a command (Alt+N is Next), never text: when the button it names is disabled
+        (Next before the page is complete), Qt hands the key to the field, which typed an "n" into the address."""
+        if (
+            event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.modifiers() == Qt.KeyboardModifier.AltModifier
+            and event.text().isalnum()
+        ):
+            return True
+        return super().eventFilter(watched, event)
 
     # -- reading ---------------------------------------------------------------------------------------------------
 
@@ -308,10 +326,7 @@ class RemoteWizard(QWizard):
         return None
 
     def _browse_key(self) -> None:
-        start = self.key_file.text() or str(Path.home() / ".ssh")
-        path, _filter = QFileDialog.getOpenFileName(self, "Choose your private key", start)
-        if path:
-            self.key_file.setText(path)
+        browse_for_key(self, self.key_file)
 
     # -- testing ---------------------------------------------------------------------------------------------------
 

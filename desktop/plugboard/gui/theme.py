@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 from importlib import resources
+from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QObject, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPalette, QPixmap
@@ -23,6 +24,9 @@ SYSTEM, LIGHT, DARK = "system", "light", "dark"
 THEMES = {SYSTEM: "Same as the system", LIGHT: "Light", DARK: "Dark"}
 # Icon pixmaps drawn for these logical sizes at 1× and 2× device pixels: the page list uses 20, buttons 16.
 ICON_SIZES = (16, 20, 24, 32)
+# Room at a combo box's right for its drop-down arrow (logical pixels), kept out of the text's width so a long
+# choice ("Errors only") is not drawn under the arrow.
+ARROW_ROOM = 22
 
 LIGHT_COLOURS = {
     "window": "#f5f6f8",
@@ -122,6 +126,14 @@ def palette(dark: bool) -> QPalette:
     return p
 
 
+@functools.cache
+def arrow_image() -> str:
+    """The combo boxes' drop-down arrow (resources/icons/combo-arrow.svg, a grey that reads on light and dark), as
+    a style-sheet URL: a style sheet that draws a combo box's border must draw its arrow too."""
+    # A real file: the resources install as package data, never zipped.
+    return Path(str(resources.files("plugboard.resources") / "icons" / "combo-arrow.svg")).as_posix()
+
+
 def style_sheet(dark: bool, base_pt: float, fusion: bool) -> str:
     """Plugboard's own surfaces everywhere; on Fusion also the controls' borders and the focus ring."""
     c = colours(dark)
@@ -154,17 +166,33 @@ def style_sheet(dark: bool, base_pt: float, fusion: bool) -> str:
     QToolButton::menu-indicator {{ image: none; width: 0; }}
     QPushButton:hover, QToolButton:hover {{ border-color: {c["highlight"]}; }}
     QPushButton:default {{ border-color: {c["highlight"]}; }}
-    QPushButton:disabled, QToolButton:disabled {{ color: {c["muted"]}; background: {c["alt"]}; }}
     QPushButton:focus, QToolButton:focus {{ border: 2px solid {c["highlight"]}; padding: 3px 11px; }}
     QToolButton:focus {{ padding: 3px 5px; }}
+    QPushButton:disabled, QToolButton:disabled {{
+        color: {c["muted"]}; background: {c["alt"]}; border: 1px solid {c["border"]}; padding: 4px 12px;
+    }}
+    QToolButton:disabled {{ padding: 4px 6px; }}
     QLineEdit, QSpinBox, QPlainTextEdit {{
         background: {c["base"]}; border: 1px solid {c["border"]}; border-radius: 6px; padding: 3px 6px;
     }}
-    QLineEdit:focus, QSpinBox:focus, QPlainTextEdit:focus, QComboBox:focus {{
+    QLineEdit:focus, QSpinBox:focus, QPlainTextEdit:focus {{
         border: 2px solid {c["highlight"]}; padding: 2px 5px;
     }}
-    QComboBox {{ border: 1px solid {c["border"]}; border-radius: 6px; padding: 3px 6px; background: {c["button"]}; }}
-    QComboBox::drop-down {{ border: none; width: 18px; }}
+    QComboBox {{
+        border: 1px solid {c["border"]}; border-radius: 6px; padding: 3px {ARROW_ROOM}px 3px 6px;
+        background: {c["button"]}; color: {c["text"]}; combobox-popup: 0;
+    }}
+    QComboBox:focus {{ border: 2px solid {c["highlight"]}; padding: 2px {ARROW_ROOM - 1}px 2px 5px; }}
+    QComboBox:disabled {{ color: {c["muted"]}; background: {c["alt"]}; }}
+    QComboBox::drop-down {{
+        subcontrol-origin: padding; subcontrol-position: center right; width: {ARROW_ROOM}px; border: none;
+    }}
+    QComboBox::down-arrow {{ image: url({arrow_image()}); width: 12px; height: 12px; }}
+    QComboBox QAbstractItemView, QComboBox QAbstractItemView:focus {{
+        background: {c["base"]}; color: {c["text"]}; border: 1px solid {c["border"]}; border-radius: 0;
+        outline: 0; padding: 0; selection-background-color: {c["highlight"]};
+        selection-color: {c["highlighted_text"]};
+    }}
     QTableView, QListView {{
         background: {c["base"]}; border: 1px solid {c["border"]}; border-radius: 6px;
         selection-background-color: {c["highlight"]}; selection-color: {c["highlighted_text"]};

@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -46,17 +45,12 @@ from plugboard.core.tunnel.sshconfig import (
     from_ssh_config,
     ssh_config_aliases,
 )
+from plugboard.gui.fit import browse_for_key, fit_to_screen, scrolling
+from plugboard.gui.widgets import buddy_label
 
 AUTH_LABELS = {"agent": "ssh-agent", "key": "Key file", "password": "Password"}
 # The usual place of the MCP backend on a trader's droplet (issue 7: default http://127.0.0.1:5000/mcp).
 DEFAULT_REMOTE_PORT = 5000
-
-
-def buddy_label(text: str, buddy: QWidget) -> QLabel:
-    """A form label whose &-mnemonic focuses `buddy` (QFormLayout only sets buddies for widget rows, not layouts)."""
-    label = QLabel(text)
-    label.setBuddy(buddy)
-    return label
 
 
 class TunnelDialog(QDialog):
@@ -87,7 +81,7 @@ class TunnelDialog(QDialog):
             self.alias_button.setEnabled(False)
         self.command = QLineEdit()
         self.command.setAccessibleName("Pasted ssh command")
-        self.command.setPlaceholderText("ssh -L 5000:127.0.0.1:5000 root@203.0.113.7")
+        self.command.setPlaceholderText("for example ssh -L 5000:127.0.0.1:5000 root@203.0.113.7")
         self.command_button = QPushButton("Fill in")
         self.command_button.clicked.connect(self.import_command)
         self.command.returnPressed.connect(self.import_command)
@@ -107,7 +101,7 @@ class TunnelDialog(QDialog):
         self.name.setAccessibleName("Tunnel name")
         self.host = QLineEdit()
         self.host.setAccessibleName("Server")
-        self.host.setPlaceholderText("203.0.113.7 or droplet.example.com")
+        self.host.setPlaceholderText("for example 203.0.113.7 or droplet.example.com")
         self.port = QSpinBox()
         self.port.setRange(1, 65535)
         self.port.setValue(22)
@@ -141,7 +135,7 @@ class TunnelDialog(QDialog):
         self.local_port.setAccessibleName("Local port")
         self.jump = QLineEdit()
         self.jump.setAccessibleName("Jump host")
-        self.jump.setPlaceholderText("optional: user@bastion:22")
+        self.jump.setPlaceholderText("optional, for example user@bastion:22")
         self.auto_start = QCheckBox("Connect when Plugboard starts")
         remote_row = QHBoxLayout()
         remote_row.addWidget(self.remote_host, 1)
@@ -172,13 +166,19 @@ class TunnelDialog(QDialog):
         self.buttons.accepted.connect(self.save)
         self.buttons.rejected.connect(self.reject)
 
+        body = QWidget()
+        fields = QVBoxLayout(body)
+        fields.setContentsMargins(0, 0, 0, 0)
+        fields.addWidget(shortcuts)
+        fields.addLayout(form)
+        fields.addStretch(1)
+        # The fields scroll; what the form says and its buttons stay in reach under them.
         layout = QVBoxLayout(self)
-        layout.addWidget(shortcuts)
-        layout.addLayout(form)
+        layout.addWidget(scrolling(body), 1)
         layout.addWidget(self.problem)
         layout.addWidget(self.buttons)
         self.auth.currentIndexChanged.connect(lambda _i: self._auth_changed())
-        self.resize(560, 0)
+        fit_to_screen(self, 560, body.sizeHint().height() + self.buttons.sizeHint().height() + 40)
 
         if profile is not None:
             self.fill(profile)
@@ -244,10 +244,7 @@ class TunnelDialog(QDialog):
         self.problem.setText("Filled in from the ssh command.")
 
     def _browse_key(self) -> None:
-        start = self.key_file.text() or str(Path.home() / ".ssh")
-        path, _filter = QFileDialog.getOpenFileName(self, "Choose your private key", start)
-        if path:
-            self.key_file.setText(path)
+        browse_for_key(self, self.key_file)
 
     def _auth_changed(self) -> None:
         method = self.auth.currentData()

@@ -1,5 +1,5 @@
-"""Small widgets the pages share: a label that elides to its width and shows the whole text on hover, and a
-message label whose links open in the browser.
+"""Small widgets the pages share: a label that elides to its width and shows the whole text on hover, a
+message label whose links open in the browser, and a form label whose mnemonic focuses a field in a row layout.
 
 Why an eliding label: a path or a server address has no spaces to wrap at, so a word-wrapped `QLabel` asks for
 its whole width as a minimum, and one long path made the window wider than a laptop screen at 200 %.
@@ -61,6 +61,13 @@ def linkify(text: str) -> str:
         last = match.end()
     out.append(html.escape(text[last:]))
     return "".join(out).replace("\n", "<br>")
+
+
+def buddy_label(text: str, buddy: QWidget) -> QLabel:
+    """A form label whose &-mnemonic focuses `buddy` (QFormLayout only sets buddies for widget rows, not layouts)."""
+    label = QLabel(text)
+    label.setBuddy(buddy)
+    return label
 
 
 class MessageLabel(QLabel):
