@@ -190,10 +190,12 @@ def test_a_combo_box_draws_its_arrow_and_its_list_shows_every_item_whole_and_the
     shot = view.viewport().grab(row).toImage()
     seen = colours_in(shot)
     assert c["highlight"] in seen, "the highlighted item has no highlight"
-    text = QColor(c["highlighted_text"])
-    close_to_text = [
-        name for name in seen if sum(abs(a - b) for a, b in zip(QColor(name).getRgb()[:3], text.getRgb()[:3])) < 60
-    ]
+    text = QColor(c["highlighted_text"]).getRgb()[:3]
+
+    def near_text(name: str) -> bool:
+        return sum(abs(a - b) for a, b in zip(QColor(name).getRgb()[:3], text, strict=True)) < 60
+
+    close_to_text = [name for name in seen if near_text(name)]
     assert close_to_text, "the highlighted item's text is not drawn in the highlighted-text colour"
     combo.hidePopup()
 
