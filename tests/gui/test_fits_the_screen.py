@@ -76,7 +76,7 @@ def test_every_dialog_and_the_button_that_finishes_it_lie_inside_the_screen(dial
         "edit connector": "Save",
         "add connector": "Save",
         "catalog": "Cancel",
-        "catalog form": "Add another",
+        "catalog form": "Add",
         "remote wizard": "Next >",
         "tunnel": "Save",
         "backups": "Put back",
