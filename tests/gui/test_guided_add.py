@@ -53,6 +53,7 @@ def test_add_brave_search_with_its_key_in_three_clicks_and_one_paste(qtbot, wind
     pastes += 1
     assert dialog.add_button.isEnabled()
     click(dialog.add_button)
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=10_000)  # added on a worker, then the dialog closes
 
     assert (clicks, pastes) == (3, 1)
     entry = json.loads(claude_config.read_text())["mcpServers"]["brave-search"]
@@ -134,3 +135,22 @@ def test_open_it_in_the_pages_catalog_opens_the_connector_already_added(qtbot, w
     assert form.form().name == "my-files"
     assert window.page.selected().name == "my-files"
     form.reject()
+
+
+def test_adding_from_the_catalog_never_waits_on_the_gui_thread_for_the_edit_lock(qtbot, window, claude_config):
+    """The add takes the edit lock (and the keychain) on a worker: held by another process, the window still paints."""
+    import time
+
+    from plugboard.core.locking import edit_lock
+    from plugboard.core.paths import plugboard_dirs
+
+    dialog = window.page.add_from_catalog()
+    dialog.select("sequential-thinking")  # Node.js, no fields to fill
+    assert dialog.add_button.isEnabled(), dialog.message.text()
+    with edit_lock(plugboard_dirs()):
+        started = time.monotonic()
+        dialog.add()
+        assert time.monotonic() - started < 0.5  # back at once, while the lock is held
+        assert dialog.message.text() == "Adding…" and dialog.isVisible()
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=10_000)
+    assert "sequential-thinking" in json.loads(claude_config.read_text())["mcpServers"]

@@ -278,7 +278,7 @@ def test_a_pasted_ssh_command_fills_the_form_and_the_passphrase_goes_to_the_keyr
     dialog.name.setText("droplet")
     qtbot.keyClicks(dialog.secret, keys.passphrase)
     click(qtbot, dialog.buttons.button(QDialogButtonBox.StandardButton.Save))
-    assert not dialog.isVisible()
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=10_000)  # stored on a worker, then it closes
 
     assert load_profiles()["droplet"] == TunnelProfile(
         name="droplet",
@@ -314,6 +314,7 @@ def test_an_ssh_config_host_alias_is_listed_and_imported(qtbot, known, echo_targ
     assert (dialog.local_port.value(), dialog.remote_port.value()) == (5055, echo_target.port)
     dialog.auto_start.setChecked(True)
     click(qtbot, dialog.buttons.button(QDialogButtonBox.StandardButton.Save))
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=10_000)
     saved = load_profiles()["droplet"]
     assert (saved.key_file, saved.local_port, saved.auto_start) == (str(known.keys.ed25519), 5055, True)
     assert page.model.rowCount() == 1
@@ -460,3 +461,34 @@ def test_a_tunnel_open_in_another_process_is_not_removed_until_the_user_lets_plu
         if other.poll() is None:
             other.kill()
         reaper.join(10)
+
+
+@pytest.mark.usefixtures("secret_service")
+def test_a_tunnel_whose_profile_cannot_be_saved_keeps_the_old_passphrase(qtbot, tmp_path, monkeypatch):
+    from plugboard.core.errors import PlugboardError
+    from plugboard.core.secrets import keyring as secrets
+    from plugboard.gui import tunnel_dialog
+    from plugboard.gui.tunnel_dialog import PASSPHRASE_KEY, TunnelDialog
+
+    dialog = TunnelDialog()
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.name.setText("droplet")
+    dialog.host.setText("127.0.0.1")
+    dialog.user.setText("root")
+    key_file = tmp_path / "id_ed25519"
+    key_file.write_text("a key file\n")
+    dialog.key_file.setText(str(key_file))
+    connector = dialog.profile().secret_connector
+    secrets.set_secret(connector, PASSPHRASE_KEY, "the old one")
+
+    def refuse(profile, replace_existing=False):
+        raise PlugboardError("the profile store is locked by another Plugboard")
+
+    monkeypatch.setattr(tunnel_dialog, "save_profile", refuse)  # the one stand-in: a store that refuses the write
+    qtbot.keyClicks(dialog.secret, "a new one")
+    dialog.save()
+    qtbot.waitUntil(lambda: dialog.problem.text() == "the profile store is locked by another Plugboard", timeout=10_000)
+    assert dialog.isVisible() and dialog.saved is None
+    assert secrets.get_secret(connector, PASSPHRASE_KEY) == "the old one"
+    dialog.reject()

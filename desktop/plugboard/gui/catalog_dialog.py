@@ -50,6 +50,7 @@ from plugboard.core.config.connectors import Connectors
 from plugboard.core.errors import PlugboardError
 from plugboard.gui.fit import fit_to_screen, scrolling
 from plugboard.gui.widgets import MessageLabel
+from plugboard.gui.worker import Workers
 
 ALL = "All categories"
 MORE = "More"
@@ -66,6 +67,10 @@ CARD_COLUMNS = 2
 
 def category_of(item_id: str) -> str:
     return next((name for name, ids in CATEGORIES.items() if item_id in ids), MORE)
+
+
+# Closing waits at most this long for an add under way (its write is bounded by the edit lock's own wait).
+WORKER_JOIN_S = 2.0
 
 
 class Card(QFrame):
@@ -120,6 +125,7 @@ class CatalogDialog(QDialog):
 
     def __init__(self, connectors: Connectors, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.workers = Workers(self)
         self.setWindowTitle("Add a connector")
         self.connectors = connectors
         self.catalog = load_catalog()
@@ -425,13 +431,28 @@ class CatalogDialog(QDialog):
         self.add_button.setEnabled(True)
 
     def add(self) -> None:
-        if self.item is None:
+        """Add on a worker (the keychain, then the locked write of Claude's file); close when done, or say why not."""
+        if self.item is None or self.workers.busy():
             return
-        try:
-            plan = plan_add(self.item, self.name.text().strip(), self.values())
-            add_from_catalog(self.connectors, plan)
-        except PlugboardError as exc:
-            self.message.setText(str(exc))
-            return
-        self.added = plan.name
-        self.accept()
+        item, name, values, connectors = self.item, self.name.text().strip(), self.values(), self.connectors
+        self.add_button.setEnabled(False)
+        self.message.setText("Adding…")
+
+        def work() -> str:
+            plan = plan_add(item, name, values)
+            add_from_catalog(connectors, plan)
+            return plan.name
+
+        def added(name: str) -> None:
+            self.added = name
+            self.accept()
+
+        def failed(message: str) -> None:
+            self.message.setText(message)
+            self.add_button.setEnabled(True)
+
+        self.workers.start("add", work, added, failed)
+
+    def done(self, result: int) -> None:
+        self.workers.join(WORKER_JOIN_S)
+        super().done(result)

@@ -47,10 +47,15 @@ from plugboard.core.tunnel.sshconfig import (
 )
 from plugboard.gui.fit import browse_for_key, fit_to_screen, scrolling
 from plugboard.gui.widgets import buddy_label
+from plugboard.gui.worker import Workers
 
 AUTH_LABELS = {"agent": "ssh-agent", "key": "Key file", "password": "Password"}
 # The usual place of the MCP backend on a trader's droplet (issue 7: default http://127.0.0.1:5000/mcp).
 DEFAULT_REMOTE_PORT = 5000
+
+
+# Closing waits at most this long for a save under way.
+WORKER_JOIN_S = 2.0
 
 
 class TunnelDialog(QDialog):
@@ -67,6 +72,7 @@ class TunnelDialog(QDialog):
         self.taken = set(taken or ()) - ({profile.name} if profile else set())
         self.ssh_config = ssh_config if ssh_config is not None else default_ssh_config_path()
         self.saved: TunnelProfile | None = None
+        self.workers = Workers(self)
         self.setWindowTitle("Edit tunnel" if profile else "Add tunnel")
 
         # -- shortcuts -------------------------------------------------------------------------------------------
@@ -293,6 +299,9 @@ class TunnelDialog(QDialog):
         )
 
     def save(self) -> None:
+        """Check the form here, then store on a worker (the keychain and the profile store's lock); close when done."""
+        if self.workers.busy():
+            return
         try:
             profile = self.profile()
             if profile.auth == "key" and not Path(profile.key_file or "").is_file():
@@ -301,13 +310,46 @@ class TunnelDialog(QDialog):
             had_password = self.original is not None and self.original.auth == "password"
             if profile.auth == "password" and not secret and not had_password:
                 raise PlugboardError("Enter the password; it is kept in the keychain.")
-            if secret and profile.auth != "agent":
-                key = PASSWORD_KEY if profile.auth == "password" else PASSPHRASE_KEY
-                secrets.set_secret(profile.secret_connector, key, secret)
-            save_profile(profile, replace_existing=self.original is not None)
         except PlugboardError as exc:
             self.problem.setText(str(exc))
             return
-        self.secret.clear()
-        self.saved = profile
-        self.accept()
+        key = None
+        if secret and profile.auth != "agent":
+            key = PASSWORD_KEY if profile.auth == "password" else PASSPHRASE_KEY
+        replace_existing = self.original is not None
+        self.buttons.setEnabled(False)
+        self.problem.setText("Saving…")
+
+        def work() -> TunnelProfile:
+            if key is None:
+                save_profile(profile, replace_existing=replace_existing)
+                return profile
+            # The new secret goes in first (a tunnel started from the saved profile must find it); a profile that
+            # cannot be saved puts the old secret back, so a failed save changes nothing.
+            old = secrets.get_secret(profile.secret_connector, key)
+            secrets.set_secret(profile.secret_connector, key, secret)
+            try:
+                save_profile(profile, replace_existing=replace_existing)
+            except BaseException:
+                if old is None:
+                    secrets.delete_secret(profile.secret_connector, key)
+                else:
+                    secrets.set_secret(profile.secret_connector, key, old)
+                raise
+            return profile
+
+        def saved(stored: TunnelProfile) -> None:
+            self.buttons.setEnabled(True)
+            self.secret.clear()
+            self.saved = stored
+            self.accept()
+
+        def failed(message: str) -> None:
+            self.buttons.setEnabled(True)
+            self.problem.setText(message)
+
+        self.workers.start("save", work, saved, failed)
+
+    def done(self, result: int) -> None:
+        self.workers.join(WORKER_JOIN_S)
+        super().done(result)
