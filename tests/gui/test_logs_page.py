@@ -21,11 +21,18 @@ def shown(page):
     return page.visible_text().splitlines()
 
 
+def opened(qtbot, page):
+    """Wait until the log asked for is open (that happens on a worker) and shown."""
+    qtbot.waitUntil(lambda: not page.opening(), timeout=5000)
+    return page
+
+
 def test_history_of_all_connectors_then_live_lines_appear(qtbot, window):
     write("files", "INFO starting files\n")
     write("time", "ERROR boom in time\n")
     window.show_page("Logs")
     page = window.logs_page
+    opened(qtbot, page)
     assert page.chooser.currentText() == "All connectors"
     lines = shown(page)
     assert any("files" in ln and "starting files" in ln for ln in lines)
@@ -38,7 +45,9 @@ def test_level_filter_and_search_narrow_the_view(qtbot, window):
     write("files", "DEBUG chatter\nINFO ready\nWARNING slow\nERROR failed to open /x\n")
     window.show_page("Logs")
     page = window.logs_page
+    opened(qtbot, page)
     page.chooser.setCurrentText("files")
+    opened(qtbot, page)
     assert len(shown(page)) == 4
     page.level.setCurrentText("Warnings and errors")
     assert [ln.split(" ", 4)[-1] for ln in shown(page)] == ["WARNING slow", "ERROR failed to open /x"]
@@ -51,7 +60,9 @@ def test_pause_holds_the_view_until_resumed_and_clear_empties_it(qtbot, window):
     write("files", "INFO one\n")
     window.show_page("Logs")
     page = window.logs_page
+    opened(qtbot, page)
     page.chooser.setCurrentText("files")
+    opened(qtbot, page)
     page.pause.setChecked(True)
     write("files", "INFO two\n")
     qtbot.waitUntil(lambda: len(page._incoming) == 1, timeout=5000)
@@ -66,7 +77,9 @@ def test_copy_and_export_take_the_visible_lines(qtbot, window, tmp_path):
     write("files", "INFO alpha\nERROR beta\n")
     window.show_page("Logs")
     page = window.logs_page
+    opened(qtbot, page)
     page.chooser.setCurrentText("files")
+    opened(qtbot, page)
     page.level.setCurrentText("Errors only")
     page.copy_selection()
     assert QGuiApplication.clipboard().text().endswith("ERROR beta")
@@ -78,6 +91,7 @@ def test_copy_and_export_take_the_visible_lines(qtbot, window, tmp_path):
 
 def test_leaving_the_page_stops_following(qtbot, window):
     window.show_page("Logs")
+    opened(qtbot, window.logs_page)
     assert window.logs_page._live
     window.show_page("Connectors")
     assert not window.logs_page._live
@@ -90,7 +104,9 @@ def test_clicking_export_asks_where_and_writes_the_lines_shown(qtbot, window, tm
     write("files", "INFO alpha\nERROR beta\n")
     window.show_page("Logs")
     page = window.logs_page
+    opened(qtbot, page)
     page.chooser.setCurrentText("files")
+    opened(qtbot, page)
     target = tmp_path / "exported.txt"
     asked = []
 
@@ -114,7 +130,9 @@ def test_rows_are_one_text_line_high_and_the_selected_line_is_shown_whole(qtbot,
     write("files", f"INFO short\n{long_line}\n")
     window.show_page("Logs")
     page = window.logs_page
+    opened(qtbot, page)
     page.chooser.setCurrentText("files")
+    opened(qtbot, page)
     assert page.view.rowHeight(0) <= page.fontMetrics().height() + 6
     text = page.model.index(1, 4)
     assert text.data(Qt_tooltip()) == long_line  # the cell is cut; its tooltip is the whole line
@@ -127,6 +145,7 @@ def test_rows_are_one_text_line_high_and_the_selected_line_is_shown_whole(qtbot,
 def test_on_a_narrow_window_the_log_buttons_fold_into_more_and_still_work(qtbot, window, tmp_path):
     window.show_page("Logs")
     page = window.logs_page
+    opened(qtbot, page)
     window.resize(600, 500)
     qtbot.waitUntil(lambda: not page.bar.more.isHidden(), timeout=5000)
     assert page.clear_button in page.bar.folded() and page.export_button in page.bar.folded()
@@ -153,7 +172,9 @@ def test_an_export_that_cannot_be_written_says_so_and_keeps_the_view(qtbot, wind
     write("files", "INFO alpha\n")
     window.show_page("Logs")
     page = window.logs_page
+    opened(qtbot, page)
     page.chooser.setCurrentText("files")
+    opened(qtbot, page)
     not_a_folder = tmp_path / "a-file"
     not_a_folder.write_text("")  # (tests run as root here, so a read-only folder would not refuse)
     page.export(str(not_a_folder / "out.txt"))

@@ -241,7 +241,6 @@ def test_the_header_counts_the_changes_that_wait_and_restart_applies_them(qtbot,
     window.show()
     page = window.page
     page.guard_seconds = 0.2
-    window.header.start()
     qtbot.waitUntil(lambda: page.claude_known and window.header.running is True, timeout=5000)
     assert window.header.state.text() == "Claude Desktop is running"
     assert window.header.restart_button.isHidden()

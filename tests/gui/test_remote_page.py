@@ -81,11 +81,18 @@ def make_page(qtbot, claude_config) -> Iterator[Callable[..., RemotePage]]:
         page.show()
         qtbot.waitExposed(page)
         pages.append(page)
+        loaded(qtbot, page)
         return page
 
     yield make
     for page in pages:
         page.shutdown()
+
+
+def loaded(qtbot, page: RemotePage) -> RemotePage:
+    """Wait until the page shows its newest reload (the profiles and their users are read on a worker)."""
+    qtbot.waitUntil(lambda: page.loaded, timeout=5000)
+    return page
 
 
 def state_text(page: RemotePage, name: str = "droplet") -> str:
@@ -279,6 +286,7 @@ def test_a_pasted_ssh_command_fills_the_form_and_the_passphrase_goes_to_the_keyr
     qtbot.keyClicks(dialog.secret, keys.passphrase)
     click(qtbot, dialog.buttons.button(QDialogButtonBox.StandardButton.Save))
     qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=10_000)  # stored on a worker, then it closes
+    loaded(qtbot, page)
 
     assert load_profiles()["droplet"] == TunnelProfile(
         name="droplet",
@@ -317,6 +325,7 @@ def test_an_ssh_config_host_alias_is_listed_and_imported(qtbot, known, echo_targ
     qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=10_000)
     saved = load_profiles()["droplet"]
     assert (saved.key_file, saved.local_port, saved.auto_start) == (str(known.keys.ed25519), 5055, True)
+    loaded(qtbot, page)
     assert page.model.rowCount() == 1
     assert page.note.text() == 'Saved tunnel "droplet".'
 
@@ -338,6 +347,7 @@ def test_removing_a_live_tunnel_stops_it_and_names_the_connectors_that_still_use
     qtbot.waitUntil(lambda: page.note.plain.startswith("Removed"), timeout=5000)
     assert page.note.plain == 'Removed tunnel "droplet". Connectors that still use it: catalyst.'
     assert load_profiles() == {}
+    loaded(qtbot, page)
     assert page.model.rowCount() == 0 and page.empty.isVisible()
     qtbot.waitUntil(lambda: tunnel.state.kind == "stopped", timeout=UP_MS)
 

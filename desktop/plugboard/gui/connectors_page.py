@@ -173,6 +173,8 @@ class ConnectorsPage(QWidget):
     signed_in = Signal(str)
     """A sign-in from the app finished well; the connector is being tested again."""
     notice_heard = Signal(object)
+    claude_status_changed = Signal(bool)
+    """Whether Claude Desktop runs, after each look (the header shows it: one scan, one answer)."""
     """A core `notices.Notice`, re-emitted from whichever thread emitted it; shown on the GUI thread."""
 
     def __init__(self, connectors: Connectors, claude: ClaudeApp, parent: QWidget | None = None) -> None:
@@ -1207,6 +1209,7 @@ class ConnectorsPage(QWidget):
         was = self.claude_running
         self.claude_running = status.running
         self.claude_known = True
+        self.claude_status_changed.emit(bool(status.running))
         if was and not status.running and len(self.pending):
             # Claude quit by itself: nothing to restart any more, write the staged switches now.
             changes = dict(self.pending.items())

@@ -1,45 +1,33 @@
 """The window's header: whether Claude Desktop is running, whether changes wait for its restart (with the Restart
 button), and the app menu (on Linux and Windows; macOS has its global menu bar).
 
-Whether Claude runs is a process-table scan (~15 ms, longer on a loaded machine): it runs on a worker thread,
-first once the window has painted, then every `POLL_MS`; the GUI thread never waits for it. The count of waiting
-changes comes from the Connectors page (`set_pending`); the Restart button asks the page to apply them.
+Whether Claude runs is told by the Connectors page (`set_running`, from the page's own poll, a process-table scan on
+a worker): one scan, one answer, so the header never disagrees with the page's banner and a running app scans once
+per poll, not twice. The header itself never waits on anything. The count of waiting changes comes from the
+Connectors page too (`set_pending`); the Restart button asks the page to apply them.
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol
-
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QPushButton, QToolButton, QWidget
 
 from plugboard.gui.icons import status_dot
 from plugboard.gui.theme import icon
-from plugboard.gui.worker import Workers
 
-# Whether Claude Desktop runs changes when the user starts or quits it: every 10 s keeps the header true without
-# costing measurable CPU (a scan is ~15 ms on a worker; the Connectors page asks afresh before every write).
-POLL_MS = 10_000
-# Closing the window waits this long for a scan still running.
-JOIN_S = 2.0
 DOTS = {"running": "#2e9d4c", "stopped": "#9aa0a6", "unknown": "#d98e04"}
-
-
-class ClaudeStatusSource(Protocol):
-    def status(self) -> Any: ...
 
 
 class Header(QWidget):
     restart_requested = Signal()
 
-    def __init__(self, claude: ClaudeStatusSource | None, menu: QMenu | None, parent: QWidget | None = None) -> None:
+    def __init__(self, menu: QMenu | None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("header")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
-        self.claude = claude
         self.running: bool | None = None
+        """Whether Claude Desktop runs, as the Connectors page last saw it (None: not known yet)."""
         self.pending = 0
-        self.workers = Workers(self)
 
         self.menu_button: QToolButton | None = None
         row = QHBoxLayout(self)
@@ -71,29 +59,9 @@ class Header(QWidget):
         row.addWidget(self.state)
         row.addWidget(self.pending_text, 1)
         row.addWidget(self.restart_button)
-        self.timer = QTimer(self)
-        self.timer.setInterval(POLL_MS)
-        self.timer.timeout.connect(self.scan)
         self._show()
 
     # -- Claude Desktop ----------------------------------------------------------------------------------------
-
-    def start(self) -> None:
-        """Begin watching Claude Desktop (called once the window has painted)."""
-        self.scan()
-        self.timer.start()
-
-    def scan(self) -> None:
-        if self.claude is None or self.workers.busy():
-            return
-        self.workers.start("header-claude", self.claude.status, on_done=self._scanned, on_failed=self._failed)
-
-    def _scanned(self, status: Any) -> None:
-        self.set_running(bool(status.running))
-
-    def _failed(self, _message: str) -> None:
-        self.running = None
-        self._show()
 
     def set_running(self, running: bool) -> None:
         self.running = running
@@ -115,7 +83,7 @@ class Header(QWidget):
 
     def _show(self) -> None:
         if self.running is None:
-            key, words = "unknown", "Looking for Claude Desktop…" if self.claude is not None else "Claude Desktop"
+            key, words = "unknown", "Looking for Claude Desktop…"
         elif self.running:
             key, words = "running", "Claude Desktop is running"
         else:
@@ -129,7 +97,3 @@ class Header(QWidget):
         else:
             self.pending_text.setText("")
         self.restart_button.setVisible(bool(self.pending) and self.running is not False)
-
-    def shutdown(self) -> None:
-        self.timer.stop()
-        self.workers.join(JOIN_S)

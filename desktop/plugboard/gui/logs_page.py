@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,7 @@ from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
     QPersistentModelIndex,
+    QSignalBlocker,
     Qt,
     QTimer,
 )
@@ -43,18 +46,22 @@ from PySide6.QtWidgets import (
 )
 
 from plugboard.core.atomic import write_atomic
-from plugboard.core.config.connectors import Connectors
+from plugboard.core.config.connectors import Connector, Connectors
 from plugboard.core.errors import PlugboardError
-from plugboard.core.logs.model import LogLine, iso_time
+from plugboard.core.logs.model import LogLine, LogModel, iso_time
 from plugboard.core.logs.sources import LiveSources, open_logs
 from plugboard.gui.toolbar import FoldingBar
 from plugboard.gui.widgets import linkify
+from plugboard.gui.worker import Workers, remaining
 
 # 20 updates a second, each bounded: followers deliver lines in bursts (a file poll can bring 20,000 lines), and
 # one model update of that size stalls the event loop ~80 ms. 3,000 rows per tick (~10 ms of work) keeps up with
 # 60,000 lines/s; a longer burst waits in the bounded deque for the next ticks.
 DRAIN_MS = 50
 MAX_ROWS_PER_DRAIN = 3000
+# Closing the window waits at most this long for a log still being opened (a keyring read may hang on a locked
+# Secret Service); the window's own deadline can make it shorter.
+SHUTDOWN_JOIN_S = 2.0
 # Lines the view holds; older ones scroll away (the files keep everything, within their rotation).
 VIEW_CAPACITY = 20_000
 ALL = "All connectors"
@@ -156,6 +163,20 @@ class LogTableModel(QAbstractTableModel):
         return name, line
 
 
+@dataclass(eq=False)
+class Opened:
+    """What one open found: the names to choose from, the choice, and its logs opened (followers not started)."""
+
+    ticket: int
+    names: list[str]
+    which: str
+    logs: list[tuple[str, LogModel, LiveSources]] = field(default_factory=list)
+
+    def close(self) -> None:
+        for _name, _log, live in self.logs:
+            live.close()
+
+
 class LogsPage(QWidget):
     def __init__(self, connectors: Connectors, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -163,6 +184,13 @@ class LogsPage(QWidget):
         self._incoming: collections.deque[tuple[str, LogLine]] = collections.deque(maxlen=VIEW_CAPACITY)
         self._live: list[LiveSources] = []
         self._subscriptions: list[tuple[Any, Any]] = []
+        self.workers = Workers(self)
+        self._opening = 0
+        """The ticket of the newest open asked for: an older one's result is closed unseen."""
+        self._opened_lock = threading.Lock()
+        self._unclaimed: list[Opened] = []
+        """Opened on a worker, not yet shown: what `shutdown` closes if the page goes before they are shown."""
+        self._shut = False
 
         self.chooser = QComboBox()
         self.chooser.setAccessibleName("Whose log")
@@ -256,30 +284,76 @@ class LogsPage(QWidget):
     # -- choosing what to show -------------------------------------------------------------------------------------
 
     def refresh_names(self) -> None:
-        try:
-            names = [c.name for c in self.connectors.all()]
-        except PlugboardError:
-            names = []
-        current = self.chooser.currentText()
-        self.chooser.blockSignals(True)
-        self.chooser.clear()
-        self.chooser.addItems([ALL, *names])
-        self.chooser.blockSignals(False)
-        self.show_log(current if current in names else ALL)
+        """Re-read the connectors' names and show the chosen log again (all of them if it is gone)."""
+        self.show_log(self.chooser.currentText() or ALL, refresh=True)
 
-    def show_log(self, which: str) -> None:
-        if self.chooser.currentText() != which:
-            self.chooser.setCurrentText(which)
+    def show_log(self, which: str, *, refresh: bool = False) -> None:
+        """Show `which` (a connector's name, or `ALL`): the view empties now; the logs open on a worker (a config
+        read, and a keyring read per secret for the masks) and are shown, then followed, when it is done."""
+        if self._shut:
+            return
+        if self.chooser.currentText() != which and self.chooser.findText(which) >= 0:
+            with QSignalBlocker(self.chooser):
+                self.chooser.setCurrentText(which)
         self.stop_following()
         self.model.clear()
         self._incoming.clear()
-        names = [self.chooser.itemText(i) for i in range(1, self.chooser.count())] if which == ALL else [which]
-        history: list[tuple[str, LogLine]] = []
-        for name in names:
+        with self._opened_lock:
+            self._opening += 1
+            ticket = self._opening
+        known = [self.chooser.itemText(i) for i in range(1, self.chooser.count())]
+        # The names listed are reused unless asked afresh, or the choice is not among them (a connector just added).
+        names = known if known and not refresh and (which == ALL or which in known) else None
+        self.status.setText("Opening the logs…")
+        connectors = self.connectors
+        self.workers.start(
+            "open-logs",
+            lambda: self._open(connectors, which, names, ticket),
+            on_done=self._opened,
+            on_failed=self.status.setText,
+        )
+
+    def _open(self, connectors: Connectors, which: str, names: list[str] | None, ticket: int) -> Opened:
+        """On a worker: the names (read afresh unless given) and the chosen logs opened, not yet followed."""
+        entries: dict[str, Connector] = {}
+        if names is None:
             try:
-                log, live = open_logs(self.connectors, name, capacity=VIEW_CAPACITY)
+                entries = {c.name: c for c in connectors.all()}
+            except PlugboardError:
+                entries = {}
+            names = list(entries)
+        if which != ALL and which not in names and not (connectors.dirs.connector_log(which).exists()):
+            which = ALL  # the connector was removed (or renamed) and left no log of its own
+        opened = Opened(ticket, names, which)
+        for name in names if which == ALL else [which]:
+            try:
+                log, live = open_logs(connectors, name, capacity=VIEW_CAPACITY, connector=entries.get(name))
             except PlugboardError:
                 continue
+            opened.logs.append((name, log, live))
+        with self._opened_lock:
+            if self._shut or ticket != self._opening:
+                opened.close()  # the page closed, or another log was chosen, while these opened
+            else:
+                self._unclaimed.append(opened)
+        return opened
+
+    def _opened(self, opened: Opened) -> None:
+        with self._opened_lock:
+            if opened not in self._unclaimed:
+                return  # closed already: a newer choice or the page's shutdown came first
+            self._unclaimed.remove(opened)
+            if self._shut or opened.ticket != self._opening:
+                opened.close()
+                return
+        with QSignalBlocker(self.chooser):
+            self.chooser.clear()
+            self.chooser.addItems([ALL, *opened.names])
+            if opened.which != ALL and opened.which not in opened.names:
+                self.chooser.addItem(opened.which)  # a removed connector's log, still on disk
+            self.chooser.setCurrentText(opened.which)
+        history: list[tuple[str, LogLine]] = []
+        for name, log, live in opened.logs:
             history += [(name, line) for line in log.lines()]
 
             def arrived(batch: list[LogLine], name: str = name) -> None:
@@ -294,6 +368,10 @@ class LogsPage(QWidget):
         self._scroll()
         self._update_status()
         self.timer.start()
+
+    def opening(self) -> bool:
+        """Whether a log is still being opened (for tests, and for a caller that waits)."""
+        return self.workers.busy("open-logs") or bool(self._unclaimed)
 
     def stop_following(self) -> None:
         self.timer.stop()
@@ -374,5 +452,14 @@ class LogsPage(QWidget):
         head = f"{iso_time(line.time)} · {name} · {line.source} · {line.level.capitalize()}"
         self.detail.setHtml(f"<div style='opacity:0.7'>{linkify(head)}</div><div>{linkify(line.text)}</div>")
 
-    def shutdown(self) -> None:
+    def shutdown(self, deadline: float | None = None) -> None:
+        """The page goes: stop following; an open still running is given until `deadline` (`time.monotonic()`),
+        and whatever it opened is closed, now or the moment it is done."""
+        with self._opened_lock:
+            self._shut = True
+            self._opening += 1
+            unclaimed, self._unclaimed = self._unclaimed, []
+        for opened in unclaimed:
+            opened.close()
         self.stop_following()
+        self.workers.join(remaining(deadline, SHUTDOWN_JOIN_S))

@@ -26,6 +26,7 @@ page list, the pages, the tray icon, and app-wide behaviour.
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -55,10 +56,11 @@ from plugboard.gui.icons import app_icon
 from plugboard.gui.relink_banner import RelinkBanner
 from plugboard.gui.theme import Theme, icon
 from plugboard.gui.toolbar import FoldingBar
-from plugboard.gui.worker import Workers
+from plugboard.gui.worker import Workers, closing_by, remaining
 
 if TYPE_CHECKING:
     from plugboard.core.claude.app import ClaudeApp
+    from plugboard.core.claude.discovery import Discovery
     from plugboard.core.config.connectors import Connectors
     from plugboard.gui.connectors_model import Row
     from plugboard.gui.connectors_page import ConnectorsPage
@@ -75,8 +77,10 @@ PAGE_WIDTH = 640
 # Room left for the window manager's title bar and borders when the default size is clamped to the screen (the
 # frame is unknown until the window is shown; 48 px covers GNOME, KDE, Windows 11 and macOS title bars).
 FRAME_ALLOWANCE = 48
-# Start-up work after the first paint: a worker imports the other pages' modules; closing waits this long for it.
-WORKER_JOIN_S = 2.0
+# Closing waits at most this long, in all, for every worker still running (the window's start-up import, the relink
+# banner's check, each page's saves, looks and tunnels): one deadline shared by all of them, so the bounds never add
+# up. 3 s lets a save that already has the edit lock finish; a worker that is stuck is left behind (daemon threads).
+CLOSE_DEADLINE_S = 3.0
 
 
 @dataclass(frozen=True)
@@ -202,7 +206,7 @@ class MainWindow(QMainWindow):
             menu.addActions(self.page_actions)
             menu.addSeparator()
             menu.addAction(self.quit_action)
-        self.header = Header(claude, menu, self)
+        self.header = Header(menu, self)
         self.header.restart_requested.connect(self._restart_claude)
 
         # Connectors that start another copy of Plugboard: a banner above every page (gui/relink_banner.py); it
@@ -284,9 +288,7 @@ class MainWindow(QMainWindow):
         check, the header's look at Claude."""
         if self._closed:
             return
-        self.page  # noqa: B018 - building it is the point
-        if self._closed:
-            return
+        # The Connectors page is built already (the page list's first row, chosen in __init__).
         self.relink_banner.check()
         from plugboard.core.logs.connector_log import prune_old_logs
 
@@ -389,6 +391,8 @@ class MainWindow(QMainWindow):
         page.wrote.connect(self._own_write)
         page.rows_changed.connect(self._rows_changed)
         page.pending_changed.connect(self.header.set_pending)
+        # The page's poll is the one look at Claude Desktop: the header shows its answer, never a scan of its own.
+        page.claude_status_changed.connect(self.header.set_running)
         page.applied.connect(self._applied)
         page.log_requested.connect(self.show_log)
         page.remote_page_requested.connect(lambda: self.show_page("Remote"))
@@ -403,8 +407,6 @@ class MainWindow(QMainWindow):
         self.watcher.directoryChanged.connect(self._changed_on_disk)
         self._last_seen = self._read()
         self._watch()
-        self.header.claude = self.claude()
-        self.header.start()
         return page
 
     def _open_remote_wizard(self) -> None:
@@ -458,7 +460,7 @@ class MainWindow(QMainWindow):
 
     def _applied(self) -> None:
         self.header.set_restarting(None)
-        self.header.scan()
+        self.page.poll_claude()
 
     def show_log(self, name: str) -> None:
         """Open the Logs page on one connector's log (a result card's "Open the log")."""
@@ -467,13 +469,15 @@ class MainWindow(QMainWindow):
 
     # -- Claude's config file ------------------------------------------------------------------------------------
 
-    def use_config(self, path: str | None) -> None:
-        """Switch to another Claude config file (chosen in Settings)."""
-        from plugboard.core.claude.discovery import discover
+    def use_config(self, discovery: Discovery) -> None:
+        """Switch to another Claude config file (chosen in Settings, which found it: `discovery`). A file named
+        when Plugboard was started (`--config`) stays in use."""
         from plugboard.core.config.connectors import Connectors
 
-        self.chosen = self.config_override or path
-        self._connectors = Connectors(discover(self.chosen))
+        if self.config_override is not None:
+            discovery = self.connectors.discovery
+        self.chosen = self.config_override or self.settings.claude_config
+        self._connectors = Connectors(discovery)
         for page in self._pages.values():
             if hasattr(page, "connectors"):
                 page.connectors = self._connectors
@@ -481,6 +485,7 @@ class MainWindow(QMainWindow):
             self.watcher.removePaths(self.watcher.files() + self.watcher.directories())
         self._own_write()
         self.page.reload(f"Now using {self.connectors.path}.")
+        self.relink_banner.check()
 
     def _read(self) -> bytes | None:
         """Claude's file as it is now, read the config engine's bounded way (a named pipe or a device in its place
@@ -519,6 +524,7 @@ class MainWindow(QMainWindow):
             return  # a folder event that did not change the file (a backup, a temp file)
         self._last_seen = now
         self.page.reload("The config changed on disk and was reloaded.")
+        self.relink_banner.check()  # what it said at start may not be true of the file as it is now
 
     # -- tray, notifications -------------------------------------------------------------------------------------
 
@@ -531,9 +537,6 @@ class MainWindow(QMainWindow):
 
         self.tray = Tray(self.show_window, page.toggle, self.quit, self)
         self.tray.show()
-        remote = self._pages.get("remote")
-        if remote is not None:
-            self.remote_page.notice.connect(self.tray.notify)
 
     def _rows_changed(self, rows: list[Row]) -> None:
         from plugboard.gui.tray import overall_state
@@ -616,13 +619,17 @@ class MainWindow(QMainWindow):
             self.quit()
             return
         self._closed = True
-        self.header.shutdown()
-        self.relink_banner.shutdown()
-        self.workers.join(WORKER_JOIN_S)
-        for key in ("connectors", "logs", "remote", "settings"):
-            page = self._pages.get(key)
-            if page is not None:
-                page.shutdown()  # type: ignore[attr-defined]
+        deadline = time.monotonic() + CLOSE_DEADLINE_S
+        with closing_by(deadline):  # every join below, the pages' own included, ends by the one deadline
+            self.relink_banner.shutdown(deadline)
+            self.workers.join(remaining(deadline, CLOSE_DEADLINE_S))
+            connectors = self._pages.get("connectors")
+            if connectors is not None:
+                connectors.shutdown()  # type: ignore[attr-defined]
+            for key in ("logs", "remote", "settings"):
+                page = self._pages.get(key)
+                if page is not None:
+                    page.shutdown(deadline)  # type: ignore[attr-defined]
         if self.tray is not None:
             self.tray.hide()
         super().closeEvent(event)

@@ -5,6 +5,11 @@ the Plugboard that was just opened, and looks for connectors that still start an
 or deleted one). If there are any, it says so and offers Relink, which rewrites only their Plugboard path (with a
 backup). On macOS, while the app runs from the temporary copy the system makes of a downloaded app, it says to
 move Plugboard to Applications instead: nothing may be written then.
+
+Claude's file can change while the app runs (fixed by hand, edited by Claude): the window calls `check` again each
+time it reloads the file, so the banner says what is true now, never what was true at start. A file that cannot be
+read is not this banner's business: the Connectors page explains it with its own Repair banner, so a failed check
+leaves this one hidden (a parse error's words never reach it).
 """
 
 from __future__ import annotations
@@ -17,8 +22,11 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 from plugboard.core import install
 from plugboard.core.config.connectors import Connectors
 from plugboard.core.config.relink import Link, Relinked, relink, stale
-from plugboard.gui.worker import Workers
+from plugboard.gui.worker import Workers, remaining
 
+# Closing the window waits at most this long for a check or a relink still running (the window's deadline may cut
+# it shorter): a relink writes Claude's file under the edit lock, which another process may hold.
+JOIN_S = 5.0
 MOVE_TO_APPLICATIONS = (
     "Plugboard is running from a temporary copy that macOS made of the download, so it cannot change your "
     "connectors. Move Plugboard to the Applications folder, then open it again from there."
@@ -47,20 +55,35 @@ class RelinkBanner(QFrame):
         row.addWidget(self.button)
         self.workers = Workers(self)
         self.checked = False
+        """The newest look is done (whatever it found)."""
+        self._repaired = False
+        self._ticket = 0
         self.hide()
 
     def check(self) -> None:
+        """Look (on a worker) for connectors that start another copy of Plugboard; the first look also repairs the
+        command path. A look asked for while one runs replaces it: only the newest one's answer is shown."""
         connectors = self._connectors()
+        repair = not self._repaired
+        self._repaired = True
+        self._ticket += 1
+        ticket = self._ticket
+        self.checked = False
 
         def work() -> list[Link] | None:
             if install.translocated():
                 return None
-            install.repair_shim(take_over=True)
+            if repair:
+                install.repair_shim(take_over=True)
             return stale(connectors)
 
-        self.workers.start("relink-check", work, self._found, lambda message: self._failed(message, retry=False))
+        self.workers.start(
+            "relink-check", work, lambda links: self._found(ticket, links), lambda _message: self._unreadable(ticket)
+        )
 
-    def _found(self, links: list[Link] | None) -> None:
+    def _found(self, ticket: int, links: list[Link] | None) -> None:
+        if ticket != self._ticket:
+            return  # a newer look is running: its answer is the one to show
         self.checked = True
         if links is None:
             self._say(MOVE_TO_APPLICATIONS, button=False)
@@ -75,12 +98,18 @@ class RelinkBanner(QFrame):
         else:
             self.hide()
 
+    def _unreadable(self, ticket: int) -> None:
+        """The look failed (Claude's file cannot be read or parsed): nothing to say here; the Connectors page
+        explains the file."""
+        if ticket != self._ticket:
+            return
+        self.checked = True
+        self.hide()
+
     def relink(self) -> None:
         self.button.setEnabled(False)
         connectors = self._connectors()
-        self.workers.start(
-            "relink", lambda: relink(connectors), self._relinked, lambda message: self._failed(message, retry=True)
-        )
+        self.workers.start("relink", lambda: relink(connectors), self._relinked, self._relink_failed)
 
     def _relinked(self, result: Relinked) -> None:
         count = len(result.changed)
@@ -91,9 +120,8 @@ class RelinkBanner(QFrame):
         self._say(note, button=False)
         self.relinked.emit(note)
 
-    def _failed(self, message: str, *, retry: bool) -> None:
-        self.checked = True
-        self._say(message, button=retry)
+    def _relink_failed(self, message: str) -> None:
+        self._say(f"Could not relink: {message}", button=True)
 
     def _say(self, text: str, *, button: bool) -> None:
         self.text.setText(text)
@@ -101,5 +129,6 @@ class RelinkBanner(QFrame):
         self.button.setEnabled(True)
         self.show()
 
-    def shutdown(self, timeout_s: float = 5.0) -> None:
-        self.workers.join(timeout_s)
+    def shutdown(self, deadline: float | None = None) -> None:
+        """Wait for a look or a relink still running, until `deadline` (`time.monotonic()`) at most."""
+        self.workers.join(remaining(deadline, JOIN_S))

@@ -7,7 +7,10 @@ Shape, and why:
   re-emits each `(name, tunnel, state)` as a Qt signal (queued onto the GUI thread), where the row is updated.
 - Host keys: tunnels ask through the core's `HostKeyConsent`, shown as dialogs (Cancel by default) by
   `ConsentDialogs`; a changed key is shown the same way. Both live as long as the page.
-- Tunnels whose profile says auto_start are connected when the page is created.
+- Reading never waits on the GUI thread: the profiles (Plugboard's store) and the connectors that use each tunnel
+  (Claude's file, one read) are read on a worker by `reload`, whose note shows at once and whose rows follow; only
+  the newest reload's rows are shown.
+- Tunnels whose profile says auto_start are connected once the page's first reload is done.
 - A one-second timer repaints countdowns and reads traffic counters, and runs only while a tunnel is live, so
   an idle app costs nothing.
 - These tunnels are the app's own (for checking a server, or for other programs on this machine); Claude's
@@ -16,7 +19,8 @@ Shape, and why:
   the status record its proxy keeps, followed by a `LaunchWatcher` on its own thread), not "Stopped".
 - Removing a tunnel applies the command line's guard (`core/tunnel/control.remove_profile`): a tunnel another
   Plugboard process runs (`plugboard tunnel up` in a terminal) is not removed from under it; the page says so in
-  words and offers to stop it first. The check looks at the process table, so it runs on a worker.
+  words and offers to stop it first. The check looks at the process table and the delete takes the edit lock, so
+  both run on a worker.
 - The toolbar folds into a "More" menu on a narrow window (`gui/toolbar.py`).
 """
 
@@ -37,7 +41,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from plugboard.core.config.connectors import Connector, Connectors
+from plugboard.core.config.connectors import Connectors
 from plugboard.core.entries import ProxyEntry
 from plugboard.core.entries import parse as parse_entry
 from plugboard.core.errors import PlugboardError
@@ -65,11 +69,34 @@ from plugboard.gui.tunnels_model import (
     tunnel_notice,
 )
 from plugboard.gui.widgets import MessageLabel
-from plugboard.gui.worker import Workers
+from plugboard.gui.worker import Workers, remaining
 
 # Repaint countdowns ("next try in 4 s") and read traffic counters this often while a tunnel is live: a
 # counter that moves once a second reads as live; faster would only cost CPU.
 TICK_MS = 1000
+
+
+def tunnel_users(connectors: Connectors) -> dict[str, list[str]]:
+    """Connector names by the tunnel their entries go through (`--ssh`); one read of Claude's file (a worker's)."""
+    using: dict[str, list[str]] = {}
+    try:
+        everything = connectors.all()
+    except PlugboardError:
+        return using
+    for connector in everything:
+        entry = parse_entry(connector.entry)
+        if isinstance(entry, ProxyEntry) and entry.ssh:
+            using.setdefault(entry.ssh, []).append(connector.name)
+    return using
+
+
+def _read(connectors: Connectors) -> tuple[dict[str, TunnelProfile], dict[str, list[str]], str | None]:
+    """On a worker: the profiles, the tunnels' users, and what went wrong reading the profiles (or None)."""
+    try:
+        profiles, problem = load_profiles(), None
+    except PlugboardError as exc:
+        profiles, problem = {}, str(exc)
+    return profiles, tunnel_users(connectors), problem
 
 
 class RemotePage(QWidget):
@@ -94,6 +121,11 @@ class RemotePage(QWidget):
         self.ssh_config = ssh_config
         self.workers = Workers(self, on_failed=self.show_note)
         self._shut = False
+        self._loads = 0
+        """The ticket of the newest reload asked for: an older one's rows are not shown."""
+        self.loaded = False
+        """The newest reload's rows are shown."""
+        self._auto_started = False
         self._dropped: set[str] = set()
         """Tunnels that went down from "up" and are not up again yet (for the "is back" notice)."""
         self.consent = HostKeyConsent()
@@ -182,24 +214,37 @@ class RemotePage(QWidget):
         self.timer.setInterval(TICK_MS)
         self.timer.timeout.connect(self._tick)
 
-        self.reload()
+        self.empty.hide()
+        self.table.hide()
         self.launches.start()
-        for row in self.model.rows():
-            if row.profile.auto_start:
-                self.connect_tunnel(row.name)
+        self.reload()
 
     # -- showing ---------------------------------------------------------------------------------------------------
 
-    def reload(self, note: str | None = None) -> None:
-        """Re-read the profiles from the store, keeping the live state of connected tunnels."""
-        try:
-            profiles = load_profiles()
-        except PlugboardError as exc:
-            profiles = {}
-            note = str(exc)
+    def reload(self, note: str | None = None, *, select: str | None = None) -> None:
+        """Re-read the profiles and their users (on a worker), keeping the live state of connected tunnels. `note`
+        shows at once; the rows follow, then `select` is selected."""
+        if self._shut:
+            return
+        self._loads += 1
+        ticket = self._loads
+        self.loaded = False
+        if note:
+            self.show_note(note)
+        connectors = self.connectors
+        self.workers.start("reload", lambda: _read(connectors), lambda read: self._loaded(ticket, read, select))
+
+    def _loaded(
+        self,
+        ticket: int,
+        read: tuple[dict[str, TunnelProfile], dict[str, list[str]], str | None],
+        select: str | None,
+    ) -> None:
+        if ticket != self._loads or self._shut:
+            return  # a newer reload was asked for: its rows are the ones to show
+        profiles, using, problem = read
         old = {row.name: row for row in self.model.rows()}
-        selected = self.selected_name()
-        using = self._tunnel_users()
+        selected = select or self.selected_name()
         self.launches.watch(name for names in using.values() for name in names)
         rows = []
         for name, profile in profiles.items():
@@ -215,9 +260,15 @@ class RemotePage(QWidget):
             self.table.selectRow(index)
         self.empty.setVisible(not rows)
         self.table.setVisible(bool(rows))
-        if note:
-            self.show_note(note)
+        if problem:
+            self.show_note(problem)
+        self.loaded = True
         self._update_buttons()
+        if not self._auto_started:
+            self._auto_started = True
+            for row in rows:
+                if row.profile.auto_start:
+                    self.connect_tunnel(row.name)
 
     def show_note(self, text: str) -> None:
         self.note.set_message(text)
@@ -301,12 +352,11 @@ class RemotePage(QWidget):
         """Bring a tunnel up (in the background); its row follows its state."""
         if self._shut or self.is_live(name):
             return
-        try:
-            profile = load_profiles()[name]
-        except (PlugboardError, KeyError) as exc:
-            self.show_note(f"Cannot connect {name}: {exc}")
+        index = self.model.find(name)  # the profile as the last reload read it: no store read here
+        if index is None:
+            self.show_note(f"Cannot connect {name}: there is no such tunnel (any more).")
             return
-        self.live.start(profile)
+        self.live.start(self.model.row(index).profile)
         self._update_buttons()
 
     def disconnect_tunnel(self, name: str) -> None:
@@ -324,8 +374,7 @@ class RemotePage(QWidget):
             saved = dialog.saved
             if result != QDialog.DialogCode.Accepted or saved is None:
                 return
-            self.reload(f'Saved tunnel "{saved.name}".')
-            self.select(saved.name)
+            self.reload(f'Saved tunnel "{saved.name}".', select=saved.name)
             if self.is_live(saved.name):
                 # Reconnect with the new settings once the old connection has let go of its port.
                 self.show_note(f'Saved tunnel "{saved.name}"; reconnecting with the changes.')
@@ -349,44 +398,61 @@ class RemotePage(QWidget):
     def remove_tunnel(self) -> None:
         """Remove the selected tunnel, unless another Plugboard process runs it (asked on a worker)."""
         name = self.selected_name()
-        if name is None:
-            return
-        self.workers.start(f"remove-{name}", lambda: read_record(name), lambda record: self._remove(name, record))
+        if name is not None:
+            self._remove(name)
 
-    def _remove(self, name: str, running: object, *, stopped: bool = False) -> None:
-        if running is not None and not stopped:
-            box = QMessageBox(self)
-            box.setIcon(QMessageBox.Icon.Question)
-            box.setWindowTitle("Remove tunnel")
-            box.setText(f"The tunnel “{name}” is open in another Plugboard window or a terminal.")
-            box.setInformativeText("Close it there first, or let Plugboard close it and then remove it.")
-            stop = box.addButton("Close it and remove", QMessageBox.ButtonRole.DestructiveRole)
-            box.addButton(QMessageBox.StandardButton.Cancel)
-            box.exec()
-            if box.clickedButton() is not stop:
-                return
-
-            def stop_it() -> None:
-                control.stop_running(name)
-
-            self.workers.start(
-                f"stop-{name}",
-                stop_it,
-                lambda _r: self._remove(name, None, stopped=True),
-                lambda message: self.show_note(f"Could not close the tunnel “{name}”: {message}"),
-            )
-            return
-        users = [c.name for c in self._connectors_using(name)]
+    def _remove(self, name: str) -> None:
+        """On a worker: refuse if another process runs the tunnel (its run record, a process-table look), else
+        delete the profile (under the edit lock) and name the connectors that still use it (one config read)."""
         index = self.model.find(name)
         if index is None:
             return
         connector = self.model.row(index).profile.secret_connector
-        try:
-            control.remove_profile(name)
-        except PlugboardError:
-            # Started elsewhere between the check and now: ask again, in words.
-            self.workers.start(f"remove-{name}", lambda: read_record(name), lambda r: self._remove(name, r))
+        connectors = self.connectors
+
+        def work() -> list[str] | None:
+            if read_record(name) is not None:
+                return None  # open elsewhere: ask first
+            users = tunnel_users(connectors).get(name, [])
+            try:
+                control.remove_profile(name)
+            except PlugboardError:
+                if read_record(name) is not None:
+                    return None  # started elsewhere between the look and the delete: ask, in words
+                raise
+            return users
+
+        def done(users: list[str] | None) -> None:
+            if users is None:
+                self._ask_to_stop(name)
+            else:
+                self._removed(name, connector, users)
+
+        self.workers.start(f"remove-{name}", work, done)
+
+    def _ask_to_stop(self, name: str) -> None:
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle("Remove tunnel")
+        box.setText(f"The tunnel “{name}” is open in another Plugboard window or a terminal.")
+        box.setInformativeText("Close it there first, or let Plugboard close it and then remove it.")
+        stop = box.addButton("Close it and remove", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        if box.clickedButton() is not stop or self._shut:
             return
+
+        def stop_it() -> None:
+            control.stop_running(name)
+
+        self.workers.start(
+            f"stop-{name}",
+            stop_it,
+            lambda _r: self._remove(name),
+            lambda message: self.show_note(f"Could not close the tunnel “{name}”: {message}"),
+        )
+
+    def _removed(self, name: str, connector: str, users: list[str]) -> None:
         self.disconnect_tunnel(name)
 
         def forget_secrets() -> None:
@@ -396,26 +462,6 @@ class RemotePage(QWidget):
         self.workers.start(f"forget-{name}", forget_secrets, lambda _r: None, self.show_note)
         warning = f" Connectors that still use it: {', '.join(users)}." if users else ""
         self.reload(f'Removed tunnel "{name}".{warning}')
-
-    def _tunnel_users(self) -> dict[str, list[str]]:
-        """Connector names by the tunnel their entries go through (`--ssh`)."""
-        using: dict[str, list[str]] = {}
-        try:
-            everything = self.connectors.all()
-        except PlugboardError:
-            return using
-        for connector in everything:
-            entry = parse_entry(connector.entry)
-            if isinstance(entry, ProxyEntry) and entry.ssh:
-                using.setdefault(entry.ssh, []).append(connector.name)
-        return using
-
-    def _connectors_using(self, name: str) -> list[Connector]:
-        users = set(self._tunnel_users().get(name, ()))
-        try:
-            return [c for c in self.connectors.all() if c.name in users]
-        except PlugboardError:
-            return []
 
     def _launch_changed(self, event: LaunchChanged) -> None:
         """A connector that uses a tunnel started, failed or stopped: its tunnel's row says so."""
@@ -446,13 +492,14 @@ class RemotePage(QWidget):
 
     # -- workers and shutdown --------------------------------------------------------------------------------------
 
-    def shutdown(self) -> None:
-        """Close every tunnel (in parallel, bounded) and stop the timer; safe to call twice."""
+    def shutdown(self, deadline: float | None = None) -> None:
+        """Close every tunnel (in parallel) and stop the timer, all by `deadline` (`time.monotonic()`; without one,
+        `CLOSE_JOIN_S` each); safe to call twice."""
         self._shut = True
         self.timer.stop()
         self.consent_dialogs.close()
-        self.live.close(CLOSE_JOIN_S)
+        self.live.close(remaining(deadline, CLOSE_JOIN_S))
         self._unsubscribe()
         self.launches.unsubscribe(self._launch_arrived.emit)
         self.launches.close()
-        self.workers.join(CLOSE_JOIN_S)
+        self.workers.join(remaining(deadline, CLOSE_JOIN_S))

@@ -29,7 +29,7 @@ from plugboard.core.logs.connector_log import prune_old_logs
 from plugboard.core.settings import Settings
 from plugboard.gui.theme import THEMES
 from plugboard.gui.widgets import ElidedLabel, MessageLabel
-from plugboard.gui.worker import Workers
+from plugboard.gui.worker import Workers, remaining
 
 # Closing the window waits this long for a settings save still running (it may wait for the edit lock).
 SAVE_JOIN_S = 2.0
@@ -41,7 +41,8 @@ PRUNE_AFTER_MS = 1500
 
 class SettingsPage(QWidget):
     config_chosen = Signal(object)
-    """The user picked another Claude config file (str), or went back to the discovered one (None)."""
+    """The user picked another Claude config file, or went back to the discovered one: its `Discovery`, found once
+    here (the window uses it as it is)."""
     theme_chosen = Signal(str)
     """The user picked a theme ("system", "light" or "dark")."""
 
@@ -142,8 +143,9 @@ class SettingsPage(QWidget):
     def _set_config(self, path: str | None) -> None:
         self.settings.claude_config = path
         self._save()
-        self.show_discovery(discover(path))
-        self.config_chosen.emit(path)
+        discovery = discover(path)
+        self.show_discovery(discovery)
+        self.config_chosen.emit(discovery)
 
     def _close_to_tray(self, on: bool) -> None:
         self.settings.close_to_tray = on
@@ -195,5 +197,6 @@ class SettingsPage(QWidget):
         self.message.set_message(f"Not saved: {message}")
         self._saved()
 
-    def shutdown(self) -> None:
-        self.workers.join(SAVE_JOIN_S)
+    def shutdown(self, deadline: float | None = None) -> None:
+        """Wait for a save still running, until `deadline` (`time.monotonic()`) at most."""
+        self.workers.join(remaining(deadline, SAVE_JOIN_S))

@@ -3,6 +3,11 @@
 A plain Python thread does the work and reports through Qt signals; a signal emitted from another thread reaches
 slots in the GUI thread as a queued call, so widgets are only touched there. Python threads (not QThreadPool) so
 the test suite's leak guard sees and joins them. `join` is bounded and used on window close.
+
+Closing the window waits for every page's workers, each bounded; the bounds must not add up (five pages waiting
+2 s each would freeze a closing window for 10 s). So the window closes under one deadline (`closing_by`): while it
+is set, every `Workers.join` waits at most until then, whatever bound its owner asked for, and each owner's
+`shutdown(deadline)` passes the time that is left (`remaining`) to whatever else it waits on.
 """
 
 from __future__ import annotations
@@ -10,12 +15,36 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
 from plugboard.core.errors import PlugboardError
+
+
+class _Closing:
+    by: float | None = None
+    """The window's closing deadline (`time.monotonic()`), set while it closes; only the GUI thread sets or reads
+    it."""
+
+
+def remaining(deadline: float | None, default: float) -> float:
+    """Seconds left until `deadline` (never below 0), or `default` without one; never past the closing deadline."""
+    left = default if deadline is None else max(0.0, deadline - time.monotonic())
+    if _Closing.by is not None:
+        left = min(left, max(0.0, _Closing.by - time.monotonic()))
+    return left
+
+
+@contextlib.contextmanager
+def closing_by(deadline: float) -> Iterator[None]:
+    """Within this block every `Workers.join` (a page's own `shutdown` included) ends by `deadline`."""
+    before, _Closing.by = _Closing.by, deadline
+    try:
+        yield
+    finally:
+        _Closing.by = before
 
 
 class Worker(QObject):
@@ -87,7 +116,7 @@ class Workers:
         return any(w.is_running() for w in self._running if not names or w.name in names)
 
     def join(self, timeout: float) -> None:
-        """Wait for all of them, `timeout` in total."""
-        deadline = time.monotonic() + timeout
+        """Wait for all of them, `timeout` in total (less if the window's closing deadline comes first)."""
+        deadline = time.monotonic() + remaining(None, timeout)
         for worker in self._running:
             worker.join(max(0.0, deadline - time.monotonic()))

@@ -160,32 +160,57 @@ def open_connector_log(
 
 def connector_redactor(connector: Connector) -> Redactor:
     """Masks for one connector's lines: its keyring secrets and its secret-looking `env` values."""
+    return secrets_redactor(connector.name, connector.secret_keys, connector.env)
+
+
+def secrets_redactor(name: str, keys: list[str] | None = None, env: dict[str, str] | None = None) -> Redactor:
+    """Masks for connector NAME's lines: the keyring values of `keys` and of every secret Plugboard's index still
+    lists for NAME (so a removed or hand-edited connector's values are masked while the keyring holds them), plus
+    the secret-looking `env` values.
+
+    Every source needs this, not only our own files: Claude Desktop writes its `mcp-server-NAME.log` itself, with
+    nothing masked. Reads the keyring: call it off any thread that must not wait."""
     from plugboard.core.errors import PlugboardError
     from plugboard.core.secrets.detect import secret_values
-    from plugboard.core.secrets.keyring import get_secret
+    from plugboard.core.secrets.keyring import get_secret, list_secret_names
 
+    try:
+        indexed = list_secret_names(name)
+    except (OSError, PlugboardError, ValueError):
+        indexed = []
     values: dict[str, str] = {}
-    for key in connector.secret_keys:
+    for key in dict.fromkeys([*(keys or []), *indexed]):
         try:
-            value = get_secret(connector.name, key)
+            value = get_secret(name, key)
         except PlugboardError:
-            break  # no keyring: the launcher's log is already masked; nothing more we can mask
+            break  # no keyring: there are no values to mask with (our own files were masked when written)
         if value:
             values[key] = value
-    return Redactor(secret_values(values, connector.env))
+    return Redactor(secret_values(values, env or {}))
 
 
 def open_logs(
-    connectors: Connectors, name: str, *, since: float | None = None, capacity: int | None = None
+    connectors: Connectors,
+    name: str,
+    *,
+    since: float | None = None,
+    capacity: int | None = None,
+    connector: Connector | None = None,
 ) -> tuple[LogModel, LiveSources]:
-    """`open_connector_log` for connector NAME of this config, masked; a removed connector's old log still opens."""
+    """`open_connector_log` for connector NAME of this config, masked; a removed connector's old log still opens.
+
+    `connector`: NAME's entry when the caller has just read the config (no second read); looked up otherwise. Reads
+    the config and the keyring: call it off any thread that must not wait."""
     from plugboard.core.errors import NotFoundError
 
-    try:
-        redactor: Redactor | None = connector_redactor(connectors.get(name))
-    except NotFoundError:
-        if not connectors.dirs.connector_log(name).exists():
-            raise
-        redactor = None  # removed from the config, but its log is still here (already masked when written)
+    if connector is None:
+        try:
+            connector = connectors.get(name)
+        except NotFoundError:
+            if not connectors.dirs.connector_log(name).exists():
+                raise
+    # A removed connector's entry is gone, but its secrets may still be in the keyring (Plugboard's index names
+    # them), and Claude Desktop's own log of it was never masked: mask with what is known.
+    redactor = connector_redactor(connector) if connector is not None else secrets_redactor(name)
     sources = connector_sources(name, logs_dir=connectors.discovery.logs_dir, dirs=connectors.dirs)
     return open_connector_log(name, sources, redactor=redactor, since=since, capacity=capacity)
