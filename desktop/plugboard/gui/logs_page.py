@@ -1,5 +1,11 @@
 """The Logs page: a live view of one connector's log, or all of them, with follow / pause, search, a level filter,
-copy, export and clear; lines coloured by level; secrets already masked by the core (`core.logs.sources.open_logs`).
+copy, export and clear; lines coloured by level; secrets masked by the core (`core.logs.sources.open_logs`, every
+source, Claude Desktop's own log included).
+
+Opening never waits on the GUI thread: the connectors' names (a config read) and each log with its masks (a keyring
+read per secret; a locked Secret Service may hang) are opened on a worker; the view empties at once and the lines,
+then the live followers, come when it is done. Only the newest choice's logs are shown; an older open's, or one
+that finishes after the page closed, are closed unseen.
 
 Compact rows (one text line each, so a page shows ~3× more than Qt's default height), long lines cut with "…"
 and whole in the row's tooltip and in the detail pane under the table, which shows the selected line wrapped and

@@ -3,10 +3,11 @@ page list, the pages, the tray icon, and app-wide behaviour.
 
 - Start-up paints the connectors first and the rest after. Before the first paint the window builds its shell
   (header, page list) and the Connectors page, so the first frame already lists the connectors; none of the other
-  pages' imports (the Remote page alone pulls in paramiko, ~0.3 s), no log pruning, no relink check, no header
-  scan. Once the window has painted, the other pages' modules are imported on a worker thread and each page is
-  built in its own event-loop turn (`started` is then True). A page asked for earlier (a test, Ctrl+3 before the
-  start-up is done) is built on the spot. Figures in tests/benchmarks/README.md (`bench_gui.py`).
+  pages' imports (the Remote page alone pulls in paramiko, ~0.3 s), no log pruning, no relink check (the
+  Connectors page's look at Claude, which the header shows, runs on a worker). Once the window has painted, the
+  other pages' modules are imported on a worker thread and each page is built in its own event-loop turn
+  (`started` is then True). A page asked for earlier (a test, Ctrl+3 before the start-up is done) is built on the
+  spot. Figures in tests/benchmarks/README.md (`bench_gui.py`).
 - Fits the screen: the window opens inside the screen's available geometry (the default size is clamped, and the
   window centred), the page list shrinks to its icons when the window is narrow, and the pages fold their
   toolbars into a "More" menu (`gui/toolbar.py`), so a 1366×768 laptop at 200 % (683×384 logical pixels) shows
@@ -14,10 +15,12 @@ page list, the pages, the tray icon, and app-wide behaviour.
 - Keyboard: Ctrl+1…4 (⌘1…4 on macOS: Qt maps Ctrl to ⌘ there) open the pages; Tab moves between the header, the
   page list and the page's controls, and leaves a table instead of walking its cells (`setTabKeyNavigation(False)`
   on every item view); the focus ring is the theme's (`gui/theme.py`).
-- When Claude's config changes on disk from elsewhere, the view reloads and says so (QFileSystemWatcher on the file
+- When Claude's config changes on disk from elsewhere, the view reloads and says so, and the relink banner looks
+  again (QFileSystemWatcher on the file
   and its folder: an atomic rename replaces the file, and the watcher forgets a replaced file).
 - Closing the window keeps Plugboard in the tray when that setting is on and a tray exists; Quit (menu, tray,
-  Ctrl+Q) really quits, stopping worker threads within a bound. A switch still being saved (its worker may wait for
+  Ctrl+Q) really quits, giving every worker still running (the window's, the banner's, each page's) one shared
+  deadline, `CLOSE_DEADLINE_S`, not a bound each. A switch still being saved (its worker may wait for
   the edit lock) is finished first: Quit says so and quits when the page is idle, without blocking the window.
 - The tray shows the overall state and quick switches, and notifies when a connector starts failing or a tunnel
   drops and recovers (the Remote page's notices).
@@ -285,7 +288,7 @@ class MainWindow(QMainWindow):
 
     def _after_first_paint(self) -> None:
         """The start-up work the first paint did not wait for: the other pages (imported off-thread), the relink
-        check, the header's look at Claude."""
+        check, the old logs' pruning."""
         if self._closed:
             return
         # The Connectors page is built already (the page list's first row, chosen in __init__).
