@@ -173,9 +173,9 @@ class ConnectorsPage(QWidget):
     signed_in = Signal(str)
     """A sign-in from the app finished well; the connector is being tested again."""
     notice_heard = Signal(object)
+    """A core `notices.Notice`, re-emitted from whichever thread emitted it; shown on the GUI thread."""
     claude_status_changed = Signal(bool)
     """Whether Claude Desktop runs, after each look (the header shows it: one scan, one answer)."""
-    """A core `notices.Notice`, re-emitted from whichever thread emitted it; shown on the GUI thread."""
 
     def __init__(self, connectors: Connectors, claude: ClaudeApp, parent: QWidget | None = None) -> None:
         super().__init__(parent)
