@@ -115,7 +115,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             "on" if c.enabled else "off",
             c.kind,
             safe(statuses.get(c.name) or ""),
-            safe(" ".join(c.server_command)),
+            safe(c.address or " ".join(c.server_command)),
         )
         for c in items
     ]
@@ -134,11 +134,18 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+# The status of an entry Claude Desktop cannot start (`{"url": …}`): what is wrong and the command that fixes it.
+NOT_STARTABLE_STATUS = "cannot start: no program (plugboard repair)"
+
+
 def _statuses(items: list[Any]) -> dict[str, str]:
-    """Status of connectors started through `plugboard run`/`proxy` (running / exited 1 / …); others are not watched."""
+    """Status of connectors started through `plugboard run`/`proxy` (running / exited 1 / …); others are not watched,
+    except one that names no program at all, which says so."""
     from plugboard.core.launch.status import connector_status_label
 
-    return {c.name: connector_status_label(c.name) for c in items if c.via_plugboard}
+    statuses = {c.name: connector_status_label(c.name) for c in items if c.via_plugboard}
+    statuses.update({c.name: NOT_STARTABLE_STATUS for c in items if c.problem is not None})
+    return statuses
 
 
 def cmd_add(args: argparse.Namespace) -> int:
@@ -303,8 +310,7 @@ def cmd_repair(args: argparse.Namespace) -> int:
     except ConfigError:
         pass
     else:
-        print(f"{path} is fine; nothing to repair.")
-        return 0
+        return _connect_web_entries(args, connectors)
     plan = plan_repair(path, raw)
     print(f"Plugboard can repair {path}:")
     for action in plan.actions:
@@ -320,3 +326,53 @@ def cmd_repair(args: argparse.Namespace) -> int:
     claude_config.write_bytes(path, plan.data, connectors.dirs, reason="before-repair", expected=raw)
     print("Repaired. The previous version is in `plugboard backups`.")
     return 0
+
+
+def _ask(question: str) -> bool:
+    print(f"{question} [y/N] ", end="", flush=True)
+    answer = (sys.stdin.readline() if sys.stdin is not None else "").strip().lower()
+    if not sys.stdin or not sys.stdin.isatty():
+        print(answer)
+    return answer in ("y", "yes")
+
+
+def _connect_web_entries(args: argparse.Namespace, connectors: Any) -> int:
+    """The second half of `repair`: entries Claude Desktop cannot start because they name a web address instead of
+    a program (`{"url": …}`) become `plugboard proxy` connectors (`clients.remote_entries`), after consent."""
+    from plugboard.core.clients.remote_entries import connect, convertible, plan_connect
+    from plugboard.core.errors import PlugboardError
+
+    path = connectors.path
+    found = convertible(connectors.all())
+    if not found:
+        print(f"{path} is fine; nothing to repair.")
+        return 0
+    plans, refused = [], []
+    for connector in found:
+        try:
+            plans.append(plan_connect(connector.name, connector.entry))
+        except PlugboardError as exc:
+            refused.append(str(exc))
+    for reason in refused:
+        print(safe(reason))
+    if not plans:
+        return 1
+    print(f"Claude Desktop cannot start these connectors in {path}: each names a web address, not a program.")
+    print("Plugboard can connect them through its bridge (`plugboard proxy NAME URL`):")
+    for plan in plans:
+        moved = f"; {', '.join(plan.secrets)} to the keyring" if plan.secrets else ""
+        print(f"  - {safe(plan.name)} → plugboard proxy {safe(plan.name)} {safe(plan.url)}{moved}")
+        for note in plan.notes:
+            print(f"      {safe(note)}")
+    if not args.yes and not _ask("Apply these changes? A backup is kept."):
+        print("Nothing changed.")
+        return 1
+    for plan in plans:
+        outcome = connect(connectors, plan.name)
+        print(f"{safe(plan.name)} now runs through `plugboard proxy`.")
+        if outcome.scrubbed:
+            print(f"  The token was also removed from {outcome.scrubbed} older backup(s).")
+        for key in outcome.missing:
+            print(f"  Set {key} before it can connect: plugboard secret set {safe(plan.name)} {key}")
+    print("The previous version is in `plugboard backups`. Restart Claude Desktop to load the change.")
+    return 1 if refused else 0

@@ -68,6 +68,7 @@ from plugboard.core.claude.app import ClaudeApp, ClaudeStatus
 from plugboard.core.claude.first_run import claude_setup
 from plugboard.core.clients.catalog import check_for, load_catalog
 from plugboard.core.clients.catalog import describe as describe_connector
+from plugboard.core.clients.remote_entries import ConnectOutcome, connect
 from plugboard.core.config import undo
 from plugboard.core.config.adding import TRIMMED_NOTE, trim_secret
 from plugboard.core.config.apply import WIPE_GUARD_S, ApplyOutcome, PendingChanges, apply_changes
@@ -80,7 +81,7 @@ from plugboard.core.entries import BareEntry, LauncherEntry
 from plugboard.core.errors import ConfigError, PlugboardError
 from plugboard.core.probe.doctor import CheckCall, examine_connector
 from plugboard.core.probe.health import HealthMonitor, HealthState, secret_keys, signs_in
-from plugboard.core.probe.verdict import Action, Step, Verdict, secret_words, verdict
+from plugboard.core.probe.verdict import Action, Step, Verdict, not_startable, secret_words, verdict
 from plugboard.core.tunnel.state import TunnelState
 from plugboard.gui.action_bar import ActionBar
 from plugboard.gui.backups_dialog import BackupsDialog, Restored
@@ -939,6 +940,8 @@ class ConnectorsPage(QWidget):
 
         def work() -> Verdict:
             connector = connectors.get(name)
+            if connector.problem is not None:  # names no program: there is nothing to start and test
+                return Verdict(name, not_startable(connector.problem, connector.address))
             known = check_for(connector, catalog)
             check = CheckCall(known.tool, dict(known.arguments)) if known is not None else None
             report = examine_connector(connector, logs_dir=logs_dir, check=check, cancel=cancel)
@@ -984,6 +987,8 @@ class ConnectorsPage(QWidget):
             self.remote_page_requested.emit()
         elif step.action is Action.SIGN_IN:
             self.sign_in(name)
+        elif step.action is Action.CONNECT_REMOTE:
+            self.connect_through_plugboard(name)
 
     def sign_in(self, name: str) -> None:
         """Sign `name` in to its server in the system browser (as `plugboard login NAME`) on a worker, then let the
@@ -1093,6 +1098,33 @@ class ConnectorsPage(QWidget):
         dialog.finished.connect(answered)
         dialog.open()
         return dialog
+
+    def connect_through_plugboard(self, name: str) -> None:
+        """One click on a `{"url": …}` entry Claude cannot start: it becomes a `plugboard proxy` connector (its token
+        to the keychain, a backup kept: `clients.remote_entries.connect`) on a worker, then it is tested."""
+        number = self.model.find(name)
+        if number < 0 or self.model.row(number).connector.address is None or self.writing:
+            return
+        connectors = self.connectors
+        self.show_note(f"Connecting “{name}” through Plugboard…")
+
+        def done(outcome: ConnectOutcome) -> None:
+            # No undo step: undoing would write the token back into the file (as after moving secrets).
+            self.history.forget(name)
+            self._changed(None)
+            parts = [f"“{name}” now connects through Plugboard"]
+            if outcome.moved:
+                parts.append("its token is in the keychain")
+            text = ", ".join(parts) + "."
+            if outcome.missing:
+                text += " Set " + ", ".join(secret_words(k) for k in outcome.missing) + " before it can connect."
+            self.reload(text + " Testing it…" + self._restart_hint())
+            self.test_connector(name)
+
+        def failed(message: str) -> None:
+            self.reload(f"Could not connect “{name}” through Plugboard: {message}")
+
+        self._write("connect-remote", lambda: connect(connectors, name), done, failed)
 
     # -- repairs, secrets, import, backups ---------------------------------------------------------------------
 

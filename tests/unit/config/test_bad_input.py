@@ -36,7 +36,7 @@ BAD = {
     "truncated": ('{\n  "mcpServers": {\n    "a": {"comm', "the file ends too early", None),
     "not an object": ('["a", "b"]', "line 1 column 1: is not a JSON object", None),
     "mcpServers not an object": ('{"mcpServers": ["a"]}', '"mcpServers" must be an object', None),
-    "entry without command": ('{"mcpServers": {"a": {"args": []}}}', 'connector "a" has no "command"', None),
+    "entry not an object": ('{"mcpServers": {"a": ["npx"]}}', 'connector "a" must be an object, not a list', None),
     "non-string env": (
         '{"mcpServers": {"a": {"command": "x", "env": {"PORT": 5000}}}}',
         'connector "a" has env value "PORT" that is a number, not text',
@@ -196,11 +196,11 @@ def test_names_with_terminal_escapes_or_newlines_never_reach_the_terminal_raw(cl
     assert "\x1b" not in out and "\x07" not in out and "\r" not in out
     assert out.count("\n") == 3  # the header and one line per connector
     assert "\\x1b]0;pwned\\x07\\x1b[2J" in out and "two\\nlines" in out
-    claude_config.write_text(json.dumps({"mcpServers": {"\x1b[31mred\nline": {"args": []}}}))
+    claude_config.write_text(json.dumps({"mcpServers": {"\x1b[31mred\nline": {"command": 5}}}))
     assert main(["list"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "\x1b" not in err
-    assert 'connector "\\x1b[31mred\\nline" has no "command"' in err
+    assert 'connector "\\x1b[31mred\\nline" has a "command" that is not a non-empty text' in err
 
 
 def test_a_link_to_a_device_is_refused_at_once_without_reading_it(claude_config, capsys):

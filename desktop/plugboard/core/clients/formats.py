@@ -241,6 +241,12 @@ _OAUTH_KEYS = ("oauth", "auth")
 _REMOTE_TYPES = {"http", "sse", "streamable-http", "streamablehttp", "streamable_http"}
 
 
+def read_entry(name: str, raw: Any) -> ForeignServer:
+    """One server entry as another client writes it (`{"url": …, "headers": …}`, `{"command": …}`), read by the
+    same rules as an import (`clients.remote_entries` reads a remote entry found in Claude's own file with it)."""
+    return _server(name, raw, "")
+
+
 def _server(name: str, raw: Any, scope: str) -> ForeignServer:
     if not isinstance(raw, dict):
         return ForeignServer(name, scope, problem="its entry is not an object")

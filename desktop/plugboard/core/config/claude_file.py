@@ -5,6 +5,15 @@ object; each entry is an object with a non-empty string `command`, optional `arg
 (string → string). Any failure is a `ConfigError` naming the file and, for syntax, line and column; when a safe
 repair exists it is *offered* (`plugboard repair`), never performed silently. A file we cannot read is never written.
 
+One exception keeps a file readable: an entry that is an object without a `command` — most often a remote server
+written the way other clients write one (`{"url": …}`, `{"type": "http", "url": …}`, Windsurf's `{"serverUrl": …}`).
+Claude Desktop cannot start such an entry (FACTS.md §A: remote `url` entries do not work), but it is one connector's
+problem, not the file's: refusing the whole file hid every other connector and left nothing to fix it with.
+`validate` lets it through, `not_startable` says in words what is wrong with it, and every write keeps its bytes as
+they are (edits splice text; they never re-serialise an entry they do not change). Plugboard itself never writes
+one: `entry_problem` still refuses it for an add or a replace. `clients.remote_entries` turns one into a
+`plugboard proxy` entry.
+
 Only a plain file is read, and at most `MAX_CONFIG_BYTES` of it: a named pipe in its place would block every
 command forever, a link to a device (/dev/zero) would fill the memory. Both are refused in one line.
 
@@ -151,6 +160,8 @@ def validate(path: Path, doc: ConfigDocument) -> None:
         )
     assert doc.servers is not None
     for entry in doc.servers.members:
+        if not_startable(entry.value) is not None:
+            continue  # one connector's problem, shown on its row: not a reason to refuse the file
         problem, repair = entry_problem(entry.name, entry.value)
         if problem:
             line, column = line_col(doc.text, entry.key_start)
@@ -181,6 +192,32 @@ def entry_problem(name: str, entry: Any) -> tuple[str | None, str | None]:
                 REPAIRS["env-not-strings"] if isinstance(value, int | float | bool) else None,
             )
     return None, None
+
+
+# Where other clients write a remote server's address (`url`: Cursor, VS Code, Claude Code, Cline; `serverUrl`:
+# Windsurf). Claude Desktop starts neither (FACTS.md §A).
+ADDRESS_KEYS = ("url", "serverUrl")
+NO_PROGRAM_AT_ADDRESS = "Claude Desktop can't start this one: it names a web address but no program"
+NO_PROGRAM = "Claude Desktop can't start this one: it names no program to start"
+
+
+def web_address(entry: Any) -> str | None:
+    """The web address an entry without a `command` names (`url` or `serverUrl`), or None."""
+    if not isinstance(entry, dict) or "command" in entry:
+        return None
+    for key in ADDRESS_KEYS:
+        value = entry.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
+
+
+def not_startable(entry: Any) -> str | None:
+    """Why Claude Desktop cannot start this entry, for an object without a `command` (see the module docstring);
+    None for any other entry (a startable one, or one whose problem makes the whole file unreadable)."""
+    if not isinstance(entry, dict) or "command" in entry:
+        return None
+    return NO_PROGRAM_AT_ADDRESS if web_address(entry) is not None else NO_PROGRAM
 
 
 def _kind(value: Any) -> str:

@@ -77,9 +77,20 @@ class Connector:
         return self.parsed.via
 
     @property
+    def problem(self) -> str | None:
+        """Why Claude Desktop cannot start this entry at all (no program: `claude_file.not_startable`), or None."""
+        return claude_config.not_startable(self.entry)
+
+    @property
+    def address(self) -> str | None:
+        """The web address of an entry that names one instead of a program (`{"url": …}`), or None."""
+        return claude_config.web_address(self.entry)
+
+    @property
     def kind(self) -> str:
-        """ "remote" for a stdio→HTTP bridge (ours, mcp-remote, mcp-proxy), else "local"."""
-        if self.via_plugboard == "proxy":
+        """ "remote" for a stdio→HTTP bridge (ours, mcp-remote, mcp-proxy) or an entry naming only a web address,
+        else "local"."""
+        if self.via_plugboard == "proxy" or self.address is not None:
             return "remote"
         words = " ".join([self.command, *self.args]).lower()
         if "mcp-remote" in words or "http://" in words or "https://" in words:

@@ -350,6 +350,11 @@ def assess(
         return Health(name, HealthState.CHECKING, "Testing…")
     if not connector.enabled:
         return Health(name, HealthState.OFF, "Switched off")
+    problem = connector.problem
+    if problem is not None:
+        # Nothing Claude or a Test sees can change this: the entry itself names no program to start.
+        cannot = vd.not_startable(problem, connector.address)
+        return Health(name, HealthState.FAILING, cannot.headline, cannot)
     seen = [s for s in sightings if s.time >= changed_at]
     if sign_in is not None and sign_in.usable:
         # Signed in (or renewed) since: what said "sign in" before that is answered.

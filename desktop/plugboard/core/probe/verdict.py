@@ -44,6 +44,7 @@ class Action(StrEnum):
     TEST = "test"
     OPEN_REMOTE = "open-remote"  # the Remote page: the tunnel and the server's address
     SIGN_IN = "sign-in"  # sign the connector in to its server in the browser (`plugboard login NAME`)
+    CONNECT_REMOTE = "connect-remote"  # turn a `{"url": …}` entry into a `plugboard proxy` connector
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,7 @@ class Code(StrEnum):
     STOPPED = "stopped"
     CLAUDE_PROBLEM = "claude-problem"
     SIGN_IN = "sign-in"  # the remote server wants the person to sign in (again): no usable sign-in is kept
+    NOT_STARTABLE = "not-startable"  # the entry names no program (a `{"url": …}` entry): Claude cannot start it
 
 
 @dataclass(frozen=True)
@@ -190,6 +192,28 @@ def not_installed(program: str) -> Finding:
         f"Can't start: {runtime.label} is not installed",
         f"This connector needs {runtime.label}. Install it, then test again.",
         (Step(Action.INSTALL, f"Get {runtime.label}", runtime.url), Step(Action.TEST, "Test again")),
+    )
+
+
+CONNECT_REMOTE_LABEL = "Connect it through Plugboard"
+
+
+def not_startable(problem: str, address: str | None) -> Finding:
+    """An entry Claude Desktop cannot start at all (`claude_file.not_startable` says why). One naming a web address
+    is fixed in one click: Plugboard's bridge connects Claude to it (`clients.remote_entries`)."""
+    if address is not None:
+        return Finding(
+            Code.NOT_STARTABLE,
+            problem,
+            "Claude Desktop only starts programs on this computer. Plugboard can connect Claude to this web "
+            "address for you: any password or token in it moves to the keychain, and a copy of the file is kept.",
+            (Step(Action.CONNECT_REMOTE, CONNECT_REMOTE_LABEL),),
+        )
+    return Finding(
+        Code.NOT_STARTABLE,
+        problem,
+        "Edit it to name the program to start, or remove it. The other connectors are not affected.",
+        (Step(Action.EDIT, "Edit…"),),
     )
 
 
