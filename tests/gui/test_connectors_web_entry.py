@@ -65,6 +65,10 @@ def test_a_url_entry_no_longer_hides_the_others_and_one_click_connects_it_and_it
     qtbot.waitUntil(lambda: page.card.name == NAME, timeout=5000)
     assert page.card.headline.text() == f"{NAME}: {NO_PROGRAM_AT_ADDRESS}"
     assert states.technical_words(page) == []
+    page.test_connector(NAME)  # a Test says the same, with the same button
+    qtbot.waitUntil(lambda: page.testing is None and not page.tests, timeout=CONNECT_MS)
+    assert page.card.headline.text() == f"{NAME}: {NO_PROGRAM_AT_ADDRESS}"
+    assert row().status == NO_PROGRAM_AT_ADDRESS
     button = page.card.button(Action.CONNECT_REMOTE)
     assert button is not None and button.text() == CONNECT_REMOTE_LABEL
 

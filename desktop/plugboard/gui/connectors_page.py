@@ -81,7 +81,7 @@ from plugboard.core.entries import BareEntry, LauncherEntry
 from plugboard.core.errors import ConfigError, PlugboardError
 from plugboard.core.probe.doctor import CheckCall, examine_connector
 from plugboard.core.probe.health import HealthMonitor, HealthState, secret_keys, signs_in
-from plugboard.core.probe.verdict import Action, Step, Verdict, not_startable, secret_words, verdict
+from plugboard.core.probe.verdict import Action, Step, Verdict, secret_words, verdict
 from plugboard.core.tunnel.state import TunnelState
 from plugboard.gui.action_bar import ActionBar
 from plugboard.gui.backups_dialog import BackupsDialog, Restored
@@ -940,8 +940,6 @@ class ConnectorsPage(QWidget):
 
         def work() -> Verdict:
             connector = connectors.get(name)
-            if connector.problem is not None:  # names no program: there is nothing to start and test
-                return Verdict(name, not_startable(connector.problem, connector.address))
             known = check_for(connector, catalog)
             check = CheckCall(known.tool, dict(known.arguments)) if known is not None else None
             report = examine_connector(connector, logs_dir=logs_dir, check=check, cancel=cancel)

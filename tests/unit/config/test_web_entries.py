@@ -177,6 +177,18 @@ def test_its_row_says_the_problem_and_offers_the_one_click_fix(connectors):
     assert assess(by_name["files"], []).state is HealthState.UNKNOWN
 
 
+def test_a_test_or_the_doctor_says_the_same_and_offers_the_same_fix(connectors):
+    from plugboard.core.probe.doctor import examine_connector
+    from plugboard.core.probe.verdict import verdict
+
+    connector = connectors.get("remote-notes")
+    report = examine_connector(connector)
+    assert not report.ok and report.problems[0].fix.startswith("Run `plugboard repair`")
+    result = verdict(report)
+    assert result.finding.code is Code.NOT_STARTABLE and result.headline == engine.NO_PROGRAM_AT_ADDRESS
+    assert [s.action for s in result.finding.steps] == [Action.CONNECT_REMOTE]
+
+
 def test_plugboard_list_shows_every_connector_and_says_what_is_wrong(connectors, capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out

@@ -40,6 +40,7 @@ class DiagnosisCode(StrEnum):
     supervisor's `ReasonKind` itself (command-not-found, missing-secret, relative-path, ...), not a copy of it."""
 
     CRASH_AT_START = "crash-at-start"
+    NOT_STARTABLE = "not-startable"  # the entry names no program (a `{"url": …}` entry)
     STDOUT_POLLUTION = "stdout-pollution"
     WINDOWS_NPX = "windows-npx"
     REMOTE_UNREACHABLE = "remote-unreachable"
@@ -111,6 +112,19 @@ def stale_plugboard(explanation: str, missing: bool) -> Diagnosis:
         f"{explanation[0].upper()}{explanation[1:]}. {why}",
         "Run `plugboard relink` (or press Relink in the app), then restart Claude Desktop.",
     )
+
+
+def not_startable(problem: str, address: str | None) -> Diagnosis:
+    """The entry names no program at all (`config.claude_file.not_startable`): nothing can start it."""
+    if address is not None:
+        fix = (
+            "Run `plugboard repair` (or press “Connect it through Plugboard” in the app): it becomes a "
+            "`plugboard proxy` connector, its token in the keyring. Then restart Claude Desktop."
+        )
+    else:
+        fix = "Edit it to name the program to start, or remove it (`plugboard remove NAME`)."
+    # The address rides in the evidence: the Test's card offers to connect it (`verdict.from_diagnosis`).
+    return Diagnosis(DiagnosisCode.NOT_STARTABLE, f"{problem}.", fix, [address] if address else [])
 
 
 def check_entry(command: str, args: Sequence[str], *, system: str, via_plugboard: str | None = None) -> list[Diagnosis]:

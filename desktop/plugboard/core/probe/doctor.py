@@ -206,6 +206,9 @@ def examine_connector(
         check=check,
         cancel=cancel,
     )
+    if connector.problem is not None:
+        report.problems.insert(0, dx.not_startable(connector.problem, connector.address))
+        report.ok = False
     if connector.via_plugboard:
         link = Link(connector.name, connector.enabled, connector.command, install.link_state(connector.command))
         if link.stale:

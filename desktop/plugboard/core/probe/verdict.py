@@ -430,6 +430,8 @@ def from_diagnosis(problem: dx.Diagnosis, report: DoctorReport, secrets: Sequenc
     if code is ReasonKind.MISSING_SECRET:
         keys = [line.split("/")[-1].split(":")[0] for line in problem.evidence] or list(secrets)
         return needs_secret(keys)
+    if code is DiagnosisCode.NOT_STARTABLE:
+        return not_startable(problem.summary.removesuffix("."), problem.evidence[0] if problem.evidence else None)
     if code is DiagnosisCode.CREDENTIALS_REFUSED:
         said = report.check.text if report.check else ""
         return secret_refused(secrets, said)
@@ -501,6 +503,7 @@ def from_diagnosis(problem: dx.Diagnosis, report: DoctorReport, secrets: Sequenc
 
 # The order in which a report's problems are told: the one to fix first comes first.
 _PRIORITY = (
+    DiagnosisCode.NOT_STARTABLE,  # nothing else matters while the entry names no program
     ReasonKind.MISSING_SECRET,
     ReasonKind.KEYRING_UNAVAILABLE,
     ReasonKind.COMMAND_NOT_FOUND,
