@@ -211,8 +211,8 @@ def test_removing_a_tunnel_while_another_process_holds_the_edit_lock_never_stall
 
 def _relink_config(command: str, *, broken: bool) -> str:
     github = {"command": command, "args": ["run", "github", "--", "npx", "-y", "server-github"]}
-    servers: dict[str, Any] = {"github": github, "remote-notes": {"args": ["x"]} if broken else {"command": "npx"}}
-    return json.dumps({"mcpServers": servers}, indent=2)
+    text = json.dumps({"mcpServers": {"github": github, "remote-notes": {"command": "npx"}}}, indent=2)
+    return text.replace('"npx"\n    }', '"npx"\n    },', 1) if broken else text  # a trailing comma
 
 
 def test_the_relink_banner_never_shows_a_parse_error_and_looks_again_once_the_file_is_fixed(
