@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -70,6 +71,7 @@ from plugboard.core.bridge.jsonrpc import (
 from plugboard.core.bridge.outbox import Outbox
 from plugboard.core.bridge.url import url_secrets
 from plugboard.core.errors import PlugboardError
+from plugboard.core.listeners import Listeners
 from plugboard.core.logs.redact import Redactor
 
 if TYPE_CHECKING:
@@ -83,6 +85,8 @@ if TYPE_CHECKING:
     from plugboard.core.bridge.transport import Cancel
 
 __all__ = ["ERROR_DETAIL_CHARS", "Proxy", "ProxyState", "error_detail", "request_key"]
+
+_log = logging.getLogger(__name__)
 
 
 class ProxyState(StrEnum):
@@ -188,7 +192,7 @@ class Proxy:
         self._lock = threading.Lock()
         self._out_lock = threading.Lock()
         self._state = ProxyState.INITIALIZING
-        self._listeners: list[Callable[[ProxyState], None]] = []
+        self._listeners: Listeners[[ProxyState]] = Listeners(f"proxy {name}", _log)
         self._stop = threading.Event()
         self._closed = False
         self._workers: set[threading.Thread] = set()
@@ -217,24 +221,14 @@ class Proxy:
 
     def subscribe(self, callback: Callable[[ProxyState], None]) -> Callable[[], None]:
         """Call `callback(state)` on every state change (from a proxy thread); returns the unsubscribe function."""
-        with self._lock:
-            self._listeners.append(callback)
-
-        def unsubscribe() -> None:
-            with self._lock, contextlib.suppress(ValueError):
-                self._listeners.remove(callback)
-
-        return unsubscribe
+        return self._listeners.subscribe(callback)
 
     def _set_state(self, state: ProxyState) -> None:
         with self._lock:
             if self._state in (state, ProxyState.CLOSED):
                 return
             self._state = state
-            listeners = list(self._listeners)
-        for listener in listeners:
-            with contextlib.suppress(Exception):
-                listener(state)
+        self._listeners.emit(state)
 
     def log(self, text: str) -> None:
         if self._log is not None:

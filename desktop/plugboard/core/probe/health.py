@@ -59,6 +59,7 @@ from plugboard.core.config.connectors import Connector
 from plugboard.core.entries import LauncherEntry, ProxyEntry
 from plugboard.core.launch.status import ConnectorStatus, RunState
 from plugboard.core.launch.watch import LaunchChanged, LaunchWatcher
+from plugboard.core.listeners import Listeners
 from plugboard.core.logs.claude_desktop import MCP_LOG, ClaudeLogEntry, parse_lines, read_tail, server_log_path
 from plugboard.core.logs.model import ERROR, stamped_lines
 from plugboard.core.paths import PlugboardDirs, ensure_dir, plugboard_dirs
@@ -414,7 +415,7 @@ class HealthMonitor:
         self._lock = threading.RLock()
         self._known: dict[str, _Known] = {}
         self._tunnels: dict[str, TunnelState] = {}
-        self._listeners: tuple[Listener, ...] = ()
+        self._listeners: Listeners[[HealthChanged]] = Listeners("connector health", _log)
         self._sizes: dict[Path, tuple[int, int]] = {}
         self._looked: set[str] = set()
         """Connectors whose logs were read at least once (after that, only when a file grew)."""
@@ -430,22 +431,11 @@ class HealthMonitor:
     # -- subscribing ---------------------------------------------------------------------------------------------
 
     def subscribe(self, callback: Listener) -> Callable[[], None]:
-        with self._lock:
-            self._listeners = (*self._listeners, callback)
-
-        def unsubscribe() -> None:
-            with self._lock:
-                self._listeners = tuple(c for c in self._listeners if c is not callback)
-
-        return unsubscribe
+        return self._listeners.subscribe(callback)
 
     def _emit(self, events: list[HealthChanged]) -> None:
         for event in events:
-            for callback in self._listeners:
-                try:
-                    callback(event)
-                except Exception:  # a broken subscriber must not stop the others or the thread
-                    _log.exception("health subscriber failed")
+            self._listeners.emit(event)
 
     # -- what to follow ------------------------------------------------------------------------------------------
 

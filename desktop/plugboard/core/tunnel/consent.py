@@ -28,6 +28,7 @@ from pathlib import Path
 
 import paramiko
 
+from plugboard.core.listeners import Listeners
 from plugboard.core.paths import plugboard_dirs
 from plugboard.core.tunnel.hostkeys import ChangedHostKeyError, KnownHosts, UnknownHostKeyError
 
@@ -110,29 +111,15 @@ class HostKeyConsent:
         self.wait_s = wait_s
         self._lock = threading.Lock()
         self._open: list[Question] = []
-        self._listeners: list[Callable[[ConsentEvent], None]] = []
+        self._listeners: Listeners[[ConsentEvent]] = Listeners("host-key consent", log)
         self._closed = False
 
     def subscribe(self, callback: Callable[[ConsentEvent], None]) -> Callable[[], None]:
         """Call `callback(event)` for every event, from the thread that caused it; returns the unsubscribe function."""
-        with self._lock:
-            self._listeners.append(callback)
-
-        def unsubscribe() -> None:
-            with self._lock:
-                if callback in self._listeners:
-                    self._listeners.remove(callback)
-
-        return unsubscribe
+        return self._listeners.subscribe(callback)
 
     def _emit(self, event: ConsentEvent) -> None:
-        with self._lock:
-            listeners = list(self._listeners)
-        for callback in listeners:
-            try:
-                callback(event)
-            except Exception:
-                log.exception("a host-key consent listener failed")
+        self._listeners.emit(event)
 
     # -- called on tunnel threads ---------------------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from plugboard.core.listeners import Listeners
 from plugboard.core.tunnel.consent import HostKeyConsent
 from plugboard.core.tunnel.hostkeys import KnownHosts
 from plugboard.core.tunnel.profile import TunnelProfile
@@ -53,8 +54,7 @@ class TunnelSet:
         self._unsubscribe: dict[Tunnel, Callable[[], None]] = {}
         self._closers: dict[str, list[threading.Thread]] = {}
         self._pending: dict[str, TunnelProfile] = {}
-        # Replaced, never changed in place, so events are delivered without taking the lock.
-        self._listeners: tuple[Listener, ...] = ()
+        self._listeners: Listeners[[str, Tunnel, TunnelState]] = Listeners("the live tunnels", log)
         self._closed = False
 
     # -- reading ---------------------------------------------------------------------------------------------------
@@ -74,21 +74,7 @@ class TunnelSet:
             return name in self._pending or (tunnel is not None and not tunnel.state.final)
 
     def subscribe(self, callback: Listener) -> Callable[[], None]:
-        with self._lock:
-            self._listeners = (*self._listeners, callback)
-
-        def unsubscribe() -> None:
-            with self._lock:
-                self._listeners = tuple(c for c in self._listeners if c is not callback)
-
-        return unsubscribe
-
-    def _emit(self, name: str, tunnel: Tunnel, state: TunnelState) -> None:
-        for callback in self._listeners:
-            try:
-                callback(name, tunnel, state)
-            except Exception:
-                log.exception("tunnel %s: a listener of the live set failed", name)
+        return self._listeners.subscribe(callback)
 
     # -- changes ---------------------------------------------------------------------------------------------------
 
@@ -116,7 +102,7 @@ class TunnelSet:
             )
             self._live[name] = tunnel
             # Subscribed before start: start() itself reports "connecting" (or "failed" for a taken port).
-            self._unsubscribe[tunnel] = tunnel.subscribe(lambda state: self._emit(name, tunnel, state))
+            self._unsubscribe[tunnel] = tunnel.subscribe(lambda state: self._listeners.emit(name, tunnel, state))
             tunnel.start()
 
     def stop(self, name: str) -> bool:

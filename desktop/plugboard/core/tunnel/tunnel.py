@@ -40,6 +40,7 @@ from collections.abc import Callable
 import paramiko
 
 from plugboard.core.backoff import Backoff, Retries
+from plugboard.core.listeners import Listeners
 from plugboard.core.paths import plugboard_dirs
 from plugboard.core.tunnel.forward import Forwarder, PortInUseError, bind_listener
 from plugboard.core.tunnel.hostkeys import KnownHosts, UnknownHostKeyError
@@ -104,7 +105,7 @@ class Tunnel:
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._emit_lock = threading.RLock()
-        self._listeners: list[Listener] = []
+        self._listeners: Listeners[[TunnelState]] = Listeners(f"tunnel {profile.name}", log)
         self._state = TunnelState(StateKind.IDLE)
         self._stop = threading.Event()
         self._remote_refused = threading.Event()
@@ -128,21 +129,9 @@ class Tunnel:
             return self._state
 
     def subscribe(self, callback: Listener) -> Callable[[], None]:
-        """Call `callback(state)` on every change, from the thread that made it (usually the tunnel's own).
-
-        Returns the unsubscribe function; once it returns, `callback` is not running and will not be called again,
-        so a Qt adapter may be deleted right after. Callbacks must not block on a thread that may be unsubscribing
-        (Qt adapters re-emit as queued signals, which never blocks).
-        """
-        with self._lock:
-            self._listeners.append(callback)
-
-        def unsubscribe() -> None:
-            with self._emit_lock, self._lock:
-                if callback in self._listeners:
-                    self._listeners.remove(callback)
-
-        return unsubscribe
+        """Call `callback(state)` on every change, from the thread that made it (usually the tunnel's own); returns
+        the unsubscribe function (`core.listeners`: once it returns, `callback` is never called again)."""
+        return self._listeners.subscribe(callback)
 
     def _set(self, state: TunnelState) -> None:
         # One emitter at a time, in the order states were set: listeners never see states out of order.
@@ -151,14 +140,9 @@ class Tunnel:
                 if self._state.kind is StateKind.STOPPED:
                     return  # nothing follows "stopped"
                 self._state = state
-                listeners = list(self._listeners)
                 self._changed.notify_all()
             log.info("tunnel %s: %s", self.profile.name, state.describe())
-            for callback in listeners:
-                try:
-                    callback(state)
-                except Exception:
-                    log.exception("tunnel %s: a state listener failed", self.profile.name)
+            self._listeners.emit(state)
 
     def wait_for(self, predicate: Callable[[TunnelState], bool], timeout: float) -> TunnelState:
         """Block until `predicate(state)` holds or `timeout` passes; returns the state at that moment."""
