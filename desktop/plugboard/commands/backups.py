@@ -47,10 +47,11 @@ def cmd_backups(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
+    from plugboard.core.config import secure
     from plugboard.core.config.connectors import Connectors
 
     connectors = Connectors.open(args.config)
-    backup = connectors.restore(args.backup)
+    backup = secure.restore(connectors, args.backup)
     print(
         f"Restored {backup.name} into {connectors.path}. What was there before is now the newest backup. "
         "Restart Claude Desktop to apply."

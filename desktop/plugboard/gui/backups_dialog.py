@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
+from plugboard.core.config import secure
 from plugboard.core.config.backups import KEEP, describe
 from plugboard.core.config.claude_file import read_raw
 from plugboard.core.config.connectors import Connectors
@@ -82,7 +83,7 @@ class BackupsDialog(QDialog):
 
         def work() -> Restored:
             before = read_raw(connectors.path)
-            connectors.restore(name)
+            secure.restore(connectors, name)
             after = read_raw(connectors.path) or b""
             return Restored(name, label, before, after)
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from plugboard.core.config import secure
 from plugboard.core.config.backups import SCRUBBED
 from plugboard.core.config.connectors import Connectors
 from plugboard.core.config.secure import find_plaintext, restorable, secure_all
@@ -71,7 +72,7 @@ def test_restoring_any_backup_afterwards_never_brings_the_plaintext_back(
 ) -> None:
     secure_all(connectors, ["github", "search"])
     for backup in connectors.backups():
-        connectors.restore(backup.name)
+        secure.restore(connectors, backup.name)
         text = claude_config.read_text()
         assert TOKEN not in text and KEY not in text and SCRUBBED not in text, backup.name
         github = json.loads(text)["mcpServers"].get("github")

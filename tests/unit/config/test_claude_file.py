@@ -9,7 +9,7 @@ import pytest
 
 from plugboard.cli import main
 from plugboard.core.claude.discovery import discover
-from plugboard.core.config import claude_file
+from plugboard.core.config import claude_file, secure
 from plugboard.core.config.backups import KEEP
 from plugboard.core.config.connectors import Connectors
 from plugboard.core.errors import ConfigError
@@ -95,7 +95,7 @@ def test_a_failed_write_leaves_no_backup_and_keeps_the_good_ones(claude_config, 
         with pytest.raises(ConfigError, match="cannot be written: No space left on device"):
             connectors.add(f"fail{i}", {"command": "x"})
     with pytest.raises(ConfigError, match="No space left"):
-        connectors.restore("1")
+        secure.restore(connectors, "1")
     assert [b.name for b in connectors.backups()] == kept
 
 

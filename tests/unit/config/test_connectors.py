@@ -10,6 +10,7 @@ from plugboard.cli import main
 from plugboard.core.claude.discovery import discover
 from plugboard.core.config import claude_file as claude_config
 from plugboard.core.config import claude_file as engine
+from plugboard.core.config import secure
 from plugboard.core.config.connectors import Connectors
 from plugboard.core.errors import ClashError, ConflictError
 from plugboard.core.paths import plugboard_dirs
@@ -222,7 +223,7 @@ def test_backups_belong_to_their_own_config_file(connectors, tmp_path):
     assert [b.reason for b in connectors.backups()] == ["disable-files"]
     assert [b.reason for b in other.backups()] == ["add-x"]
     with pytest.raises(Exception, match="no backup called"):
-        connectors.restore(other.backups()[0].name)
+        secure.restore(connectors, other.backups()[0].name)
 
 
 def test_a_repair_decided_on_old_content_is_not_written_over_newer_content(claude_config):

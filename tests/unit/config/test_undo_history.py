@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from plugboard.core.config import undo
+from plugboard.core.config import secure, undo
 from plugboard.core.config.backups import Backup, describe, describe_reason
 from plugboard.core.config.connectors import Connectors
 from plugboard.core.errors import ConflictError
@@ -55,14 +55,14 @@ def test_a_restore_is_undone_only_while_the_file_still_holds_what_it_wrote(
     before = claude_config.read_bytes()
     connectors.remove("time")
     after_remove = claude_config.read_bytes()
-    connectors.restore("1")
+    secure.restore(connectors, "1")
     restored = claude_config.read_bytes()
     assert restored == before
     step = undo.after_restore(after_remove, restored, "Before you removed time — today 10:42")
     step.apply(connectors)
     assert claude_config.read_bytes() == after_remove
 
-    connectors.restore("2")
+    secure.restore(connectors, "2")
     later = undo.after_restore(after_remove, claude_config.read_bytes(), "x")
     claude_config.write_text(json.dumps({"mcpServers": {}}))  # someone changed it since
     with pytest.raises(ConflictError):

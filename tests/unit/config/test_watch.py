@@ -11,6 +11,7 @@ import pytest
 from plugboard.cli import main
 from plugboard.core import notices
 from plugboard.core.claude.discovery import discover
+from plugboard.core.config import secure
 from plugboard.core.config.connectors import Connectors
 from plugboard.core.paths import plugboard_dirs
 
@@ -125,7 +126,7 @@ def test_restoring_a_backup_without_a_watched_entry_keeps_it_as_disabled(claude_
     connectors = _connectors(claude_config)
     connectors.disable("a")
     connectors.enable("a")
-    connectors.restore("1")  # the backup taken before the enable: no "a"
+    secure.restore(connectors, "1")  # the backup taken before the enable: no "a"
     assert [(c.name, c.enabled) for c in connectors.all()] == [("a", False), ("b", True), ("c", True)]
     connectors.enable("a")
     assert claude_config.read_text() == CONFIG

@@ -29,11 +29,19 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from plugboard.core.bridge.http_session import RESERVED_HEADERS, RESERVED_PREFIX
 from plugboard.core.errors import PlugboardError
 from plugboard.core.secrets.keyring import read_secrets
 
 SecretLookup = Callable[[str, str], str | None]
+
+SESSION_HEADER = "mcp-session-id"
+VERSION_HEADER = "mcp-protocol-version"
+# Headers we set ourselves; a user header with one of these names would break the protocol, so it is refused.
+RESERVED_HEADERS = frozenset(
+    {"accept", "content-type", SESSION_HEADER, VERSION_HEADER, "last-event-id", "host", "mcp-method", "mcp-name"}
+)
+# `Mcp-Param-*` headers mirror a tool's arguments (2026-07-28); a user header with this prefix is refused too.
+RESERVED_PREFIX = "mcp-param-"
 
 _REFERENCE = re.compile(r"\$\$\{|\$\{secret:([A-Za-z_][A-Za-z0-9_]*)\}")
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # RFC 9110 field-name

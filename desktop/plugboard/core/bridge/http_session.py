@@ -33,6 +33,8 @@ import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from plugboard.core.bridge.headers import SESSION_HEADER, VERSION_HEADER
+
 if TYPE_CHECKING:
     import httpx
 
@@ -49,14 +51,6 @@ DEFAULT_READ_S = 120.0
 DELETE_TIMEOUT_S = 2.0
 
 POST_ACCEPT = "application/json, text/event-stream"
-SESSION_HEADER = "mcp-session-id"
-VERSION_HEADER = "mcp-protocol-version"
-# Headers we set ourselves; a user header with one of these names would break the protocol, so it is refused.
-RESERVED_HEADERS = frozenset(
-    {"accept", "content-type", SESSION_HEADER, VERSION_HEADER, "last-event-id", "host", "mcp-method", "mcp-name"}
-)
-# `Mcp-Param-*` headers mirror a tool's arguments (2026-07-28); a user header with this prefix is refused too.
-RESERVED_PREFIX = "mcp-param-"
 
 
 def new_client(transport: httpx.BaseTransport | None = None, *, read_timeout_s: float) -> httpx.Client:

@@ -469,16 +469,15 @@ class Connectors:
                 self._drop_parked(name)
             self._wrote(written.raw)
 
-    def restore(self, ref: str) -> Backup:
-        """Put a backup back (after backing up what is there now).
+    def restore(self, ref: str, safe: Callable[[bytes], bytes]) -> Backup:
+        """Put a backup back (after backing up what is there now); `safe` turns its bytes into what may be written
+        (`secure.restore` passes `secure.restorable`: a secret moved to the keychain never comes back in plain text).
 
         A watched entry the backup does not hold becomes disabled (kept, listed as off): the user chose that file,
         so it is not put back against their choice, and it is not lost either.
         """
-        from plugboard.core.config.secure import restorable
-
         backup = BackupSet(self.dirs, self.path).find(ref)
-        data = restorable(backup.path.read_bytes())  # a secret moved to the keychain never comes back in plain text
+        data = safe(backup.path.read_bytes())
         restored = claude_config.parse(backup.path, data)  # refuse a backup Claude could not read
         with edit_lock(self.dirs):
             claude_config.write_bytes(self.path, data, self.dirs, reason="before-restore")

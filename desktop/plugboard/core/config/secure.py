@@ -272,3 +272,9 @@ def restorable(data: bytes) -> bytes:
         if plan.entry is not None:
             text = ConfigDocument(text).with_replaced(member.name, plan.entry)
     return text.encode("utf-8") if text != doc.text else data
+
+
+def restore(connectors: Connectors, ref: str) -> Backup:
+    """Put backup `ref` back the safe way: an entry whose secret was moved to the keychain comes back taking it from
+    there (`restorable`), never with the plaintext."""
+    return connectors.restore(ref, restorable)
