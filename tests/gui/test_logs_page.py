@@ -1,5 +1,7 @@
 """The Logs page over real log files written the way the launcher writes them."""
 
+from pathlib import Path
+
 import pytest
 from PySide6.QtGui import QGuiApplication
 
@@ -111,7 +113,7 @@ def test_clicking_export_asks_where_and_writes_the_lines_shown(qtbot, window, tm
     asked = []
 
     def save_dialog(parent, caption, name, filters):
-        asked.append(caption)
+        asked.append((caption, name))
         return str(target), filters
 
     # The one stand-in: the system's file dialog, which a test cannot click through.
@@ -119,7 +121,10 @@ def test_clicking_export_asks_where_and_writes_the_lines_shown(qtbot, window, tm
     window.resize(1600, 700)  # wide: every button in the row, none folded into More
     qtbot.waitUntil(lambda: page.export_button.isVisible(), timeout=5000)
     qtbot.mouseClick(page.export_button, Qt.MouseButton.LeftButton)
-    assert asked == ["Export log"]
+    from plugboard.gui.logs_page import export_folder
+
+    assert asked == [("Export log", str(export_folder() / "plugboard-log.txt"))]
+    assert export_folder().is_dir() and export_folder() != Path.cwd()
     lines = target.read_text().splitlines()
     assert [line.split(" ", 4)[-1] for line in lines] == ["INFO alpha", "ERROR beta"]
     assert f"Exported 2 lines to {target}" == page.status.text()

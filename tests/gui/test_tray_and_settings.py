@@ -32,6 +32,11 @@ def test_settings_page_saves_each_change_and_shows_the_config_in_use(qtbot, open
     page = window.settings_page
     assert page.config_label.text() == str(claude_config)
     assert "set when Plugboard was started" in page.config_source.text()
+    from PySide6.QtWidgets import QSystemTrayIcon
+
+    window.show_page("Settings")
+    # No tray on this desktop: closing the window quits, so the tray choice is not offered.
+    assert page.close_to_tray.isVisible() == QSystemTrayIcon.isSystemTrayAvailable()
     page.close_to_tray.setChecked(False)
     page.retention.setValue(30)
     page.theme.setCurrentIndex(page.theme.findData("dark"))

@@ -31,6 +31,7 @@ from PySide6.QtCore import (
     QModelIndex,
     QPersistentModelIndex,
     QSignalBlocker,
+    QStandardPaths,
     Qt,
     QTimer,
 )
@@ -432,7 +433,8 @@ class LogsPage(QWidget):
 
     def export(self, path: str | None = None) -> None:
         if path is None:
-            path, _filter = QFileDialog.getSaveFileName(self, "Export log", "plugboard-log.txt", "Text files (*.txt)")
+            suggested = str(export_folder() / "plugboard-log.txt")
+            path, _filter = QFileDialog.getSaveFileName(self, "Export log", suggested, "Text files (*.txt)")
         if not path:
             return
         try:
@@ -469,3 +471,9 @@ class LogsPage(QWidget):
             opened.close()
         self.stop_following()
         self.workers.join(remaining(deadline, SHUTDOWN_JOIN_S))
+
+
+def export_folder() -> Path:
+    """Where Export suggests saving: the user's Documents folder, else their home (never the app's working folder)."""
+    documents = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+    return Path(documents) if documents and Path(documents).is_dir() else Path.home()

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSpinBox,
+    QSystemTrayIcon,
     QVBoxLayout,
     QWidget,
 )
@@ -111,6 +112,8 @@ class SettingsPage(QWidget):
         form.addRow("", buttons)
         form.addRow("Theme", self.theme)
         form.addRow("Window", self.close_to_tray)
+        # Without a tray (some Linux desktops) closing the window quits: the choice would promise what cannot be.
+        form.setRowVisible(self.close_to_tray, QSystemTrayIcon.isSystemTrayAvailable())
         form.addRow("Login", self.start_at_login)
         form.addRow("Keep logs for", self.retention)
         layout = QVBoxLayout(self)
