@@ -166,7 +166,11 @@ def test_a_plugboard_proxy_that_cannot_reach_its_remote_is_explained_as_such_not
     assert found.code == dx.DiagnosisCode.REMOTE_UNREACHABLE
     assert found.summary.startswith("Plugboard's bridge could not reach the remote server (the remote MCP server")
     assert "plugboard doctor far" not in found.summary
-    assert "plugboard tunnel status" in found.fix
+    assert not any("plugboard doctor far" in line for line in found.evidence)  # doctor does not tell you to run it
+    assert "tunnel" not in found.fix  # no tunnel in this entry
+    through = sv.ServerSpec("far", "/opt/pb/bin/plugboard", ["proxy", "far", "http://127.0.0.1:9/mcp", "--ssh", "dro"])
+    (found,) = dx.diagnose(reason, None, through)
+    assert "`plugboard tunnel status dro` shows whether the SSH side is up" in found.fix
 
 
 def test_diagnosis_declares_no_code_of_its_own_that_the_supervisor_already_names():

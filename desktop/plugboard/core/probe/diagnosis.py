@@ -27,6 +27,8 @@ from enum import StrEnum
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
+from plugboard.core.entries import ProxyEntry
+from plugboard.core.entries import parse as parse_entry
 from plugboard.core.logs.claude_desktop import ClaudeLogEntry
 from plugboard.core.probe import supervisor as sv
 from plugboard.core.probe.supervisor import ReasonKind
@@ -80,6 +82,9 @@ class Diagnosis:
 
     def to_json(self) -> dict[str, Any]:
         return {"code": self.code, "summary": self.summary, "fix": self.fix, "evidence": list(self.evidence)}
+
+
+_DOCTOR_HINT = re.compile(r" Check with `plugboard doctor [^`]*`\.?")
 
 
 def _is_absolute(path: str) -> bool:
@@ -295,16 +300,20 @@ def diagnose(reason: sv.Reason, run: sv.RunInfo | None, spec: sv.ServerSpec) -> 
         )
     elif kind is ReasonKind.BAD_INITIALIZE and _is_plugboard_proxy(spec):
         # Our own bridge answered: its message already says what is wrong with the remote side, in words.
-        said = re.sub(r"^.*?error -?\d+: (?:[^:]+: )?", "", reason.text)
-        said = said.split(" Check with `plugboard doctor")[0].rstrip(" .")
+        said = without_doctor_hint(re.sub(r"^.*?error -?\d+: (?:[^:]+: )?", "", reason.text)).rstrip(" .")
+        bridge = parse_entry({"command": spec.command, "args": list(spec.args)})
+        tunnel = (
+            f" `plugboard tunnel status {bridge.ssh}` shows whether the SSH side is up."
+            if isinstance(bridge, ProxyEntry) and bridge.ssh
+            else ""
+        )
         found.append(
             Diagnosis(
                 DiagnosisCode.REMOTE_UNREACHABLE,
                 f"Plugboard's bridge could not reach the remote server ({said}).",
-                "Check the address and that the MCP server runs there; through a tunnel, "
-                "`plugboard tunnel status` shows whether the SSH side is up. `plugboard logs "
-                f"{spec.name}` has the bridge's own log.",
-                evidence=[reason.text, *_tail(tail)],
+                f"Check the address and that the MCP server runs there.{tunnel} `plugboard logs {spec.name}` has "
+                "the bridge's own log.",
+                evidence=[without_doctor_hint(line) for line in (reason.text, *_tail(tail))],
             )
         )
     elif kind is ReasonKind.BAD_INITIALIZE:
@@ -364,3 +373,9 @@ def diagnose_claude_error(entry: ClaudeLogEntry, resolved: Mapping[str, str] | N
         "See the line below; `plugboard logs NAME` shows the context.",
         evidence=[f"{stamp} {entry.text}  ({entry.file})"],
     )
+
+
+def without_doctor_hint(text: str) -> str:
+    """`text` without the bridge's "Check with `plugboard doctor NAME`" (said to Claude's user; inside doctor's own
+    report it only repeats itself)."""
+    return _DOCTOR_HINT.sub("", text)

@@ -397,7 +397,7 @@ def render(report: DoctorReport) -> str:
         who = " ".join(x for x in (report.server_name, report.server_version) if x) or "(unnamed)"
         lines.append(f"  server: {who}, protocol {report.protocol_version}")
     else:
-        lines.append(f"  state: {report.state} ({report.reason.text})")
+        lines.append(f"  state: {report.state} ({dx.without_doctor_hint(report.reason.text)})")
     for label, names in (
         ("tools", report.tools),
         ("resources", report.resources),
