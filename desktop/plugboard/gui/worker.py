@@ -13,6 +13,7 @@ is set, every `Workers.join` waits at most until then, whatever bound its owner 
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -21,6 +22,8 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from plugboard.core.errors import PlugboardError
+
+_log = logging.getLogger(__name__)
 
 
 class _Closing:
@@ -73,7 +76,14 @@ class Worker(QObject):
         except PlugboardError as exc:
             self._report(self.failed, str(exc))
         except Exception as exc:  # a bug: still tell the user something readable, never crash the app
-            self._report(self.failed, f"Something went wrong: {type(exc).__name__}: {exc}")
+            # The full story goes to the log (stderr); the window gets the error's kind only, since its text could
+            # hold anything (a value read from the keychain, a path) and means nothing to the user.
+            _log.exception("%s: unexpected error", self.name)
+            self._report(
+                self.failed,
+                "Something went wrong inside Plugboard (not something you did). Try again; if it happens again, "
+                f"please report it (error: {type(exc).__name__}).",
+            )
         else:
             self._report(self.done, result)
 
