@@ -152,11 +152,30 @@ def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespa
     if "--" in argv:
         cut = argv.index("--")
         head, tail = argv[:cut], argv[cut + 1 :]
-        args = parser.parse_args(head)
+        args = _parse_all(parser, head)
         if isinstance(getattr(args, "command_line", None), list):
             args.command_line = tail
             return args
-    return parser.parse_args(argv)
+    return _parse_all(parser, argv)
+
+
+def _parse_all(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
+    """`parse_args`, except that an argument nobody knows is refused by the sub-command it was given to, so the
+    usage printed is that command's (`plugboard list --jsn` shows `list`'s options, not the top-level list)."""
+    args, extras = parser.parse_known_args(argv)
+    if extras:
+        _chosen(parser, args).error(f"unrecognized arguments: {' '.join(extras)}")
+    return args
+
+
+def _chosen(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.ArgumentParser:
+    """The innermost sub-command's parser that `args` went through."""
+    while True:
+        group = next((a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
+        name = getattr(args, group.dest, None) if group is not None and group.dest != argparse.SUPPRESS else None
+        if group is None or name not in group.choices:
+            return parser
+        parser = group.choices[name]
 
 
 if __name__ == "__main__":

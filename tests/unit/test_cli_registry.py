@@ -56,3 +56,18 @@ def test_the_fast_paths_build_only_their_own_group():
         parser = cli.build_parser(verb)
         choices = next(a for a in parser._actions if a.dest == "command").choices
         assert list(choices) == [verb]
+
+
+def test_an_unknown_option_is_refused_by_the_sub_command_it_was_given_to(capsys):
+    import pytest
+
+    from plugboard import cli
+
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["list", "--jsn"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: plugboard list ") and "plugboard list: error: unrecognized arguments: --jsn" in err
+    with pytest.raises(SystemExit):
+        cli.main(["tunnel", "status", "--x"])
+    assert "plugboard tunnel status: error: unrecognized arguments: --x" in capsys.readouterr().err
