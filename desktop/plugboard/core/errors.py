@@ -1,7 +1,9 @@
 """The one exception family Plugboard shows to people.
 
 Every `PlugboardError` carries a single sentence that says what went wrong and, where we know it, what to do. The CLI
-prints it as one line on stderr and exits 1; the GUI shows it in a banner. Anything else that escapes is a bug.
+prints it (`str(exc)`) as one line on stderr and exits 1. The app shows `exc.plain`: the same sentence without what
+only a terminal user can act on (a command to type, a lock file's path, a process id), given where they differ.
+Anything else that escapes is a bug.
 """
 
 from __future__ import annotations
@@ -11,6 +13,11 @@ from pathlib import Path
 
 class PlugboardError(Exception):
     """A failure explained in one line, safe to show to a user."""
+
+    def __init__(self, message: str = "", *, plain: str | None = None) -> None:
+        super().__init__(message)
+        self.plain = plain if plain is not None else message
+        """The sentence for the app (no commands to type); the CLI's `str(exc)` otherwise."""
 
 
 class ConfigError(PlugboardError):
@@ -38,9 +45,11 @@ class ConfigError(PlugboardError):
         if line is not None:
             where += f", line {line} column {column}"
         message = f"{where}: {reason}"
+        plain = message
         if repair:
             message += f" (run `plugboard repair` to {repair}; nothing is changed until you confirm)"
-        super().__init__(message)
+            plain += " (Repair… on the Connectors page fixes it)"
+        super().__init__(message, plain=plain)
 
 
 class ConflictError(PlugboardError):

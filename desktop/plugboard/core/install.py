@@ -109,7 +109,10 @@ def installed_command(system: str | None = None) -> Path:
     found = shutil.which("plugboard")
     if found:
         return _behind_shim(Path(found).absolute()) if Path(found).absolute() == shim else Path(found).absolute()
-    raise PlugboardError("cannot find the installed `plugboard` program to put in Claude's config; reinstall Plugboard")
+    raise PlugboardError(
+        "cannot find the installed `plugboard` program to put in Claude's config; reinstall Plugboard",
+        plain="Plugboard cannot find its own command program; reinstall Plugboard.",
+    )
 
 
 def _behind_shim(program: Path) -> Path:

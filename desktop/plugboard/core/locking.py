@@ -46,7 +46,8 @@ def edit_lock(dirs: PlugboardDirs) -> Iterator[None]:
         lock.acquire(timeout=LOCK_TIMEOUT_S)
     except Timeout as exc:
         raise PlugboardError(
-            f"another Plugboard process has been editing for over {LOCK_TIMEOUT_S:.0f} s (lock {key}); try again"
+            f"another Plugboard process has been editing for over {LOCK_TIMEOUT_S:.0f} s (lock {key}); try again",
+            plain="Another Plugboard window or command is busy changing Claude's settings; try again in a moment.",
         ) from exc
     try:
         _narrow(key)

@@ -424,7 +424,7 @@ class CatalogDialog(QDialog):
         except PlugboardError as exc:
             missing = [s for s in self.item.inputs if s.required and not self.fields[s.id].text()]
             # An empty required field is simply not filled yet; say so gently, and only that.
-            self.message.setText(f"Fill in “{missing[0].label}”." if missing else str(exc)[:1].upper() + str(exc)[1:])
+            self.message.setText(f"Fill in “{missing[0].label}”." if missing else exc.plain[:1].upper() + exc.plain[1:])
             self.add_button.setEnabled(False)
             return
         self.message.setText("Ready to add.")

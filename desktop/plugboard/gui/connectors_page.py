@@ -447,7 +447,7 @@ class ConnectorsPage(QWidget):
             return
         except PlugboardError as exc:
             self._set_rows([])
-            self.show_note(str(exc))
+            self.show_note(exc.plain)
             return
         self.config_problem = None
         self.repair = None

@@ -107,7 +107,7 @@ class ImportDialog(QDialog):
         try:
             self.plan = preview_import(self.client.currentData(), Path(text).expanduser(), self.connectors)
         except PlugboardError as exc:
-            self.message.setText(str(exc))
+            self.message.setText(exc.plain)
             return
         for item in self.plan.items:
             row = QListWidgetItem(f"{item.name}: {item.summary()}")

@@ -95,7 +95,7 @@ def _read(connectors: Connectors) -> tuple[dict[str, TunnelProfile], dict[str, l
     try:
         profiles, problem = load_profiles(), None
     except PlugboardError as exc:
-        profiles, problem = {}, str(exc)
+        profiles, problem = {}, exc.plain
     return profiles, tunnel_users(connectors), problem
 
 

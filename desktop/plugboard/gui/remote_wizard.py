@@ -307,7 +307,7 @@ class RemoteWizard(QWizard):
         try:
             names = {c.name for c in self.connectors.all()}
         except PlugboardError as exc:
-            return str(exc)
+            return exc.plain
         if plan.name in names:
             return f'A connector called "{plan.name}" already exists; pick another name.'
         if plan.tunnel is None and plan.name != self.saved_profile:
@@ -315,7 +315,7 @@ class RemoteWizard(QWizard):
                 if plan.name in load_profiles():
                     return f'A tunnel called "{plan.name}" already exists; pick another name.'
             except PlugboardError as exc:
-                return str(exc)
+                return exc.plain
         return None
 
     def _test_problem(self) -> str | None:
@@ -384,7 +384,7 @@ class RemoteWizard(QWizard):
         try:
             self.connectors.add(name, outcome.entry)
         except PlugboardError as exc:
-            self.test_page.problem.setText(str(exc))
+            self.test_page.problem.setText(exc.plain)
             return
         self.added = name
         super().accept()

@@ -231,7 +231,7 @@ class TunnelDialog(QDialog):
                 forward = f"{self.local_port.value()}:{self.remote_host.text().strip()}:{self.remote_port.value()}"
                 profile = from_ssh_config(name, alias, forward=forward, config_path=self.ssh_config)
         except PlugboardError as exc:
-            self.problem.setText(str(exc))
+            self.problem.setText(exc.plain)
             return
         self.fill(profile, keep_name=True)
         self.problem.setText(f"Filled in from Host {alias} in {self.ssh_config}.")
@@ -311,7 +311,7 @@ class TunnelDialog(QDialog):
             if profile.auth == "password" and not secret and not had_password:
                 raise PlugboardError("Enter the password; it is kept in the keychain.")
         except PlugboardError as exc:
-            self.problem.setText(str(exc))
+            self.problem.setText(exc.plain)
             return
         key = None
         if secret and profile.auth != "agent":

@@ -74,7 +74,7 @@ class Worker(QObject):
         try:
             result = self._work()
         except PlugboardError as exc:
-            self._report(self.failed, str(exc))
+            self._report(self.failed, exc.plain)
         except Exception as exc:  # a bug: still tell the user something readable, never crash the app
             # The full story goes to the log (stderr); the window gets the error's kind only, since its text could
             # hold anything (a value read from the keychain, a path) and means nothing to the user.

@@ -99,7 +99,9 @@ class BackupSet:
         for backup in backups:
             if ref in (backup.name, str(backup.path)):
                 return backup
-        raise NotFoundError(f"no backup called {ref!r}; `plugboard backups` lists them")
+        raise NotFoundError(
+            f"no backup called {ref!r}; `plugboard backups` lists them", plain="That copy is not there any more."
+        )
 
     def rotate(self) -> None:
         """Delete all but the newest `keep`."""

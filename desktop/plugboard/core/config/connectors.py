@@ -221,7 +221,7 @@ class Connectors:
         for connector in self.all():
             if connector.name == name:
                 return connector
-        raise NotFoundError(f'no connector called "{name}" in {self.path}; `plugboard list` shows them')
+        raise _no_connector(name, self.path)
 
     @staticmethod
     def _is_leftover(doc: ConfigDocument, record: dict[str, Any]) -> bool:
@@ -374,7 +374,7 @@ class Connectors:
                 self._drop_watched(name)
                 return
             if not self._drop_parked(name):
-                raise NotFoundError(f'no connector called "{name}" in {self.path}; `plugboard list` shows them')
+                raise _no_connector(name, self.path)
 
     def disable(self, name: str) -> None:
         with edit_lock(self.dirs):
@@ -384,7 +384,7 @@ class Connectors:
             if doc.entry(name) is None:
                 if any(r["name"] == name for r in self._parked_records()):
                     return  # already disabled: idempotent
-                raise NotFoundError(f'no connector called "{name}" in {self.path}; `plugboard list` shows them')
+                raise _no_connector(name, self.path)
             for record in self._parked_records():
                 if record["name"] == name and not self._is_leftover(doc, record):
                     raise ClashError(
@@ -440,7 +440,7 @@ class Connectors:
             if not records:
                 if self.snapshot().doc.entry(name) is not None:
                     return  # already enabled
-                raise NotFoundError(f'no connector called "{name}" in {self.path}; `plugboard list` shows them')
+                raise _no_connector(name, self.path)
             record = records[-1]
 
             def edit(doc: ConfigDocument) -> str:
@@ -550,3 +550,10 @@ def _rewrite_records(data: dict[str, Any], config: str, name: str, member_text: 
     for record in data["parked"]:
         if record.get("config") == config and record.get("name") == name and record.get("state") == state:
             _rewrite_record(record, member_text)
+
+
+def _no_connector(name: str, path: object) -> NotFoundError:
+    return NotFoundError(
+        f'no connector called "{name}" in {path}; `plugboard list` shows them',
+        plain=f"There is no connector called “{name}” any more: Claude's settings file changed meanwhile.",
+    )

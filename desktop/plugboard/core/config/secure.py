@@ -60,9 +60,15 @@ def plan_secure(name: str, entry: dict[str, Any], keys: Iterable[str] = ()) -> S
     connector = Connector(name, True, entry)
     env = connector.env
     if connector.via_plugboard == "proxy":
-        raise PlugboardError(f"{name} runs `plugboard proxy`; its token belongs in --bearer-secret, not env")
+        raise PlugboardError(
+            f"{name} runs `plugboard proxy`; its token belongs in --bearer-secret, not env",
+            plain=f"“{name}” reaches a remote server: its key is kept with that connection, not in these settings.",
+        )
     if connector.via_plugboard is None and is_plugboard_program(connector.command):
-        raise PlugboardError(f"{name}'s `plugboard` entry cannot be read; fix it by hand first")
+        raise PlugboardError(
+            f"{name}'s `plugboard` entry cannot be read; fix it by hand first",
+            plain=f"Plugboard cannot read how “{name}” is set up; edit it by hand first.",
+        )
     existing = connector.secret_keys
     command, *args = connector.server_command
     wanted = keys or sorted(k for k, v in env.items() if looks_secret(k, v))

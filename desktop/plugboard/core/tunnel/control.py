@@ -139,5 +139,8 @@ def remove_profile(name: str) -> None:
     """Delete tunnel profile `name`, refused while an `up` process runs it."""
     record = read_record(name)
     if record is not None:
-        raise PlugboardError(f"tunnel {name!r} is running (pid {record.pid}); `plugboard tunnel down` it first")
+        raise PlugboardError(
+            f"tunnel {name!r} is running (pid {record.pid}); `plugboard tunnel down` it first",
+            plain=f"The tunnel “{name}” is open in another Plugboard; close it there first.",
+        )
     delete_profile(name)
