@@ -215,9 +215,9 @@ class ConnectorsPage(QWidget):
         self._cancel_tests = threading.Event()
         """Set when the page goes: a Test still starting its server stops (and stops the server) at once."""
         self._stop_apply = threading.Event()
+        """Set when the page goes: an apply's wipe guard ends at once."""
         self.applying = False
         """A restart of Claude Desktop (`apply_now`) is under way."""
-        """Set when the page goes: an apply's wipe guard ends at once."""
 
         self.health = HealthMonitor(connectors.discovery.logs_dir)
         self.model = ConnectorsModel()
