@@ -1116,7 +1116,7 @@ class ConnectorsPage(QWidget):
             text = ", ".join(parts) + "."
             if outcome.missing:
                 text += " Set " + ", ".join(secret_words(k) for k in outcome.missing) + " before it can connect."
-            self.reload(text + " Testing it…" + self._restart_hint())
+            self.reload(text + TESTING + self._restart_hint())
             self.test_connector(name)
 
         def failed(message: str) -> None:
