@@ -39,7 +39,7 @@ DONE_MS = 10_000
 
 HOLD_THE_LOCK = (
     "import sys\n"
-    "from plugboard.core.locking import edit_lock\n"
+    "from plugboard.core.files.locking import edit_lock\n"
     "from plugboard.core.paths import plugboard_dirs\n"
     "with edit_lock(plugboard_dirs()):\n"
     "    print('held', flush=True)\n"

@@ -141,7 +141,7 @@ def test_adding_from_the_catalog_never_waits_on_the_gui_thread_for_the_edit_lock
     """The add takes the edit lock (and the keychain) on a worker: held by another process, the window still paints."""
     import time
 
-    from plugboard.core.locking import edit_lock
+    from plugboard.core.files.locking import edit_lock
     from plugboard.core.paths import plugboard_dirs
 
     dialog = window.page.add_from_catalog()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from plugboard.core.store import Store
+from plugboard.core.files.store import Store
 
 
 @dataclass

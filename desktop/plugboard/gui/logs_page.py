@@ -52,9 +52,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from plugboard.core.atomic import write_atomic
 from plugboard.core.config.connectors import Connector, Connectors
 from plugboard.core.errors import PlugboardError
+from plugboard.core.files.atomic import write_atomic
 from plugboard.core.logs.model import LogLine, LogModel, iso_time
 from plugboard.core.logs.sources import LiveSources, open_logs
 from plugboard.gui.toolbar import FoldingBar

@@ -13,7 +13,7 @@ from plugboard.core.config import claude_file, secure
 from plugboard.core.config.backups import KEEP
 from plugboard.core.config.connectors import Connectors
 from plugboard.core.errors import ConfigError
-from plugboard.core.locking import edit_lock
+from plugboard.core.files.locking import edit_lock
 from plugboard.core.paths import plugboard_dirs
 
 CONFIG = (

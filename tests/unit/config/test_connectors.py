@@ -241,7 +241,7 @@ def test_a_folder_fsync_failure_after_the_rename_loses_nothing(connectors, claud
     def cannot(_folder):
         raise OSError(22, "Invalid argument")
 
-    monkeypatch.setattr("plugboard.core.atomic.fsync_dir", cannot)
+    monkeypatch.setattr("plugboard.core.files.atomic.fsync_dir", cannot)
     connectors.disable("github")  # the content is written; the folder just cannot be fsynced here
     assert "github" not in json.loads(claude_config.read_text())["mcpServers"]
     assert [c.name for c in connectors.all() if not c.enabled] == ["github"]

@@ -41,8 +41,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from plugboard.core.atomic import write_atomic
 from plugboard.core.bridge.url import display_url
+from plugboard.core.files.atomic import write_atomic
 from plugboard.core.paths import PlugboardDirs, ensure_dir, plugboard_dirs
 
 HANDSHAKE_VERSIONS = ("2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25")

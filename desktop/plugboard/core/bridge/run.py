@@ -48,7 +48,7 @@ from urllib.parse import urlsplit
 
 from plugboard.core.bridge.url import display_url, url_problem
 from plugboard.core.errors import PlugboardError
-from plugboard.core.fd_io import write_all
+from plugboard.core.files.fd_io import write_all
 from plugboard.core.launch.status import ConnectorStatus, RunState, write_status
 from plugboard.core.logs.connector_log import ConnectorLog
 

@@ -224,7 +224,7 @@ def write_export(
     connectors: Iterable[Any], client_id: str, path: Path | str | None = None, *, replace: bool = False
 ) -> ExportOutcome:
     """Export into the client's file (default: its usual place), merging with what is there."""
-    from plugboard.core.atomic import write_atomic
+    from plugboard.core.files.atomic import write_atomic
 
     fmt = client(client_id)
     target = Path(path).expanduser() if path is not None else default_path(client_id)

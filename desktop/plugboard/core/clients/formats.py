@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from plugboard.core.errors import NotFoundError, PlugboardError
-from plugboard.core.fd_io import NotPlainFile, TooLarge, read_plain_file
+from plugboard.core.files.fd_io import NotPlainFile, TooLarge, read_plain_file
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from plugboard.core.atomic import write_atomic
 from plugboard.core.errors import NotFoundError
+from plugboard.core.files.atomic import write_atomic
 from plugboard.core.paths import PlugboardDirs, ensure_dir
 
 # Enough to go back a couple of weeks of daily toggling, small enough (a few kB each) to never matter on disk.

@@ -43,7 +43,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from plugboard.core.atomic import remove_stale_temps, write_atomic
 from plugboard.core.config.backups import Backup, BackupSet
 from plugboard.core.config.jsondoc import (
     SERVERS_KEY,
@@ -54,9 +53,10 @@ from plugboard.core.config.jsondoc import (
     line_col,
 )
 from plugboard.core.errors import ConfigError, ConflictError, PlugboardError
-from plugboard.core.fd_io import NotPlainFile, TooLarge, read_plain_file
+from plugboard.core.files.atomic import remove_stale_temps, write_atomic
+from plugboard.core.files.fd_io import NotPlainFile, TooLarge, read_plain_file
+from plugboard.core.files.locking import edit_lock
 from plugboard.core.install import refuse_if_translocated
-from plugboard.core.locking import edit_lock
 from plugboard.core.paths import PlugboardDirs
 
 # How often to re-read and re-apply when the file keeps changing under us before giving up.

@@ -39,9 +39,9 @@ from plugboard.core.config.backups import Backup, BackupSet
 from plugboard.core.config.jsondoc import ConfigDocument, member_value
 from plugboard.core.entries import Entry, LauncherEntry
 from plugboard.core.errors import ClashError, NotFoundError, PlugboardError
-from plugboard.core.locking import edit_lock
+from plugboard.core.files.locking import edit_lock
+from plugboard.core.files.store import Store
 from plugboard.core.paths import PlugboardDirs, plugboard_dirs
-from plugboard.core.store import Store
 
 # A parked record's state: parked (disabled), or enabled but still watched against a stale write-back.
 PARKED = "parked"

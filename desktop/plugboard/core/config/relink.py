@@ -23,8 +23,8 @@ from plugboard.core.config import claude_file
 from plugboard.core.config.backups import Backup
 from plugboard.core.config.connectors import Connectors
 from plugboard.core.config.jsondoc import ConfigDocument
+from plugboard.core.files.locking import edit_lock
 from plugboard.core.install import STALE_STATES, LinkState
-from plugboard.core.locking import edit_lock
 
 
 @dataclass(frozen=True)

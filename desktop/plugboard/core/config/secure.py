@@ -201,7 +201,7 @@ def scrub_bytes(data: bytes, values: Iterable[str]) -> bytes:
 
 def scrub_backups(backups: Iterable[Backup], values: Iterable[str]) -> int:
     """Rewrite every backup that holds one of `values` without it (atomically, keeping its mode); how many."""
-    from plugboard.core.atomic import write_atomic
+    from plugboard.core.files.atomic import write_atomic
 
     values = [v for v in values if v]
     count = 0

@@ -18,9 +18,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from plugboard.core.atomic import write_atomic
 from plugboard.core.errors import PlugboardError
-from plugboard.core.locking import edit_lock
+from plugboard.core.files.atomic import write_atomic
+from plugboard.core.files.locking import edit_lock
 from plugboard.core.paths import PlugboardDirs, ensure_dir, plugboard_dirs
 
 STORE_VERSION = 1

@@ -59,7 +59,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from plugboard.core.errors import PlugboardError
-from plugboard.core.fd_io import write_all
+from plugboard.core.files.fd_io import write_all
 from plugboard.core.launch import keeper
 from plugboard.core.launch.process_tree import (
     KILL_WAIT_S,

@@ -29,7 +29,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from plugboard.core.atomic import write_atomic
+from plugboard.core.files.atomic import write_atomic
 from plugboard.core.paths import PlugboardDirs, ensure_dir, plugboard_dirs, safe_file_name
 
 # How many of the server's last stderr lines a record keeps: enough to show why it died, small enough to

@@ -54,9 +54,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from plugboard.core.atomic import write_atomic
 from plugboard.core.config.connectors import Connector
 from plugboard.core.entries import LauncherEntry, ProxyEntry
+from plugboard.core.files.atomic import write_atomic
 from plugboard.core.launch.status import ConnectorStatus, RunState
 from plugboard.core.launch.watch import LaunchChanged, LaunchWatcher
 from plugboard.core.listeners import Listeners

@@ -216,14 +216,14 @@ def delete_secret(connector: str, key: str) -> bool:
 
 def list_secret_names(connector: str) -> list[str]:
     """Names of the connector's secrets, from Plugboard's index (values are never read)."""
-    from plugboard.core.store import Store
+    from plugboard.core.files.store import Store
 
     names = Store().read().get(STORE_SECTION, {}).get(connector, [])
     return sorted(str(n) for n in names) if isinstance(names, list) else []
 
 
 def _index_update(connector: str, *, add: str | None = None, remove: str | None = None) -> None:
-    from plugboard.core.store import Store
+    from plugboard.core.files.store import Store
 
     def change(data: dict[str, Any]) -> None:
         section = data.setdefault(STORE_SECTION, {})

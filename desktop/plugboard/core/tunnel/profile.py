@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Literal
 
 from plugboard.core.errors import NotFoundError, PlugboardError
-from plugboard.core.store import Store
+from plugboard.core.files.store import Store
 
 AuthMethod = Literal["agent", "key", "password"]
 AUTH_METHODS: tuple[AuthMethod, ...] = ("agent", "key", "password")

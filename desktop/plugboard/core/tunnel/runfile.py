@@ -18,7 +18,7 @@ from typing import Any
 
 import psutil
 
-from plugboard.core.atomic import write_atomic
+from plugboard.core.files.atomic import write_atomic
 from plugboard.core.paths import PlugboardDirs, ensure_dir, plugboard_dirs, safe_file_name
 from plugboard.core.tunnel.state import TunnelState
 
