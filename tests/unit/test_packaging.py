@@ -72,3 +72,17 @@ def test_the_icon_containers_hold_every_size_as_png():
     mac = icons.icns([(b"ic07", png)])
     assert mac[:4] == b"icns" and struct.unpack(">I", mac[4:8])[0] == len(mac)
     assert mac[8:12] == b"ic07" and mac[16:] == png
+
+
+def test_every_package_in_the_source_is_listed_for_installation():
+    """pyproject.toml names its packages one by one: a new package left out installs (and freezes) without it."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    source = ROOT / "desktop"
+    found = {
+        ".".join(init.parent.relative_to(source).parts)
+        for init in source.rglob("__init__.py")
+        if "__pycache__" not in init.parts and "egg-info" not in str(init)
+    }
+    assert found - listed == set()
