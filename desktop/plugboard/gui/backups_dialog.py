@@ -22,8 +22,6 @@ from plugboard.gui.fit import fit_to_screen
 from plugboard.gui.worker import Workers
 
 NAME_ROLE = Qt.ItemDataRole.UserRole + 1
-# Closing waits this long for a restore still being written (it ends within the edit lock's own bound).
-WORKER_JOIN_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -99,5 +97,5 @@ class BackupsDialog(QDialog):
         self.workers.start("restore", work, done, failed)
 
     def done(self, result: int) -> None:
-        self.workers.join(WORKER_JOIN_S)
+        self.workers.join()
         super().done(result)

@@ -69,10 +69,6 @@ def category_of(item_id: str) -> str:
     return next((name for name, ids in CATEGORIES.items() if item_id in ids), MORE)
 
 
-# Closing waits at most this long for an add under way (its write is bounded by the edit lock's own wait).
-WORKER_JOIN_S = 2.0
-
-
 class Card(QFrame):
     """One server: name, category, what it does; focusable, picked by click, Enter or Space."""
 
@@ -454,5 +450,5 @@ class CatalogDialog(QDialog):
         self.workers.start("add", work, added, failed)
 
     def done(self, result: int) -> None:
-        self.workers.join(WORKER_JOIN_S)
+        self.workers.join()
         super().done(result)

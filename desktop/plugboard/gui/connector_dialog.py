@@ -45,8 +45,6 @@ from plugboard.gui.fit import fit_to_screen, scrolling
 from plugboard.gui.widgets import MessageLabel, buddy_label
 from plugboard.gui.worker import Workers
 
-# Closing the form waits this long for a running check or test (both end within their own bounds anyway).
-WORKER_JOIN_S = 2.0
 # Wait this long after the last keystroke before checking: the checks touch the disk and the keyring.
 VALIDATE_DELAY_MS = 250
 LAUNCHER_NOTE = (
@@ -345,7 +343,7 @@ class ConnectorDialog(QDialog):
         self.workers.start("save", lambda: form.save(connectors, original), saved, failed)
 
     def done(self, result: int) -> None:
-        self.workers.join(WORKER_JOIN_S)
+        self.workers.join()
         super().done(result)
 
 

@@ -104,8 +104,6 @@ if TYPE_CHECKING:
 # every 10 s is enough, every 2 s while switches wait. (Scanning every 3 s cost ~0.5 % CPU idle.)
 CLAUDE_POLL_MS = 10_000
 CLAUDE_POLL_PENDING_MS = 2000
-# Closing the window waits this long for a running apply/poll to finish before leaving it to die with the app.
-WORKER_JOIN_S = 2.0
 # The connector column takes this share of the room the light and the switch leave: its line ("Your server is
 # unreachable: the tunnel is reconnecting") is what a person reads first; "What it does" takes the rest.
 NAME_SHARE = 0.58
@@ -1257,7 +1255,7 @@ class ConnectorsPage(QWidget):
         self._stop_apply.set()  # the wipe guard ends now; a drop it did not see is put back at the next start
         self.model.unwatch()
         self.health.close()
-        self.workers.join(WORKER_JOIN_S)
+        self.workers.join()
 
     # -- keyboard and the row menu ---------------------------------------------------------------------------------
 

@@ -34,8 +34,6 @@ from plugboard.gui.fit import fit_to_screen
 from plugboard.gui.worker import Workers
 
 NAME_ROLE = Qt.ItemDataRole.UserRole + 1
-# Closing waits this long for an import still being written (it ends within the edit lock's own bound).
-WORKER_JOIN_S = 2.0
 
 
 class ImportDialog(QDialog):
@@ -147,5 +145,5 @@ class ImportDialog(QDialog):
         self.workers.start("import", lambda: apply_import(plan, connectors, move_secrets=move, only=only), done, failed)
 
     def done(self, result: int) -> None:
-        self.workers.join(WORKER_JOIN_S)
+        self.workers.join()
         super().done(result)

@@ -59,16 +59,13 @@ from plugboard.core.logs.model import LogLine, LogModel, iso_time
 from plugboard.core.logs.sources import LiveSources, open_logs
 from plugboard.gui.toolbar import FoldingBar
 from plugboard.gui.widgets import linkify
-from plugboard.gui.worker import Workers, remaining
+from plugboard.gui.worker import JOIN_S, Workers, remaining
 
 # 20 updates a second, each bounded: followers deliver lines in bursts (a file poll can bring 20,000 lines), and
 # one model update of that size stalls the event loop ~80 ms. 3,000 rows per tick (~10 ms of work) keeps up with
 # 60,000 lines/s; a longer burst waits in the bounded deque for the next ticks.
 DRAIN_MS = 50
 MAX_ROWS_PER_DRAIN = 3000
-# Closing the window waits at most this long for a log still being opened (a keyring read may hang on a locked
-# Secret Service); the window's own deadline can make it shorter.
-SHUTDOWN_JOIN_S = 2.0
 # Lines the view holds; older ones scroll away (the files keep everything, within their rotation).
 VIEW_CAPACITY = 20_000
 ALL = "All connectors"
@@ -470,7 +467,7 @@ class LogsPage(QWidget):
         for opened in unclaimed:
             opened.close()
         self.stop_following()
-        self.workers.join(remaining(deadline, SHUTDOWN_JOIN_S))
+        self.workers.join(remaining(deadline, JOIN_S))
 
 
 def export_folder() -> Path:

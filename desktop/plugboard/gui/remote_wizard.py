@@ -67,9 +67,6 @@ from plugboard.gui.host_key_dialog import ConsentDialogs
 from plugboard.gui.widgets import buddy_label, linkify
 from plugboard.gui.worker import Workers
 
-# Closing the wizard waits this long for a running test; a test always ends within its own deadlines.
-WORKER_JOIN_S = 2.0
-
 
 class _Page(QWizardPage):
     """A page whose Next/Finish follows `complete()` and whose problems show in one label."""
@@ -401,7 +398,7 @@ class RemoteWizard(QWizard):
 
     def done(self, result: int) -> None:
         self.consent_dialogs.close()
-        self.workers.join(WORKER_JOIN_S)
+        self.workers.join()
         if self.added is None:
             self._forget_profile()
             if self.stored_key is not None:

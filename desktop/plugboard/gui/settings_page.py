@@ -30,11 +30,7 @@ from plugboard.core.logs.connector_log import prune_old_logs
 from plugboard.core.settings import Settings
 from plugboard.gui.theme import THEMES
 from plugboard.gui.widgets import ElidedLabel, MessageLabel
-from plugboard.gui.worker import Workers, remaining
-
-# Closing the window waits this long for a settings save still running (it may wait for the edit lock).
-SAVE_JOIN_S = 2.0
-
+from plugboard.gui.worker import JOIN_S, Workers, remaining
 
 # How long the "Keep logs for" number must stand still before older logs are deleted.
 PRUNE_AFTER_MS = 1500
@@ -202,4 +198,4 @@ class SettingsPage(QWidget):
 
     def shutdown(self, deadline: float | None = None) -> None:
         """Wait for a save still running, until `deadline` (`time.monotonic()`) at most."""
-        self.workers.join(remaining(deadline, SAVE_JOIN_S))
+        self.workers.join(remaining(deadline, JOIN_S))

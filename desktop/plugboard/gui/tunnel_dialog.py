@@ -54,10 +54,6 @@ AUTH_LABELS = {"agent": "ssh-agent", "key": "Key file", "password": "Password"}
 DEFAULT_REMOTE_PORT = 5000
 
 
-# Closing waits at most this long for a save under way.
-WORKER_JOIN_S = 2.0
-
-
 class TunnelDialog(QDialog):
     def __init__(
         self,
@@ -351,5 +347,5 @@ class TunnelDialog(QDialog):
         self.workers.start("save", work, saved, failed)
 
     def done(self, result: int) -> None:
-        self.workers.join(WORKER_JOIN_S)
+        self.workers.join()
         super().done(result)

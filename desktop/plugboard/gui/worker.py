@@ -25,6 +25,10 @@ from plugboard.core.errors import PlugboardError
 
 _log = logging.getLogger(__name__)
 
+# How long a page or dialog that goes waits for its workers: what they run ends within its own bounds (the edit
+# lock's wait, a Test's deadlines), so this only keeps a closing window from hanging on one that does not.
+JOIN_S = 2.0
+
 
 class _Closing:
     by: float | None = None
@@ -125,7 +129,7 @@ class Workers:
         """Whether one of them runs (with `names`: one of those names)."""
         return any(w.is_running() for w in self._running if not names or w.name in names)
 
-    def join(self, timeout: float) -> None:
+    def join(self, timeout: float = JOIN_S) -> None:
         """Wait for all of them, `timeout` in total (less if the window's closing deadline comes first)."""
         deadline = time.monotonic() + remaining(None, timeout)
         for worker in self._running:

@@ -15,7 +15,8 @@ import pytest
 
 from plugboard.core.bridge.era import Era, EraCache
 from plugboard.core.bridge.proxy import Proxy, ProxyState
-from unit.bridge.test_proxy import FAST, INIT, INITIALIZED, URL, Client, Server, line, wait_until
+from unit.bridge.test_proxy import FAST, INIT, INITIALIZED, URL, WAIT_S, Client, Server, line
+from waiting import wait_until
 
 MODERN = "2026-07-28"
 SERVER_INFO = {"name": "scripted-modern", "version": "9"}
@@ -109,7 +110,7 @@ def test_the_clients_initialize_is_answered_from_server_discover_at_the_clients_
     assert meta["io.modelcontextprotocol/protocolVersion"] == MODERN
     assert meta["io.modelcontextprotocol/clientInfo"] == INIT["params"]["clientInfo"]
     assert meta["io.modelcontextprotocol/clientCapabilities"] == INIT["params"]["capabilities"]
-    wait_until(lambda: proxy.state is ProxyState.READY)
+    wait_until(lambda: proxy.state is ProxyState.READY, WAIT_S)
     assert proxy.era is Era.MODERN and EraCache().get(URL) is Era.MODERN
 
 
@@ -152,7 +153,7 @@ def test_client_notifications_are_not_posted_and_there_is_no_session_to_delete(m
     proxy.handle_line(line({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 99}}))
     proxy.handle_line(line({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}))
     client.wait_for(2)
-    wait_until(lambda: proxy._listener is not None and not proxy._listener.is_alive())  # 404: not offered
+    wait_until(lambda: proxy._listener is not None and not proxy._listener.is_alive(), WAIT_S)  # 404: not offered
     proxy.close()
     methods = sorted(m["method"] for m, _h in posted(server, listen=True))
     assert methods == ["server/discover", "subscriptions/listen", "tools/list"]  # listen once: 404 is not retried
@@ -300,7 +301,7 @@ def test_subscribe_reopens_the_listen_stream_with_the_uri_and_changes_reach_the_
         assert filters == [{"toolsListChanged": True}]
         subscribe = {"jsonrpc": "2.0", "id": 4, "method": "resources/subscribe", "params": {"uri": "note://a"}}
         proxy.handle_line(line(subscribe))
-        wait_until(lambda: len(filters) == 2)
+        wait_until(lambda: len(filters) == 2, WAIT_S)
         assert filters[1] == {"toolsListChanged": True, "resourceSubscriptions": ["note://a"]}
         assert {"jsonrpc": "2.0", "id": 4, "result": {}} in client.messages
     finally:

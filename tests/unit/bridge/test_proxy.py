@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -18,6 +17,7 @@ import pytest
 from plugboard.core.backoff import Backoff
 from plugboard.core.bridge.era import Era, EraCache
 from plugboard.core.bridge.proxy import Proxy, ProxyState
+from waiting import wait_until
 
 # Everything here is in-process and scripted; 5 s is a hung thread, not a slow answer.
 WAIT_S = 5.0
@@ -157,14 +157,6 @@ def standard(
     return httpx.Response(200, json={"jsonrpc": "2.0", "id": msg["id"], "result": {"echo": msg["method"]}})
 
 
-def wait_until(predicate: Callable[[], bool]) -> None:
-    """Poll `predicate` until it holds, failing after WAIT_S (the proxy's threads do the work)."""
-    deadline = time.monotonic() + WAIT_S
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.005)
-
-
 def handshake(proxy: Proxy, client: Client) -> None:
     proxy.handle_line(line(INIT))
     client.wait_for(1)
@@ -237,7 +229,7 @@ def test_the_standalone_stream_is_opened_after_initialized_and_405_is_not_retrie
     states: list[str] = []
     proxy.subscribe(states.append)
     handshake(proxy, client)
-    wait_until(lambda: proxy.state is ProxyState.READY)
+    wait_until(lambda: proxy.state is ProxyState.READY, WAIT_S)
     assert states == [ProxyState.READY] and all(isinstance(state, ProxyState) for state in states)
     assert proxy._listener is not None
     proxy._listener.join(WAIT_S)
@@ -268,7 +260,7 @@ def test_a_404_reinitializes_with_the_clients_own_initialize_then_retries_once(m
     states: list[ProxyState] = []
     proxy.subscribe(states.append)
     handshake(proxy, client)
-    wait_until(lambda: proxy.state is ProxyState.READY)
+    wait_until(lambda: proxy.state is ProxyState.READY, WAIT_S)
     live["current"] = "restarted"  # the backend restarted: it knows no session
     proxy.handle_line(line({"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {}}))
     messages = client.wait_for(2)
@@ -372,7 +364,7 @@ def test_a_request_the_client_cancelled_gets_no_made_up_error(make: Any) -> None
     proxy.handle_line(line(cancel))
     server.wait_for_post(lambda m: m == cancel)
     release.set()
-    wait_until(lambda: not proxy._workers)  # the request is over (before close, which silences every error)
+    wait_until(lambda: not proxy._workers, WAIT_S)  # the request is over (before close, which silences every error)
     assert len(client.messages) == 1
 
 

@@ -8,13 +8,13 @@ import contextlib
 import queue
 import socket
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 
 from plugboard.core.tunnel import forward
 from plugboard.core.tunnel.forward import Forwarder, bind_listener
+from waiting import wait_until
 
 IO_TIMEOUT_S = 5.0
 
@@ -138,14 +138,6 @@ class LoopbackChannel:
         self.near.close()
 
 
-def wait_until(predicate: Callable[[], bool]) -> None:
-    """Poll `predicate` until it holds, failing after IO_TIMEOUT_S (the forwarder's threads do the work)."""
-    deadline = time.monotonic() + IO_TIMEOUT_S
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.005)
-
-
 @contextlib.contextmanager
 def loopback_forwarder() -> Iterator[tuple[Forwarder, queue.SimpleQueue[LoopbackChannel]]]:
     opened: queue.SimpleQueue[LoopbackChannel] = queue.SimpleQueue()
@@ -176,7 +168,7 @@ def one_exchange(forwarder: Forwarder, opened: queue.SimpleQueue[LoopbackChannel
         assert client.recv(64) == b"answer"
     assert channel.far.recv(64) == b""  # the client's close reached the server end as EOF
     channel.far.close()
-    wait_until(lambda: forwarder.active_connections == 0)
+    wait_until(lambda: forwarder.active_connections == 0, IO_TIMEOUT_S)
     return channel
 
 
@@ -202,7 +194,9 @@ def test_concurrent_connections_each_get_their_own_pump_threads_and_close_ends_t
                 channels.append(opened.get(timeout=IO_TIMEOUT_S))
             got = sorted(channel.far.recv(8) for channel in channels)
             assert got == [b"0", b"1", b"2"]  # each connection pumped, none waiting for another's thread
-            wait_until(lambda: forwarder.pump_threads == 6)  # two per connection (the down loop starts last)
+            wait_until(
+                lambda: forwarder.pump_threads == 6, IO_TIMEOUT_S
+            )  # two per connection (the down loop starts last)
         finally:
             for client in clients:
                 client.close()
@@ -213,7 +207,7 @@ def test_an_idle_pump_thread_ends_after_the_idle_time(monkeypatch: pytest.Monkey
     monkeypatch.setattr(forward, "WORKER_IDLE_S", 0.05)
     with loopback_forwarder() as (forwarder, opened):
         one_exchange(forwarder, opened)
-        wait_until(lambda: forwarder.pump_threads == 0)
+        wait_until(lambda: forwarder.pump_threads == 0, IO_TIMEOUT_S)
         one_exchange(forwarder, opened)  # and new ones start when the next connection comes
 
 
